@@ -1,0 +1,1 @@
+//! Synchronisation state machines on shared 32-bit words.
