@@ -1,0 +1,46 @@
+# weft — build, test and demo. `make demo` and `make test` work on a fresh machine: they install
+# what is missing (scripts/setup.sh), build what changed, and run.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+MAKEFLAGS += --no-builtin-rules
+
+NODE24 := node_modules/node24/bin/node
+NODE22 := node_modules/node22/bin/node
+TSC := $(NODE24) node_modules/typescript/bin/tsc
+
+RUST_SOURCES := Cargo.toml $(wildcard Cargo.lock) rust-toolchain.toml scripts/toolchain.env \
+  $(shell find crates -name '*.rs' -o -name Cargo.toml | grep -v /tests/fixtures/)
+TS_SOURCES := tsconfig.json js/tsconfig.json $(shell find js node deno bun -name '*.ts' -not -path 'js/wasm/*')
+
+.PHONY: build setup wasm ts package test test-rust test-wasm test-js demo bench clean
+
+setup: build/.setup-stamp
+build/.setup-stamp: scripts/setup.sh scripts/toolchain.env rust-toolchain.toml package.json package-lock.json
+	@scripts/setup.sh
+	@mkdir -p build && touch $@
+
+wasm: js/wasm/weft_bg.wasm
+js/wasm/weft_bg.wasm: build/.setup-stamp scripts/build-wasm.sh $(RUST_SOURCES)
+	scripts/build-wasm.sh
+
+ts: build/.ts-stamp
+build/.ts-stamp: build/.setup-stamp js/wasm/weft_bg.wasm $(TS_SOURCES)
+	$(TSC) -p js/tsconfig.json
+	$(TSC) -p tsconfig.json
+	@touch $@
+
+package: dist/npm/package.json
+dist/npm/package.json: build/.ts-stamp scripts/assemble.mjs $(wildcard pkg-templates/*)
+	$(NODE24) scripts/assemble.mjs
+
+build: package
+
+test: package
+	scripts/test.sh
+
+demo: package
+	$(NODE24) examples/primes.mjs
+
+clean:
+	rm -rf build dist js/wasm target tests/node_modules/weft

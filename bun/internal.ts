@@ -1,0 +1,4 @@
+// `weft/_internal` on Bun: the package entry's steps, then the unstable internals.
+import "./mod.js";
+
+export * from "../js/internal.js";

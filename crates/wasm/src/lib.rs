@@ -1,0 +1,25 @@
+//! The wasm-bindgen surface of weft: the one threaded module that the main thread loads and every
+//! worker joins over the same shared `WebAssembly.Memory`.
+//!
+//! This crate holds glue only. Logic lives in `weft-analyzer` and `weft-sync`; each module here
+//! converts arguments, calls into them, and converts results.
+//!
+//! Addresses crossing the boundary are byte offsets into the shared memory (`u32`), always 4-byte
+//! aligned for words. JS derives `Int32Array` indices as `addr >>> 2`.
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+compile_error!(
+    "weft-wasm must be built with `-C target-feature=+atomics,+bulk-memory,+mutable-globals` and \
+     `-Z build-std=panic_abort,std`; use `make wasm`, which passes them"
+);
+
+mod diag;
+mod memory;
+
+use wasm_bindgen::prelude::*;
+
+/// The crate version, so JS can check that the loaded .wasm matches its glue.
+#[wasm_bindgen(js_name = coreVersion)]
+pub fn core_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

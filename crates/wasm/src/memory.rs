@@ -1,0 +1,47 @@
+//! Word allocation in the shared memory.
+//!
+//! Lock words, counters and `Global` cells live in the module's heap so that every thread sees them
+//! at the same address. Blocks are 4-byte aligned and zeroed, so a fresh word reads as
+//! "unlocked" / "0" to every state machine in `weft-sync`.
+
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use wasm_bindgen::prelude::*;
+
+fn words_layout(count: u32) -> Result<Layout, JsError> {
+    if count == 0 {
+        return Err(JsError::new("Cannot allocate shared words: received a count of 0"));
+    }
+    Layout::from_size_align((count as usize) * 4, 4)
+        .map_err(|_| JsError::new(&format!("Cannot allocate shared words: received a count of {count}")))
+}
+
+/// Allocates `count` zeroed 32-bit words and returns the byte address of the first.
+#[wasm_bindgen(js_name = allocWords)]
+pub fn alloc_words(count: u32) -> Result<u32, JsError> {
+    let layout = words_layout(count)?;
+    // SAFETY: `layout` has a non-zero size (count > 0 was checked above).
+    let ptr = unsafe { alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return Err(JsError::new(&format!(
+            "Cannot allocate {count} shared words: the shared memory is exhausted"
+        )));
+    }
+    Ok(ptr as usize as u32)
+}
+
+/// Frees words returned by [`alloc_words`] with the same `count`.
+///
+/// # Safety (for callers in JS)
+/// `addr` must come from `allocWords(count)` and not have been freed yet; no thread may touch the
+/// words afterwards. The JS layer guarantees this with reference counts.
+#[wasm_bindgen(js_name = freeWords)]
+pub fn free_words(addr: u32, count: u32) -> Result<(), JsError> {
+    let layout = words_layout(count)?;
+    if addr == 0 || addr % 4 != 0 {
+        return Err(JsError::new(&format!("Cannot free shared words: received address {addr}")));
+    }
+    // SAFETY: per this function's contract, `addr` was returned by `alloc_zeroed(layout)` with this
+    // same layout and is freed once.
+    unsafe { dealloc(addr as usize as *mut u8, layout) };
+    Ok(())
+}

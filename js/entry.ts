@@ -1,0 +1,13 @@
+/**
+ * What every runtime's package entry does, in order: install the adapter, then load the threaded
+ * core (a no-op inside a weft worker, which joined it before importing anything else).
+ * @module
+ */
+
+import { loadCore } from "./core.js";
+import { installRuntime, type Runtime } from "./runtime.js";
+
+export async function enter(runtime: Runtime): Promise<void> {
+  installRuntime(runtime);
+  await loadCore();
+}

@@ -1,0 +1,73 @@
+/**
+ * Messages between a parent and a weft worker. Every message is an object whose `type` starts with
+ * `weft:`; anything else is rejected, so user code sharing the channel cannot be mistaken for weft.
+ *
+ * Parent → worker: `weft:init` (first, once), `weft:call`, `weft:close`.
+ * Worker → parent: `weft:ready` or `weft:init-failed` (answering init), `weft:result`,
+ * `weft:closed` (answering close; the worker has freed its thread resources and runs no more code).
+ * @module
+ */
+
+import type { CoreInit, ThreadResources } from "./core.js";
+import { protocolError } from "./errors.js";
+
+export interface InitMessage extends CoreInit {
+  readonly type: "weft:init";
+}
+export interface CallMessage {
+  readonly type: "weft:call";
+  readonly id: number;
+  /** URL of an ES module to import in the worker. */
+  readonly url: string;
+  /** Name of the exported function to call. */
+  readonly name: string;
+  readonly args: readonly unknown[];
+}
+export interface CloseMessage {
+  readonly type: "weft:close";
+}
+export type ToWorker = InitMessage | CallMessage | CloseMessage;
+
+export interface ReadyMessage {
+  readonly type: "weft:ready";
+  readonly thread: ThreadResources;
+}
+export interface InitFailedMessage {
+  readonly type: "weft:init-failed";
+  readonly error: unknown;
+}
+export type ResultMessage =
+  | { readonly type: "weft:result"; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly type: "weft:result"; readonly id: number; readonly ok: false; readonly error: unknown };
+export interface ClosedMessage {
+  readonly type: "weft:closed";
+}
+export type FromWorker = ReadyMessage | InitFailedMessage | ResultMessage | ClosedMessage;
+
+const TO_WORKER = new Set(["weft:init", "weft:call", "weft:close"]);
+const FROM_WORKER = new Set(["weft:ready", "weft:init-failed", "weft:result", "weft:closed"]);
+
+function typeOf(message: unknown): string {
+  if (typeof message === "object" && message !== null && "type" in message) {
+    const type = (message as { type: unknown }).type;
+    if (typeof type === "string") return type;
+  }
+  return "";
+}
+
+function describe(message: unknown): string {
+  const type = typeOf(message);
+  return type === "" ? `a ${message === null ? "null" : typeof message} without a type` : `type "${type}"`;
+}
+
+/** Narrows a message received by a worker, or throws a `WEFT_PROTOCOL` error. */
+export function asToWorker(message: unknown): ToWorker {
+  if (TO_WORKER.has(typeOf(message))) return message as ToWorker;
+  throw protocolError(`a worker received an unknown message (${describe(message)})`);
+}
+
+/** Narrows a message received from a worker, or throws a `WEFT_PROTOCOL` error. */
+export function asFromWorker(message: unknown): FromWorker {
+  if (FROM_WORKER.has(typeOf(message))) return message as FromWorker;
+  throw protocolError(`the parent received an unknown message from a worker (${describe(message)})`);
+}

@@ -1,0 +1,97 @@
+/**
+ * The one interface between weft's runtime-neutral core and a JavaScript runtime. `node/`, `deno/`
+ * and `bun/` each implement it; the package's `exports` map picks one per runtime (the `node`,
+ * `deno` and `bun` conditions), and that entry installs it with {@link installRuntime} before
+ * anything else in weft runs. Nothing in `js/` touches a runtime's own globals (`process`, `Deno`,
+ * `Bun`, `worker_threads`) except through this interface.
+ * @module
+ */
+
+import { noRuntime } from "./errors.js";
+
+/** A position in a source file, as the runtime's stack traces report it (1-based). */
+export interface CallSite {
+  /** The file's URL (`file:///…`, `data:…`, `https:…`). */
+  readonly url: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** What weft needs from a worker it started. */
+export interface WorkerPort {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** Registers the one message listener. */
+  onMessage(listener: (message: unknown) => void): void;
+  /** Registers the one listener for an error that escaped the worker's code. */
+  onError(listener: (error: unknown) => void): void;
+  /**
+   * Registers the one listener for the end of the worker, with its exit code when the runtime
+   * reports one (`null` when terminated or unknown).
+   */
+  onExit(listener: (code: number | null) => void): void;
+  /** Stops the worker now. Resolves once the runtime reports it gone. */
+  terminate(): Promise<void>;
+  /** Whether an idle worker keeps the process alive. */
+  ref(): void;
+  unref(): void;
+}
+
+/** The parent side as seen from inside a worker. */
+export interface ParentPort {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+/** Options for {@link Runtime.startWorker}. */
+export interface StartWorkerOptions {
+  /** A name shown in debuggers and thread listings. */
+  readonly name?: string;
+  /** Node's per-worker heap limits; ignored by runtimes without them. */
+  readonly resourceLimits?: Readonly<Record<string, number>>;
+}
+
+/** A JavaScript runtime, as weft sees it. */
+export interface Runtime {
+  /** `"node"`, `"deno"` or `"bun"`. */
+  readonly name: string;
+  /**
+   * True when the runtime's exit event for a worker means its thread has stopped running code,
+   * so the parent may free the worker's stack in the shared memory.
+   */
+  readonly exitMeansThreadStopped: boolean;
+  /** Reads a local file (the package's .wasm). */
+  readFile(url: URL): Promise<Uint8Array>;
+  /** Starts a worker that runs this runtime's weft worker entry. */
+  startWorker(options: StartWorkerOptions): WorkerPort;
+  /** The parent of this isolate when it is a worker, else `null`. */
+  parentPort(): ParentPort | null;
+  /** The number of hardware threads. */
+  hardwareConcurrency(): number;
+  /**
+   * The call site of the function that called `callee` (the frame right above `callee`'s), or
+   * `undefined` when the runtime cannot tell.
+   */
+  callerOf(callee: Function): CallSite | undefined;
+}
+
+let installed: Runtime | undefined;
+
+/**
+ * Installs the runtime adapter. Called once by the package entry of each runtime; a second call
+ * with a different adapter is a programming error.
+ */
+export function installRuntime(runtime: Runtime): void {
+  if (installed !== undefined && installed !== runtime) {
+    throw new TypeError(
+      `Cannot install the ${runtime.name} runtime adapter as the ${installed.name} adapter is ` +
+        "already installed: the weft package was loaded twice through different entries",
+    );
+  }
+  installed = runtime;
+}
+
+/** The installed runtime adapter. */
+export function runtime(): Runtime {
+  if (installed === undefined) throw noRuntime();
+  return installed;
+}

@@ -1,0 +1,184 @@
+/**
+ * The parent's handle on one weft worker: starts it, makes it join the shared module, calls
+ * exported functions of modules in it, and ends it without leaking its thread resources.
+ *
+ * Ending a worker: {@link WorkerHost.close} asks an idle worker to free its own stack and TLS, then
+ * terminates it. {@link WorkerHost.kill} terminates at once (a busy or stuck worker) and frees the
+ * worker's resources from this thread once the runtime reports the thread stopped; on runtimes
+ * that cannot report that, the resources of a killed worker stay allocated (a bounded leak of one
+ * stack, preferred over freeing memory a thread may still use).
+ *
+ * Every call settles: with the worker's result, or with a `WEFT_WORKER_EXITED` /
+ * `WEFT_WORKER_CLOSED` error when the worker goes away first.
+ * @module
+ */
+
+import { coreInit, destroyThread, type ThreadResources } from "./core.js";
+import { workerClosed, workerExited, workerStartFailed } from "./errors.js";
+import { asFromWorker, type FromWorker } from "./protocol.js";
+import { runtime, type StartWorkerOptions, type WorkerPort } from "./runtime.js";
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly what: string;
+}
+
+type State = "starting" | "ready" | "closing" | "gone";
+
+export class WorkerHost {
+  #port: WorkerPort;
+  #state: State = "starting";
+  #thread: ThreadResources | null = null;
+  #threadFreed = false;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  #closed: (() => void) | undefined;
+  #exited: Promise<number | null>;
+
+  private constructor(options: StartWorkerOptions) {
+    this.#port = runtime().startWorker(options);
+    let onExit!: (code: number | null) => void;
+    this.#exited = new Promise((resolve) => (onExit = resolve));
+    this.#port.onMessage((raw) => this.#receive(asFromWorker(raw)));
+    this.#port.onError((error) => this.#fail(error));
+    this.#port.onExit((code) => {
+      this.#gone(code);
+      onExit(code);
+    });
+  }
+
+  /** Starts a worker and resolves once it has joined the shared module. */
+  static start(options: StartWorkerOptions = {}): Promise<WorkerHost> {
+    const host = new WorkerHost(options);
+    return new Promise<WorkerHost>((resolve, reject) => {
+      host.#ready = { resolve: () => resolve(host), reject };
+      const { module, memory } = coreInit();
+      host.#port.postMessage({ type: "weft:init", module, memory });
+    });
+  }
+
+  /** Resolves with the exit code (or `null`) once the worker is gone. */
+  get exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
+  /** How many calls have not settled yet. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Where this worker's stack and TLS live in the shared memory, once it is ready. */
+  get thread(): ThreadResources | null {
+    return this.#thread;
+  }
+
+  /**
+   * Imports the module at `url` in the worker and calls its export `name` with `args`
+   * (structured-cloned; `transfer` lists what to move instead).
+   */
+  call(url: string, name: string, args: readonly unknown[], transfer: Transferable[] = []): Promise<unknown> {
+    const what = `the call of "${name}" from ${url}`;
+    if (this.#state !== "ready") {
+      return Promise.reject(this.#state === "gone" ? workerExited(null, what) : workerClosed(what));
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, what });
+      if (this.#pending.size === 1) this.#port.ref();
+      try {
+        this.#port.postMessage({ type: "weft:call", id, url, name, args }, transfer);
+      } catch (error) {
+        this.#settle(id)?.reject(error);
+      }
+    });
+  }
+
+  /**
+   * Ends an idle worker: it frees its own thread resources, then is terminated. Pending calls are
+   * rejected with `WEFT_WORKER_CLOSED`. Use {@link kill} for a busy worker.
+   */
+  async close(): Promise<void> {
+    if (this.#state === "gone") return;
+    if (this.#state !== "ready") return this.kill();
+    this.#state = "closing";
+    this.#rejectAll((what) => workerClosed(what));
+    const closed = new Promise<void>((resolve) => (this.#closed = resolve));
+    this.#port.ref(); // keep the process alive until the worker has freed its resources
+    this.#port.postMessage({ type: "weft:close" });
+    await Promise.race([closed, this.#exited]);
+    await this.#port.terminate();
+    this.#gone(null);
+  }
+
+  /** Terminates the worker now; pending calls are rejected with `WEFT_WORKER_EXITED`. */
+  async kill(): Promise<void> {
+    if (this.#state === "gone") return;
+    this.#state = "closing";
+    await this.#port.terminate();
+    this.#gone(null);
+  }
+
+  #settle(id: number): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return undefined;
+    this.#pending.delete(id);
+    if (this.#pending.size === 0 && this.#state === "ready") this.#port.unref();
+    return pending;
+  }
+
+  #receive(message: FromWorker): void {
+    switch (message.type) {
+      case "weft:ready":
+        this.#thread = message.thread;
+        this.#state = "ready";
+        this.#port.unref();
+        this.#ready?.resolve();
+        this.#ready = undefined;
+        return;
+      case "weft:init-failed":
+        this.#fail(message.error);
+        return;
+      case "weft:result": {
+        const pending = this.#settle(message.id);
+        if (message.ok) pending?.resolve(message.value);
+        else pending?.reject(message.error);
+        return;
+      }
+      case "weft:closed":
+        this.#threadFreed = true;
+        this.#closed?.();
+        return;
+    }
+  }
+
+  /** An error escaped the worker: it cannot be trusted any more. */
+  #fail(error: unknown): void {
+    if (this.#ready !== undefined) {
+      this.#ready.reject(workerStartFailed(error));
+      this.#ready = undefined;
+    }
+    this.#rejectAll(() => error);
+    void this.kill();
+  }
+
+  #rejectAll(reason: (what: string) => unknown): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(reason(p.what));
+  }
+
+  #gone(code: number | null): void {
+    if (this.#ready !== undefined) {
+      this.#ready.reject(workerStartFailed(`the worker exited with code ${code} before it was ready`));
+      this.#ready = undefined;
+    }
+    this.#state = "gone";
+    this.#rejectAll((what) => workerExited(code, what));
+    if (this.#thread !== null && !this.#threadFreed && runtime().exitMeansThreadStopped) {
+      this.#threadFreed = true;
+      destroyThread(this.#thread);
+    }
+  }
+}

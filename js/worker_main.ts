@@ -1,0 +1,74 @@
+/**
+ * The body of every weft worker, shared by all runtimes: each runtime's worker entry installs its
+ * adapter and calls {@link workerMain}.
+ *
+ * Life of a worker: `weft:init` → join the module and memory → `weft:ready`; then any number of
+ * `weft:call`s, each importing a module by URL and calling one of its exports; then `weft:close` →
+ * free this thread's stack and TLS → `weft:closed`, after which the parent terminates the worker.
+ * @module
+ */
+
+import { destroyThisThread, joinCore } from "./core.js";
+import { asToWorker, type CallMessage, type FromWorker } from "./protocol.js";
+import { runtime } from "./runtime.js";
+
+type Post = (message: FromWorker, transfer?: Transferable[]) => void;
+
+async function call(message: CallMessage, post: Post): Promise<void> {
+  let value: unknown;
+  try {
+    const module = (await import(message.url)) as Record<string, unknown>;
+    const fn = module[message.name];
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot call "${message.name}" of ${message.url} in a worker: it is not an exported function`,
+      );
+    }
+    value = await (fn as (...args: unknown[]) => unknown)(...message.args);
+  } catch (error) {
+    post({ type: "weft:result", id: message.id, ok: false, error });
+    return;
+  }
+  try {
+    post({ type: "weft:result", id: message.id, ok: true, value });
+  } catch (cause) {
+    const error = new TypeError(
+      `Cannot return the result of "${message.name}" from a worker: ${String(cause)}`,
+      { cause },
+    );
+    post({ type: "weft:result", id: message.id, ok: false, error });
+  }
+}
+
+/** Runs the worker side of the protocol on this isolate's parent port. */
+export function workerMain(): void {
+  const parent = runtime().parentPort();
+  if (parent === null) throw new Error("weft's worker entry was loaded outside a worker");
+  const post: Post = (message, transfer) => parent.postMessage(message, transfer);
+  let joined = false;
+  let closed = false;
+  parent.onMessage((raw) => {
+    const message = asToWorker(raw);
+    if (closed) return;
+    switch (message.type) {
+      case "weft:init":
+        if (joined) throw new Error("weft worker received a second init message");
+        try {
+          const thread = joinCore(message);
+          joined = true;
+          post({ type: "weft:ready", thread });
+        } catch (error) {
+          post({ type: "weft:init-failed", error });
+        }
+        return;
+      case "weft:call":
+        void call(message, post);
+        return;
+      case "weft:close":
+        closed = true;
+        if (joined) destroyThisThread();
+        post({ type: "weft:closed" });
+        return;
+    }
+  });
+}

@@ -1,0 +1,7 @@
+// The entry of every weft worker on Node.js.
+import { installRuntime } from "../js/runtime.js";
+import { workerMain } from "../js/worker_main.js";
+import { nodeRuntime } from "./runtime.js";
+
+installRuntime(nodeRuntime);
+workerMain();

@@ -1,0 +1,61 @@
+// Assembles the publishable packages from the templates and the build outputs:
+//   dist/npm/  compiled ESM + .d.ts (build/ts), the Wasm glue and module (js/wasm), package.json
+//              and README from pkg-templates/;
+//   dist/jsr/  TypeScript sources of js/ and deno/, the Wasm glue and module, jsr.json, README.
+// Refuses to assemble when the versions in Cargo.toml, js/version.ts and the templates disagree.
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const at = (...p) => join(root, ...p);
+
+function fail(message) {
+  console.error(`assemble: ${message}`);
+  process.exit(1);
+}
+
+const cargoVersion = /\[workspace\.package\][^[]*?\nversion\s*=\s*"([^"]+)"/.exec(
+  readFileSync(at("Cargo.toml"), "utf8"),
+)?.[1];
+const jsVersion = /VERSION = "([^"]+)"/.exec(readFileSync(at("js/version.ts"), "utf8"))?.[1];
+if (!cargoVersion || cargoVersion !== jsVersion) {
+  fail(`Cargo.toml's workspace version (${cargoVersion}) and js/version.ts (${jsVersion}) differ`);
+}
+const version = cargoVersion;
+const fill = (text) => text.replaceAll("{{version}}", version);
+
+for (const needed of ["build/ts/js/index.js", "js/wasm/weft.js", "js/wasm/weft_bg.wasm"]) {
+  if (!existsSync(at(needed))) fail(`${needed} is missing: run make build first`);
+}
+
+function writeTemplate(name, dest) {
+  writeFileSync(dest, fill(readFileSync(at("pkg-templates", name), "utf8")));
+}
+
+const WASM_FILES = ["weft.js", "weft.d.ts", "weft_bg.wasm"];
+
+// npm
+const npm = at("dist/npm");
+rmSync(npm, { recursive: true, force: true });
+for (const dir of ["js", "node", "deno", "bun"]) cpSync(at("build/ts", dir), join(npm, dir), { recursive: true });
+mkdirSync(join(npm, "js/wasm"), { recursive: true });
+for (const f of WASM_FILES) cpSync(at("js/wasm", f), join(npm, "js/wasm", f));
+writeTemplate("package.json", join(npm, "package.json"));
+writeTemplate("README.md", join(npm, "README.md"));
+
+// jsr
+const jsr = at("dist/jsr");
+rmSync(jsr, { recursive: true, force: true });
+for (const dir of ["js", "deno"]) {
+  cpSync(at(dir), join(jsr, dir), {
+    recursive: true,
+    filter: (src) => !src.endsWith("tsconfig.json") && !src.includes(`${dir}/wasm/`) && !src.endsWith(".test.ts"),
+  });
+}
+mkdirSync(join(jsr, "js/wasm"), { recursive: true });
+for (const f of WASM_FILES) cpSync(at("js/wasm", f), join(jsr, "js/wasm", f));
+writeTemplate("jsr.json", join(jsr, "jsr.json"));
+writeTemplate("README.md", join(jsr, "README.md"));
+
+console.log(`assemble: weft ${version} -> dist/npm, dist/jsr`);

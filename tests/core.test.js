@@ -1,0 +1,169 @@
+// The threaded core: one module and one shared memory across the main thread and every worker.
+import { readFileSync } from "node:fs";
+import { core, memoryBytes, runtime, words, WORKER_STACK_SIZE, WorkerHost } from "weft/_internal";
+import { assert, here, runtimeName, test } from "./harness/mod.js";
+
+const FIXTURE = here("./fixtures/increments.js", import.meta.url);
+const WORKERS = 4;
+
+async function startWorkers(n) {
+  return Promise.all(Array.from({ length: n }, (_, i) => WorkerHost.start({ name: `weft-test-${i}` })));
+}
+
+/** Waits (without blocking this thread) until the word at `addr` is at least `value`. */
+async function waitForAtLeast(addr, value) {
+  for (;;) {
+    const seen = Atomics.load(words(), addr >>> 2);
+    if (seen >= value) return;
+    const r = Atomics.waitAsync(words(), addr >>> 2, seen, 5_000);
+    if ((r.async ? await r.value : r.value) === "timed-out") {
+      throw new Error(`word stayed at ${Atomics.load(words(), addr >>> 2)}, expected ${value}`);
+    }
+  }
+}
+
+/** Main thread + `hosts` each add `count` to one word, all released at the same moment. */
+async function incrementEverywhere(hosts, count, atomic) {
+  const barrier = core.allocWords(2);
+  const addr = core.allocWords(1);
+  try {
+    const calls = hosts.map((h) => h.call(FIXTURE, "incrementTogether", [barrier, addr, count, atomic]));
+    await waitForAtLeast(barrier, hosts.length);
+    Atomics.store(words(), (barrier >>> 2) + 1, 1);
+    Atomics.notify(words(), (barrier >>> 2) + 1);
+    if (atomic) core.diagAtomicIncrements(addr, count);
+    else core.diagPlainIncrements(addr, count);
+    await Promise.all(calls);
+    return Atomics.load(words(), addr >>> 2) >>> 0;
+  } finally {
+    core.freeWords(barrier, 2);
+    core.freeWords(addr, 1);
+  }
+}
+
+test("the .wasm and the JS come from the same version", () => {
+  const pkg = JSON.parse(readFileSync(new URL("./node_modules/weft/package.json", import.meta.url), "utf8"));
+  assert.equal(core.coreVersion(), pkg.version);
+  assert.equal(runtime().name, runtimeName);
+});
+
+test("main + 4 workers × 1,000,000 atomic increments on one word give the exact total", async () => {
+  const hosts = await startWorkers(WORKERS);
+  try {
+    const total = await incrementEverywhere(hosts, 1_000_000, true);
+    assert.equal(total, (WORKERS + 1) * 1_000_000);
+  } finally {
+    await Promise.all(hosts.map((h) => h.close()));
+  }
+});
+
+test("the non-atomic control loses updates, so the threads really overlap", async () => {
+  const hosts = await startWorkers(WORKERS);
+  const expected = (WORKERS + 1) * 10_000_000;
+  const totals = [];
+  try {
+    // A lost update needs two threads inside the loop at once; on a loaded machine one attempt
+    // might run them one after another, so allow a few.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const total = await incrementEverywhere(hosts, 10_000_000, false);
+      totals.push(total);
+      if (total < expected) break;
+    }
+    assert.ok(totals.at(-1) < expected, `plain increments never lost an update: ${totals.join(", ")}`);
+    assert.ok(totals.at(-1) >= 10_000_000, `a thread's own increments are not lost: ${totals.at(-1)}`);
+  } finally {
+    await Promise.all(hosts.map((h) => h.close()));
+  }
+});
+
+test("a worker's worker joins the same memory", async () => {
+  const [host] = await startWorkers(1);
+  const addr = core.allocWords(1);
+  try {
+    Atomics.store(words(), addr >>> 2, 1234);
+    const { seen, stackAlloc } = await host.call(FIXTURE, "nested", [addr, 1000]);
+    assert.equal(seen, 1234, "the grandchild reads what the main thread wrote");
+    assert.equal(Atomics.load(words(), addr >>> 2), 2234, "the main thread sees the grandchild's writes");
+    assert.ok(stackAlloc > 0, "the grandchild got its own stack in the shared memory");
+    assert.notEqual(stackAlloc, host.thread.stackAlloc);
+  } finally {
+    core.freeWords(addr, 1);
+    await host.close();
+  }
+});
+
+test("50 workers created and closed in sequence leave the memory within one stack of its size", async () => {
+  // Warm up: the first worker may grow the heap for allocator bookkeeping.
+  await (await WorkerHost.start()).close();
+  const before = memoryBytes();
+  for (let i = 0; i < 50; i++) {
+    const host = await WorkerHost.start();
+    assert.ok(host.thread.stackAlloc > 0);
+    await host.close();
+  }
+  const grown = memoryBytes() - before;
+  assert.ok(grown <= WORKER_STACK_SIZE, `memory grew by ${grown} bytes over 50 workers`);
+});
+
+test(
+  "killed workers have their stacks freed by the parent once their thread has stopped",
+  async () => {
+    await (await WorkerHost.start()).kill();
+    const before = memoryBytes();
+    const flag = core.allocWords(1);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const host = await WorkerHost.start();
+        const blocked = host.call(FIXTURE, "blockUntilSet", [flag]); // busy: cannot close politely
+        await host.kill();
+        await assert.rejects(blocked, { name: "WeftError", code: "WEFT_WORKER_EXITED" });
+      }
+    } finally {
+      core.freeWords(flag, 1);
+    }
+    const grown = memoryBytes() - before;
+    assert.ok(grown <= WORKER_STACK_SIZE, `memory grew by ${grown} bytes over 20 killed workers`);
+  },
+  { skip: runtime().exitMeansThreadStopped ? false : `${runtimeName} reports no thread exit; killed workers keep their stack` },
+);
+
+test("views over the memory follow its growth", async () => {
+  const before = memoryBytes();
+  const oldView = words();
+  const big = core.allocWords(8 * 1024 * 1024); // 32 MiB: forces the memory to grow
+  const [host] = await startWorkers(1);
+  try {
+    assert.ok(memoryBytes() >= before + 32 * 1024 * 1024);
+    assert.equal(oldView.length * 4, before, "an old view keeps its old length");
+    const last = big + 8 * 1024 * 1024 * 4 - 4;
+    assert.ok(last >= before, "the word is past the old end");
+    Atomics.store(words(), last >>> 2, 77);
+    assert.equal(await host.call(FIXTURE, "read", [last]), 77);
+    assert.equal(words().length * 4, memoryBytes());
+  } finally {
+    core.freeWords(big, 8 * 1024 * 1024);
+    await host.close();
+  }
+});
+
+test("errors thrown in a worker call reject the call with the same class and message", async () => {
+  const [host] = await startWorkers(1);
+  try {
+    await assert.rejects(host.call(FIXTURE, "fail", ["type"]), (e) => {
+      assert.ok(e instanceof TypeError);
+      assert.equal(e.message, "bad type");
+      return true;
+    });
+    await assert.rejects(host.call(FIXTURE, "fail", ["number"]), (e) => e === 42);
+    await assert.rejects(host.call(FIXTURE, "missing", []), /not an exported function/);
+  } finally {
+    await host.close();
+  }
+});
+
+test("calls on a closed worker reject with WEFT_WORKER_CLOSED", async () => {
+  const [host] = await startWorkers(1);
+  await host.close();
+  await assert.rejects(host.call(FIXTURE, "read", [0]), { code: "WEFT_WORKER_EXITED" });
+  assert.equal(host.pending, 0);
+});

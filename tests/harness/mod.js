@@ -1,0 +1,63 @@
+// weft's cross-runtime test harness: the same test files run on Node, Deno and Bun.
+//   import { test, assert } from "./harness/mod.js";
+//   test("name", async () => { assert.equal(1, 1); });
+// A file's tests run in order, each with a time limit (a hang is a failure, never a stall of the
+// suite). Results go to stdout as lines the driver (tests/run.mjs) reads.
+import { spawn as spawnProcess } from "node:child_process";
+
+export { strict as assert } from "node:assert";
+
+/** The runtime running this file: "node", "deno" or "bun". */
+export const runtimeName =
+  typeof globalThis.Deno !== "undefined" ? "deno" : typeof globalThis.Bun !== "undefined" ? "bun" : "node";
+
+const registered = [];
+
+/**
+ * Registers a test. `options.timeoutMs` bounds it (default 60 s); `options.skip` is a reason to
+ * skip it (reported as skipped, never silently dropped).
+ */
+export function test(name, fn, options = {}) {
+  registered.push({ name, fn, timeoutMs: options.timeoutMs ?? 60_000, skip: options.skip });
+}
+
+/** The registered tests, for the per-file runner. */
+export function registeredTests() {
+  return registered;
+}
+
+/** A URL next to the calling test file. */
+export function here(relative, base) {
+  return new URL(relative, base).href;
+}
+
+/**
+ * Runs a script in a new process of this same runtime and returns its exit code and output.
+ * `cwd` defaults to the tests folder so that "weft" resolves to the installed package.
+ */
+export function runScript(scriptPath, { cwd, env, timeoutMs = 60_000 } = {}) {
+  const args = runtimeName === "deno" ? ["run", "-A", scriptPath] : [scriptPath];
+  return new Promise((resolve, reject) => {
+    const child = spawnProcess(process.execPath, args, {
+      cwd: cwd ?? new URL("..", import.meta.url).pathname,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${scriptPath} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
