@@ -13,7 +13,7 @@ RUST_SOURCES := Cargo.toml $(wildcard Cargo.lock) rust-toolchain.toml scripts/to
   $(shell find crates -name '*.rs' -o -name Cargo.toml | grep -v /tests/fixtures/)
 TS_SOURCES := tsconfig.json js/tsconfig.json $(shell find js node deno bun -name '*.ts' -not -path 'js/wasm/*')
 
-.PHONY: build setup wasm ts package test test-rust test-wasm test-js demo bench clean
+.PHONY: build setup wasm ts package local-install test test-rust test-wasm test-js demo bench clean
 
 setup: build/.setup-stamp
 build/.setup-stamp: scripts/setup.sh scripts/toolchain.env rust-toolchain.toml package.json package-lock.json
@@ -21,11 +21,11 @@ build/.setup-stamp: scripts/setup.sh scripts/toolchain.env rust-toolchain.toml p
 	@mkdir -p build && touch $@
 
 wasm: js/wasm/weft_bg.wasm
-js/wasm/weft_bg.wasm: build/.setup-stamp scripts/build-wasm.sh $(RUST_SOURCES)
+js/wasm/weft_bg.wasm: scripts/build-wasm.sh $(RUST_SOURCES) | build/.setup-stamp
 	scripts/build-wasm.sh
 
 ts: build/.ts-stamp
-build/.ts-stamp: build/.setup-stamp js/wasm/weft_bg.wasm $(TS_SOURCES)
+build/.ts-stamp: js/wasm/weft_bg.wasm $(TS_SOURCES) | build/.setup-stamp
 	$(TSC) -p js/tsconfig.json
 	$(TSC) -p tsconfig.json
 	@touch $@
@@ -36,11 +36,16 @@ dist/npm/package.json: build/.ts-stamp scripts/assemble.mjs $(wildcard pkg-templ
 
 build: package
 
-test: package
+# The package as an application would install it, for the tests and the examples.
+local-install: tests/node_modules/weft/package.json examples/node_modules/weft/package.json
+%/node_modules/weft/package.json: dist/npm/package.json
+	rm -rf $*/node_modules/weft && mkdir -p $*/node_modules && cp -R dist/npm $*/node_modules/weft
+
+test: package local-install
 	scripts/test.sh
 
-demo: package
+demo: package local-install
 	$(NODE24) examples/primes.mjs
 
 clean:
-	rm -rf build dist js/wasm target tests/node_modules/weft
+	rm -rf build dist js/wasm target tests/node_modules/weft examples/node_modules/weft

@@ -6,27 +6,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-. scripts/toolchain.env
-tools=${WEFT_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/weft-tools}
-wasm_bindgen="$tools/wasm-bindgen-$WASM_BINDGEN_VERSION/bin/wasm-bindgen"
+. scripts/wasm-flags.sh
 out=js/wasm
 
-# Without --shared-memory the linker silently produces an unshared memory (the failure only shows
-# later as a DataCloneError when the memory is posted to a worker). The TLS exports let the glue
-# give each worker its own thread-local block.
-link_args=(
-  --shared-memory "--max-memory=$WASM_MAX_MEMORY" --import-memory
-  --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base
-  "-zstack-size=$WASM_STACK_SIZE"
-)
-rustflags="-C target-feature=+atomics,+bulk-memory,+mutable-globals"
-for a in "${link_args[@]}"; do rustflags+=" -C link-arg=$a"; done
-
-RUSTFLAGS="$rustflags" cargo build -p weft-wasm --release --target wasm32-unknown-unknown \
+RUSTFLAGS="$WASM_RUSTFLAGS" cargo build -p weft-wasm --release --target wasm32-unknown-unknown \
   -Z build-std=panic_abort,std
 
 rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-"$wasm_bindgen" target/wasm32-unknown-unknown/release/weft_wasm.wasm \
+"$WASM_BINDGEN_BIN/wasm-bindgen" target/wasm32-unknown-unknown/release/weft_wasm.wasm \
   --target web --out-dir "$out.tmp" --out-name weft \
   --remove-name-section --remove-producers-section
 node_modules/.bin/wasm-opt "$out.tmp/weft_bg.wasm" -o "$out.tmp/weft_bg.wasm" -Oz \

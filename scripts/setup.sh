@@ -36,6 +36,9 @@ fi
 stamp=node_modules/.weft-install-stamp
 if ! [ -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   say "installing npm dev dependencies (runtimes, binaryen, typescript)"
-  npm ci --no-audit --no-fund --foreground-scripts
+  # `npm install` rather than `npm ci`: npm leaves the other platforms' optional binaries of
+  # `deno` out of the lockfile and `npm ci` then refuses it; with the lockfile in place `npm install`
+  # installs exactly the locked versions.
+  npm install --no-audit --no-fund --foreground-scripts
   cp package-lock.json "$stamp"
 fi

@@ -16,6 +16,9 @@ compile_error!(
 mod diag;
 mod memory;
 
+pub use diag::{count_primes, diag_atomic_increments, diag_plain_increments};
+pub use memory::{alloc_words, free_words};
+
 use wasm_bindgen::prelude::*;
 
 /// The crate version, so JS can check that the loaded .wasm matches its glue.

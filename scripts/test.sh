@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every test on every supported runtime:
+#   1. native Rust tests of the workspace (analyzer fixtures, sync state machines, glue);
+#   2. the glue crate's wasm-bindgen tests, inside the threaded module, headless on Node 24;
+#   3. the cross-runtime JS suite (tests/*.test.js) on Node 22, Node 24, Deno and Bun, against
+#      dist/npm installed as tests/node_modules/weft (by `make local-install`).
+# Fails when any step fails; the last line is the JS suite's "N passed, N failed".
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+. scripts/toolchain.env
+
+echo "== cargo test (native)"
+log=$(mktemp)
+if cargo test --workspace >"$log" 2>&1; then
+  grep -E '^test result' "$log"
+  rm -f "$log"
+else
+  cat "$log"
+  exit 1
+fi
+
+echo "== wasm-bindgen tests (crates/wasm, threaded, Node 24)"
+scripts/test-wasm.sh
+
+echo "== cross-runtime suite"
+node_modules/node24/bin/node tests/run.mjs "$@"
