@@ -31,6 +31,8 @@ export class WorkerHost {
   #state: State = "starting";
   #thread: ThreadResources | null = null;
   #threadFreed = false;
+  /** Set when this side ended the worker on purpose (close or kill), not the worker itself. */
+  #endedHere = false;
   #pending = new Map<number, Pending>();
   #nextId = 1;
   #ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -81,7 +83,8 @@ export class WorkerHost {
   call(url: string, name: string, args: readonly unknown[], transfer: Transferable[] = []): Promise<unknown> {
     const what = `the call of "${name}" from ${url}`;
     if (this.#state !== "ready") {
-      return Promise.reject(this.#state === "gone" ? workerExited(null, what) : workerClosed(what));
+      const ended = this.#state === "gone" && !this.#endedHere;
+      return Promise.reject(ended ? workerExited(this.#exitCode, what) : workerClosed(what));
     }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -103,6 +106,7 @@ export class WorkerHost {
     if (this.#state === "gone") return;
     if (this.#state !== "ready") return this.kill();
     this.#state = "closing";
+    this.#endedHere = true;
     this.#rejectAll((what) => workerClosed(what));
     const closed = new Promise<void>((resolve) => (this.#closed = resolve));
     this.#port.ref(); // keep the process alive until the worker has freed its resources
@@ -116,6 +120,7 @@ export class WorkerHost {
   async kill(): Promise<void> {
     if (this.#state === "gone") return;
     this.#state = "closing";
+    this.#endedHere = true;
     await this.#port.terminate();
     this.#gone(null);
   }
@@ -169,7 +174,10 @@ export class WorkerHost {
     for (const p of pending) p.reject(reason(p.what));
   }
 
+  #exitCode: number | null = null;
+
   #gone(code: number | null): void {
+    if (this.#state !== "gone") this.#exitCode = code;
     if (this.#ready !== undefined) {
       this.#ready.reject(workerStartFailed(`the worker exited with code ${code} before it was ready`));
       this.#ready = undefined;

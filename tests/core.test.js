@@ -164,6 +164,6 @@ test("errors thrown in a worker call reject the call with the same class and mes
 test("calls on a closed worker reject with WEFT_WORKER_CLOSED", async () => {
   const [host] = await startWorkers(1);
   await host.close();
-  await assert.rejects(host.call(FIXTURE, "read", [0]), { code: "WEFT_WORKER_EXITED" });
+  await assert.rejects(host.call(FIXTURE, "read", [0]), { code: "WEFT_WORKER_CLOSED" });
   assert.equal(host.pending, 0);
 });
