@@ -1,9 +1,14 @@
 /**
  * The Bun adapter: workers are web Workers (Bun's fastest to start), files are read with
- * `Bun.file`, call sites come from JavaScriptCore's emulation of V8's stack-trace API.
+ * `Bun.file`, call sites come from JavaScriptCore's emulation of V8's stack-trace API, generated
+ * modules load from `blob:` URLs with bare specifiers resolved up front by `Bun.resolveSync` from
+ * the caller's file.
  * @module
  */
 
+import { readFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ParentPort, Runtime, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
 import { v8CallerOf } from "../js/v8_stack.js";
 import { webParentPort, webWorkerPort } from "../js/web_worker.js";
@@ -11,7 +16,20 @@ import { webParentPort, webWorkerPort } from "../js/web_worker.js";
 declare const Bun: {
   readonly isMainThread: boolean;
   file(path: URL): { bytes(): Promise<Uint8Array> };
+  resolveSync(specifier: string, from: string): string;
 };
+
+/** Resolves like an `import` in `parentUrl`, with Bun's own resolver. Builtins stay as written. */
+function resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const from = fileURLToPath(parentUrl);
+  for (const specifier of specifiers) {
+    if (/^(node|bun):/.test(specifier) || isBuiltin(specifier)) continue;
+    const resolved = Bun.resolveSync(specifier, from);
+    out[specifier] = resolved.startsWith("/") ? pathToFileURL(resolved).href : resolved;
+  }
+  return out;
+}
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -21,9 +39,14 @@ export const bunRuntime: Runtime = {
   // resources are not freed.
   exitMeansThreadStopped: false,
   readFile: (url) => Bun.file(url).bytes(),
+  readTextFileSync: (url) => readFileSync(new URL(url), "utf8"),
+  moduleUrl: (source) => URL.createObjectURL(new Blob([source], { type: "text/javascript" })),
+  adoptModule: () => {},
+  resolveSpecifiers,
   startWorker: (options: StartWorkerOptions): WorkerPort =>
     webWorkerPort(new Worker(WORKER_URL, { type: "module", ...(options.name ? { name: options.name } : {}) })),
   parentPort: (): ParentPort | null => (Bun.isMainThread ? null : webParentPort(globalThis as never)),
+  unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   hardwareConcurrency: () => navigator.hardwareConcurrency,
   callerOf: v8CallerOf,
 };

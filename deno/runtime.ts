@@ -14,7 +14,16 @@ import { startThreadWorker, threadParentPort } from "../node/ports.js";
 
 declare const Deno: {
   readFile(path: URL): Promise<Uint8Array>;
+  readTextFileSync(path: URL): string;
+  unrefTimer(id: number): void;
 };
+
+function encodeBase64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -23,8 +32,13 @@ export const denoRuntime: Runtime = {
   // Not known to follow the thread's end on Deno: a killed worker's thread resources are kept.
   exitMeansThreadStopped: false,
   readFile: (url) => Deno.readFile(url),
+  readTextFileSync: (url) => Deno.readTextFileSync(new URL(url)),
+  moduleUrl: (source) => `data:text/javascript;base64,${encodeBase64(source)}`,
+  adoptModule: () => {},
+  resolveSpecifiers: () => ({}),
   startWorker: (options) => startThreadWorker(WORKER_URL, options),
   parentPort: threadParentPort,
+  unrefTimer: (timer) => Deno.unrefTimer(timer as number),
   hardwareConcurrency: () => navigator.hardwareConcurrency,
   callerOf: v8CallerOf,
 };

@@ -6,8 +6,10 @@
 
 import { loadCore } from "./core.js";
 import { installRuntime, type Runtime } from "./runtime.js";
+import { installBridge } from "./spawn.js";
 
 export async function enter(runtime: Runtime): Promise<void> {
   installRuntime(runtime);
   await loadCore();
+  installBridge();
 }

@@ -20,7 +20,29 @@ export type WeftErrorCode =
   | "WEFT_WORKER_START_FAILED"
   | "WEFT_WORKER_EXITED"
   | "WEFT_WORKER_CLOSED"
-  | "WEFT_PROTOCOL";
+  | "WEFT_PROTOCOL"
+  | "WEFT_SHUTDOWN"
+  | "WEFT_NO_CALL_SITE"
+  | "WEFT_NOT_EVALUATED"
+  | "WEFT_UNCLONEABLE_CAPTURE"
+  | "WEFT_INVALID_ARGUMENT"
+  | "WEFT_ANALYZER_CRASHED"
+  | "WEFT_INTERNAL"
+  // Analysis of the spawn call site (one per analyzer error kind):
+  | "WEFT_UNSUPPORTED_FILE"
+  | "WEFT_SYNTAX_ERROR"
+  | "WEFT_TOO_DEEP"
+  | "WEFT_NO_CLOSURE"
+  | "WEFT_CLOSURE_NOT_INLINE"
+  | "WEFT_AMBIGUOUS_CLOSURE"
+  | "WEFT_CLOSURE_HAS_PARAMS"
+  | "WEFT_THIS_CAPTURED"
+  | "WEFT_ARGUMENTS_CAPTURED"
+  | "WEFT_NEW_TARGET_CAPTURED"
+  | "WEFT_SUPER_CAPTURED"
+  | "WEFT_DIRECT_EVAL"
+  | "WEFT_WITH_STATEMENT"
+  | "WEFT_CANNOT_RECREATE";
 
 /** An error raised by weft itself (as opposed to one thrown by user code in a worker). */
 export class WeftError extends Error {
@@ -94,4 +116,89 @@ export function workerClosed(pending: string): WeftError {
 /** A message between threads that does not follow weft's protocol. */
 export function protocolError(detail: string): WeftError {
   return new WeftError("WEFT_PROTOCOL", `Cannot handle a message between weft threads: ${detail}`);
+}
+
+/** A task was queued or running when `shutdown()` was called. */
+export function shutDown(what: string): WeftError {
+  return new WeftError(
+    "WEFT_SHUTDOWN",
+    `Cannot finish ${what} as weft was shut down: shutdown() terminates every worker; spawn again ` +
+      "afterwards to start new ones",
+  );
+}
+
+const ANALYSIS_CODES: Record<string, WeftErrorCode> = {
+  UnsupportedExtension: "WEFT_UNSUPPORTED_FILE",
+  Parse: "WEFT_SYNTAX_ERROR",
+  TooDeep: "WEFT_TOO_DEEP",
+  NoClosureAtPosition: "WEFT_NO_CLOSURE",
+  ClosureNotInline: "WEFT_CLOSURE_NOT_INLINE",
+  AmbiguousClosure: "WEFT_AMBIGUOUS_CLOSURE",
+  ClosureHasParams: "WEFT_CLOSURE_HAS_PARAMS",
+  ThisCaptured: "WEFT_THIS_CAPTURED",
+  ArgumentsCaptured: "WEFT_ARGUMENTS_CAPTURED",
+  NewTargetCaptured: "WEFT_NEW_TARGET_CAPTURED",
+  SuperCaptured: "WEFT_SUPER_CAPTURED",
+  DirectEval: "WEFT_DIRECT_EVAL",
+  WithStatement: "WEFT_WITH_STATEMENT",
+  CannotRecreate: "WEFT_CANNOT_RECREATE",
+};
+
+/**
+ * The analyzer refused a spawn call site. `failure` is the analyzer's error object
+ * (`{ kind, message, line?, column? }`); `where` names the call site.
+ */
+export function analysisFailed(where: string, failure: unknown): WeftError {
+  if (typeof failure === "object" && failure !== null && "kind" in failure) {
+    const { kind, message } = failure as { kind: string; message: string };
+    const code = ANALYSIS_CODES[kind] ?? "WEFT_INTERNAL";
+    return new WeftError(code, `Cannot spawn at ${where}: ${message}`);
+  }
+  return new WeftError("WEFT_INTERNAL", `Cannot spawn at ${where}: ${String(failure)}`, { cause: failure });
+}
+
+/** The analyzer's Wasm instance trapped; it cannot be trusted on this thread any more. */
+export function analyzerCrashed(where: string, cause: unknown): WeftError {
+  return new WeftError(
+    "WEFT_ANALYZER_CRASHED",
+    `Cannot spawn at ${where}: weft's analyzer crashed (${String(cause)}) and is disabled on this ` +
+      "thread; please report the file that caused it",
+    { cause },
+  );
+}
+
+/** The runtime gave no usable stack frame for the spawn call. */
+export function noCallSite(): WeftError {
+  return new WeftError(
+    "WEFT_NO_CALL_SITE",
+    "Cannot spawn as the caller's file, line and column could not be read from the stack: call " +
+      "spawn() directly in a module file (not through Function() or a REPL) and do not replace " +
+      "Error.prepareStackTrace",
+  );
+}
+
+/** A captured value cannot be sent to a worker. */
+export function uncloneableCapture(where: string, name: string, declared: string, reason: string): WeftError {
+  return new WeftError(
+    "WEFT_UNCLONEABLE_CAPTURE",
+    `Cannot spawn at ${where}: the captured variable "${name}" (declared at ${declared}) cannot be ` +
+      `sent to a worker: ${reason.replace(/^the value/, "its value")}. Capture plain data instead ` +
+      "(copy the fields the task needs into a local), or declare it at the top level of the module " +
+      "so the worker can re-create it from its declaration",
+  );
+}
+
+/** spawn() returned a script that nobody passed to eval(). */
+export function notEvaluated(where: string): WeftError {
+  return new WeftError(
+    "WEFT_NOT_EVALUATED",
+    `Cannot run the task spawned at ${where} as the script spawn() returned was not passed to ` +
+      "eval(): write `await eval(spawn(() => …))` — spawn() only describes the task, eval() starts it",
+  );
+}
+
+/** A public function received an argument of the wrong type or range. */
+export function invalidArgument(what: string, expected: string, received: unknown): WeftError {
+  const got = received === null ? "null" : Array.isArray(received) ? "an array" : typeof received;
+  return new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: expected ${expected}, received ${got}`);
 }

@@ -6,5 +6,17 @@
  * @module
  */
 
+import type { WorkerScript } from "./spawn.js";
+
 export { WeftError, type WeftErrorCode } from "./errors.js";
+export { configure, shutdown, type ConfigureOptions } from "./lifecycle.js";
+export { spawn, type SpawnOptions, type WorkerScript } from "./spawn.js";
 export { VERSION as version } from "./version.js";
+
+declare global {
+  /**
+   * weft's overload of the global `eval`: evaluating the script `spawn` returned starts the task
+   * and yields a promise of the closure's result.
+   */
+  function eval<T>(script: WorkerScript<T>): Promise<T>;
+}

@@ -2,13 +2,17 @@
  * Messages between a parent and a weft worker. Every message is an object whose `type` starts with
  * `weft:`; anything else is rejected, so user code sharing the channel cannot be mistaken for weft.
  *
- * Parent → worker: `weft:init` (first, once), `weft:call`, `weft:close`.
+ * Parent → worker: `weft:init` (first, once), `weft:call`, `weft:close`, `weft:spawn-result`.
  * Worker → parent: `weft:ready` or `weft:init-failed` (answering init), `weft:result`,
- * `weft:closed` (answering close; the worker has freed its thread resources and runs no more code).
+ * `weft:closed` (answering close; the worker has freed its thread resources and runs no more code),
+ * `weft:spawn` (a task spawned by code running in the worker, for the parent's pool).
+ *
+ * Errors inside `weft:result` and `weft:spawn-result` travel in the form of `wire.ts`.
  * @module
  */
 
 import type { CoreInit, ThreadResources } from "./core.js";
+import type { ModuleRef } from "./modules.js";
 import { protocolError } from "./errors.js";
 
 export interface InitMessage extends CoreInit {
@@ -17,8 +21,8 @@ export interface InitMessage extends CoreInit {
 export interface CallMessage {
   readonly type: "weft:call";
   readonly id: number;
-  /** URL of an ES module to import in the worker. */
-  readonly url: string;
+  /** The ES module to import in the worker: a URL, or a generated module. */
+  readonly target: string | ModuleRef;
   /** Name of the exported function to call. */
   readonly name: string;
   readonly args: readonly unknown[];
@@ -26,7 +30,11 @@ export interface CallMessage {
 export interface CloseMessage {
   readonly type: "weft:close";
 }
-export type ToWorker = InitMessage | CallMessage | CloseMessage;
+/** Answers a worker's {@link SpawnMessage}. */
+export type SpawnResultMessage =
+  | { readonly type: "weft:spawn-result"; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly type: "weft:spawn-result"; readonly id: number; readonly ok: false; readonly error: unknown };
+export type ToWorker = InitMessage | CallMessage | CloseMessage | SpawnResultMessage;
 
 export interface ReadyMessage {
   readonly type: "weft:ready";
@@ -42,10 +50,19 @@ export type ResultMessage =
 export interface ClosedMessage {
   readonly type: "weft:closed";
 }
-export type FromWorker = ReadyMessage | InitFailedMessage | ResultMessage | ClosedMessage;
+/** A task spawned inside a worker, forwarded to the parent's pool. */
+export interface SpawnMessage {
+  readonly type: "weft:spawn";
+  readonly id: number;
+  readonly target: string | ModuleRef;
+  readonly name: string;
+  readonly args: readonly unknown[];
+  readonly what: string;
+}
+export type FromWorker = ReadyMessage | InitFailedMessage | ResultMessage | ClosedMessage | SpawnMessage;
 
-const TO_WORKER = new Set(["weft:init", "weft:call", "weft:close"]);
-const FROM_WORKER = new Set(["weft:ready", "weft:init-failed", "weft:result", "weft:closed"]);
+const TO_WORKER = new Set(["weft:init", "weft:call", "weft:close", "weft:spawn-result"]);
+const FROM_WORKER = new Set(["weft:ready", "weft:init-failed", "weft:result", "weft:closed", "weft:spawn"]);
 
 function typeOf(message: unknown): string {
   if (typeof message === "object" && message !== null && "type" in message) {

@@ -61,10 +61,31 @@ export interface Runtime {
   readonly exitMeansThreadStopped: boolean;
   /** Reads a local file (the package's .wasm). */
   readFile(url: URL): Promise<Uint8Array>;
+  /** Reads a source file synchronously (the caller of `spawn`), by URL. */
+  readTextFileSync(url: string): string;
+  /**
+   * A URL from which `import()` loads an ES module with this source text, in this isolate. Every
+   * specifier in the source is absolute or bare.
+   */
+  moduleUrl(source: string): string;
+  /**
+   * Called once per generated module URL before it is imported: bare specifiers in it must then
+   * resolve exactly as they do in `originalUrl` (a no-op where {@link resolveSpecifiers} already
+   * rewrote them).
+   */
+  adoptModule(url: string, originalUrl: string): void;
+  /**
+   * Resolves bare specifiers as `import` in `parentUrl` would. Returns the ones to rewrite;
+   * specifiers left out stay as written (builtins, and all of them where `adoptModule` handles
+   * resolution).
+   */
+  resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Record<string, string>;
   /** Starts a worker that runs this runtime's weft worker entry. */
   startWorker(options: StartWorkerOptions): WorkerPort;
   /** The parent of this isolate when it is a worker, else `null`. */
   parentPort(): ParentPort | null;
+  /** Makes a timer returned by `setTimeout` not keep the process alive. */
+  unrefTimer(timer: unknown): void;
   /** The number of hardware threads. */
   hardwareConcurrency(): number;
   /**

@@ -36,10 +36,21 @@ export function v8CallerOf(callee: Function): CallSite | undefined {
     const url = frame.getFileName();
     const line = frame.getLineNumber();
     const column = frame.getColumnNumber();
-    if (typeof url !== "string" || line === null || column === null) return undefined;
-    return { url, line, column };
+    if (typeof url !== "string" || url === "" || line === null || column === null) return undefined;
+    return { url: toUrl(url), line, column };
   } finally {
     E.prepareStackTrace = savedPrepare;
     E.stackTraceLimit = savedLimit;
   }
+}
+
+/**
+ * Some engines report a module's file as a plain path (Bun; Deno for files under a package.json).
+ * The URL pathname setter percent-encodes what a path may contain and a URL may not (`#`, `?`, `%`).
+ */
+function toUrl(fileName: string): string {
+  if (!fileName.startsWith("/")) return fileName;
+  const url = new URL("file:///");
+  url.pathname = fileName;
+  return url.href;
 }

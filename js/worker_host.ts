@@ -15,8 +15,11 @@
 
 import { coreInit, destroyThread, type ThreadResources } from "./core.js";
 import { workerClosed, workerExited, workerStartFailed } from "./errors.js";
-import { asFromWorker, type FromWorker } from "./protocol.js";
+import type { ModuleRef } from "./modules.js";
+import type { Task } from "./pool.js";
+import { asFromWorker, type FromWorker, type SpawnMessage } from "./protocol.js";
 import { runtime, type StartWorkerOptions, type WorkerPort } from "./runtime.js";
+import { errorFromWire, errorToWire, transferablesIn } from "./wire.js";
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
@@ -38,6 +41,7 @@ export class WorkerHost {
   #ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   #closed: (() => void) | undefined;
   #exited: Promise<number | null>;
+  #spawn: ((task: Task) => Promise<unknown>) | undefined;
 
   private constructor(options: StartWorkerOptions) {
     this.#port = runtime().startWorker(options);
@@ -61,6 +65,11 @@ export class WorkerHost {
     });
   }
 
+  /** Handles tasks spawned by code running in this worker (the pool's nested spawns). */
+  onSpawn(handler: (task: Task) => Promise<unknown>): void {
+    this.#spawn = handler;
+  }
+
   /** Resolves with the exit code (or `null`) once the worker is gone. */
   get exited(): Promise<number | null> {
     return this.#exited;
@@ -77,11 +86,12 @@ export class WorkerHost {
   }
 
   /**
-   * Imports the module at `url` in the worker and calls its export `name` with `args`
+   * Imports the module `target` (a URL or a generated module) in the worker and calls its export
+   * `name` with `args`
    * (structured-cloned; `transfer` lists what to move instead).
    */
-  call(url: string, name: string, args: readonly unknown[], transfer: Transferable[] = []): Promise<unknown> {
-    const what = `the call of "${name}" from ${url}`;
+  call(target: string | ModuleRef, name: string, args: readonly unknown[], transfer: Transferable[] = []): Promise<unknown> {
+    const what = `the call of "${name}" from ${typeof target === "string" ? target : target.original}`;
     if (this.#state !== "ready") {
       const ended = this.#state === "gone" && !this.#endedHere;
       return Promise.reject(ended ? workerExited(this.#exitCode, what) : workerClosed(what));
@@ -91,7 +101,7 @@ export class WorkerHost {
       this.#pending.set(id, { resolve, reject, what });
       if (this.#pending.size === 1) this.#port.ref();
       try {
-        this.#port.postMessage({ type: "weft:call", id, url, name, args }, transfer);
+        this.#port.postMessage({ type: "weft:call", id, target, name, args }, transfer);
       } catch (error) {
         this.#settle(id)?.reject(error);
       }
@@ -116,11 +126,15 @@ export class WorkerHost {
     this.#gone(null);
   }
 
-  /** Terminates the worker now; pending calls are rejected with `WEFT_WORKER_EXITED`. */
-  async kill(): Promise<void> {
+  /**
+   * Terminates the worker now; pending calls are rejected with `reason(what)`, by default a
+   * `WEFT_WORKER_EXITED` error.
+   */
+  async kill(reason?: (what: string) => unknown): Promise<void> {
     if (this.#state === "gone") return;
     this.#state = "closing";
     this.#endedHere = true;
+    if (reason !== undefined) this.#rejectAll(reason);
     await this.#port.terminate();
     this.#gone(null);
   }
@@ -143,19 +157,47 @@ export class WorkerHost {
         this.#ready = undefined;
         return;
       case "weft:init-failed":
-        this.#fail(message.error);
+        this.#fail(errorFromWire(message.error));
         return;
       case "weft:result": {
         const pending = this.#settle(message.id);
         if (message.ok) pending?.resolve(message.value);
-        else pending?.reject(message.error);
+        else pending?.reject(errorFromWire(message.error));
         return;
       }
+      case "weft:spawn":
+        this.#spawned(message);
+        return;
       case "weft:closed":
         this.#threadFreed = true;
         this.#closed?.();
         return;
     }
+  }
+
+  /** Runs a task spawned inside the worker and sends back its outcome. */
+  #spawned(message: SpawnMessage): void {
+    const reply = (result: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
+      if (this.#state !== "ready") return;
+      if (result.ok) {
+        try {
+          this.#port.postMessage({ type: "weft:spawn-result", id: message.id, ...result }, transferablesIn(result.value));
+          return;
+        } catch (cause) {
+          result = { ok: false, error: new TypeError(`Cannot return the result of ${message.what}: ${String(cause)}`) };
+        }
+      }
+      this.#port.postMessage({ type: "weft:spawn-result", id: message.id, ok: false, error: errorToWire(result.error) });
+    };
+    if (this.#spawn === undefined) {
+      reply({ ok: false, error: new Error(`Cannot run ${message.what}: this worker's parent runs no pool`) });
+      return;
+    }
+    const { target, name, args, what } = message;
+    this.#spawn({ target, name, args, what, transfer: [] }).then(
+      (value) => reply({ ok: true, value }),
+      (error: unknown) => reply({ ok: false, error }),
+    );
   }
 
   /** An error escaped the worker: it cannot be trusted any more. */

@@ -3,40 +3,40 @@
  * adapter and calls {@link workerMain}.
  *
  * Life of a worker: `weft:init` → join the module and memory → `weft:ready`; then any number of
- * `weft:call`s, each importing a module by URL and calling one of its exports; then `weft:close` →
- * free this thread's stack and TLS → `weft:closed`, after which the parent terminates the worker.
+ * `weft:call`s, each importing a module by URL and calling one of its exports, concurrently; then
+ * `weft:close` → free this thread's stack and TLS → `weft:closed`, after which the parent
+ * terminates the worker. Tasks spawned by code in this worker go to the parent (`weft:spawn`).
  * @module
  */
 
 import { destroyThisThread, joinCore } from "./core.js";
+import { moduleUrl } from "./modules.js";
 import { asToWorker, type CallMessage, type FromWorker } from "./protocol.js";
 import { runtime } from "./runtime.js";
+import { forwardTasks } from "./tasks.js";
+import { errorFromWire, errorToWire, transferablesIn } from "./wire.js";
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
 async function call(message: CallMessage, post: Post): Promise<void> {
   let value: unknown;
   try {
-    const module = (await import(message.url)) as Record<string, unknown>;
+    const url = typeof message.target === "string" ? message.target : moduleUrl(message.target);
+    const module = (await import(url)) as Record<string, unknown>;
     const fn = module[message.name];
     if (typeof fn !== "function") {
-      throw new TypeError(
-        `Cannot call "${message.name}" of ${message.url} in a worker: it is not an exported function`,
-      );
+      throw new TypeError(`Cannot call "${message.name}" of ${url} in a worker: it is not an exported function`);
     }
     value = await (fn as (...args: unknown[]) => unknown)(...message.args);
   } catch (error) {
-    post({ type: "weft:result", id: message.id, ok: false, error });
+    post({ type: "weft:result", id: message.id, ok: false, error: errorToWire(error) });
     return;
   }
   try {
-    post({ type: "weft:result", id: message.id, ok: true, value });
+    post({ type: "weft:result", id: message.id, ok: true, value }, transferablesIn(value));
   } catch (cause) {
-    const error = new TypeError(
-      `Cannot return the result of "${message.name}" from a worker: ${String(cause)}`,
-      { cause },
-    );
-    post({ type: "weft:result", id: message.id, ok: false, error });
+    const error = new TypeError(`Cannot return the result of a task from its worker: ${String(cause)}`, { cause });
+    post({ type: "weft:result", id: message.id, ok: false, error: errorToWire(error) });
   }
 }
 
@@ -45,6 +45,17 @@ export function workerMain(): void {
   const parent = runtime().parentPort();
   if (parent === null) throw new Error("weft's worker entry was loaded outside a worker");
   const post: Post = (message, transfer) => parent.postMessage(message, transfer);
+  const spawned = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextSpawn = 1;
+  forwardTasks(
+    (task) =>
+      new Promise((resolve, reject) => {
+        const id = nextSpawn++;
+        spawned.set(id, { resolve, reject });
+        const { target, name, args, what, transfer } = task;
+        post({ type: "weft:spawn", id, target, name, args, what }, transfer);
+      }),
+  );
   let joined = false;
   let closed = false;
   parent.onMessage((raw) => {
@@ -58,12 +69,19 @@ export function workerMain(): void {
           joined = true;
           post({ type: "weft:ready", thread });
         } catch (error) {
-          post({ type: "weft:init-failed", error });
+          post({ type: "weft:init-failed", error: errorToWire(error) });
         }
         return;
       case "weft:call":
         void call(message, post);
         return;
+      case "weft:spawn-result": {
+        const pending = spawned.get(message.id);
+        spawned.delete(message.id);
+        if (message.ok) pending?.resolve(message.value);
+        else pending?.reject(errorFromWire(message.error));
+        return;
+      }
       case "weft:close":
         closed = true;
         if (joined) destroyThisThread();

@@ -1,1 +1,54 @@
-//! Closure analysis for `spawn`: filled in by the analyzer work.
+//! Finds the closure passed to `spawn(...)` at a call site, its free variables, and the ES module
+//! a worker needs to run it.
+//!
+//! The stages, one module each:
+//! - `depth`: a linear pre-scan that rejects input nested too deeply to parse safely;
+//! - `parse`: parse once and resolve scopes with swc ([`SourceFile`]);
+//! - `locate`: find the call by source position ([`SourceFile::closure_at`] → [`Closure`]);
+//! - `scope`: bindings and free variables from swc's syntax contexts ([`Capture`]);
+//! - `generate`: emit the worker module ([`SourceFile::generate`] → [`GeneratedModule`]);
+//! - `error`: [`AnalyzeError`].
+//!
+//! # Examples
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use weft_analyzer::{BindingKind, SourceFile};
+//!
+//! let src = r#"
+//! import { spawn } from "weft";
+//! import _ from "lodash";
+//! const factor = 3;
+//! export function run(items) {
+//!   return spawn(() => _.sum(items) * factor);
+//! }
+//! "#;
+//! let file = SourceFile::parse("file:///app/jobs.js", src).unwrap();
+//! let closure = file.closure_at(6, 10, None).unwrap();
+//! assert_eq!(closure.locals[0].name, "items");
+//! assert_eq!(closure.locals[0].kind, BindingKind::Param);
+//! let names: Vec<_> = closure.top_level.iter().map(|c| c.name.as_str()).collect();
+//! assert_eq!(names, ["_", "factor"]);
+//! assert_eq!(closure.bare_specifiers, ["lodash"]);
+//!
+//! let resolved = HashMap::from([("lodash".to_owned(), "file:///app/node_modules/lodash/lodash.js".to_owned())]);
+//! let module = file.generate(&closure, &["factor"], &resolved).unwrap();
+//! assert!(module.code.contains("file:///app/node_modules/lodash/lodash.js"));
+//! assert_eq!(module.locals, ["items"]);
+//! ```
+
+mod depth;
+mod error;
+mod generate;
+mod lines;
+mod locate;
+mod parse;
+mod scope;
+mod specifier;
+
+pub use error::AnalyzeError;
+pub use generate::GeneratedModule;
+pub use locate::Closure;
+pub use parse::{content_hash, Language, ModuleKind, ParseOptions, SourceFile, DEFAULT_MAX_DEPTH};
+pub use scope::{BindingKind, Capture};
+pub use specifier::is_bare;

@@ -13,6 +13,7 @@ compile_error!(
      `-Z build-std=panic_abort,std`; use `make wasm`, which passes them"
 );
 
+mod analyzer;
 mod diag;
 mod memory;
 

@@ -1,0 +1,176 @@
+//! Every way an analysis can fail, as one enum with stable variant names.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Why a file could not be analysed, or why a closure cannot be sent to a worker.
+///
+/// Variant names are stable: the JS layer maps each one to an error `code`
+/// (`WEFT_PARSE`, `WEFT_THIS_CAPTURED`, …). Lines are 1-based; columns are 1-based and count UTF-16
+/// code units, like the positions in a JS stack trace. `Display` says what went wrong, where, and
+/// how to fix it.
+///
+/// Serialized with an external `"kind"` tag:
+/// `{ "kind": "ThisCaptured", "line": 3, "column": 18 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
+pub enum AnalyzeError {
+    /// The file's extension does not say which language it is in.
+    UnsupportedExtension { url: String },
+    /// The source has a syntax error (swc's recovered errors count too).
+    Parse { line: u32, column: u32, message: String },
+    /// Brackets or operators nest deeper than the limit: analysing it could overflow the stack.
+    TooDeep { line: u32, column: u32, depth: u32, limit: u32 },
+    /// No call with a function argument contains the position.
+    NoClosureAtPosition { line: u32, column: u32 },
+    /// A call was found at the position, but its argument is not a function written inline.
+    ClosureNotInline { line: u32, column: u32 },
+    /// Several closures match the position and `fn_text` did not single one out.
+    AmbiguousClosure { line: u32, column: u32, candidates: u32 },
+    /// The closure declares parameters; spawn closures take none.
+    ClosureHasParams { line: u32, column: u32 },
+    /// An arrow closure uses `this` of the enclosing code.
+    ThisCaptured { line: u32, column: u32 },
+    /// An arrow closure uses `arguments` of the enclosing function.
+    ArgumentsCaptured { line: u32, column: u32 },
+    /// An arrow closure uses `new.target` of the enclosing function.
+    NewTargetCaptured { line: u32, column: u32 },
+    /// An arrow closure uses `super` of the enclosing method.
+    SuperCaptured { line: u32, column: u32 },
+    /// The closure calls `eval` directly, which can read any variable by name.
+    DirectEval { line: u32, column: u32 },
+    /// A `with` statement inside or around the closure makes names unresolvable statically.
+    WithStatement { line: u32, column: u32 },
+    /// `generate` got a `Closure` that was found in another file (or another version of it).
+    ForeignClosure,
+    /// `generate` was asked to pass by value a name the closure does not use.
+    UnknownByValueName { name: String },
+    /// A top-level name is needed but is declared inside a statement that cannot be copied on its
+    /// own (a `var` in a top-level block or loop), and it was not passed by value.
+    CannotRecreate { name: String, line: u32, column: u32 },
+}
+
+impl AnalyzeError {
+    /// The stable name of the variant, e.g. `"ThisCaptured"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::UnsupportedExtension { .. } => "UnsupportedExtension",
+            Self::Parse { .. } => "Parse",
+            Self::TooDeep { .. } => "TooDeep",
+            Self::NoClosureAtPosition { .. } => "NoClosureAtPosition",
+            Self::ClosureNotInline { .. } => "ClosureNotInline",
+            Self::AmbiguousClosure { .. } => "AmbiguousClosure",
+            Self::ClosureHasParams { .. } => "ClosureHasParams",
+            Self::ThisCaptured { .. } => "ThisCaptured",
+            Self::ArgumentsCaptured { .. } => "ArgumentsCaptured",
+            Self::NewTargetCaptured { .. } => "NewTargetCaptured",
+            Self::SuperCaptured { .. } => "SuperCaptured",
+            Self::DirectEval { .. } => "DirectEval",
+            Self::WithStatement { .. } => "WithStatement",
+            Self::ForeignClosure => "ForeignClosure",
+            Self::UnknownByValueName { .. } => "UnknownByValueName",
+            Self::CannotRecreate { .. } => "CannotRecreate",
+        }
+    }
+}
+
+impl fmt::Display for AnalyzeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnsupportedExtension { url } => write!(
+                f,
+                "Cannot analyse {url}: its extension is not one of .js .mjs .cjs .jsx .ts .mts .cts .tsx; \
+                 pass the language explicitly"
+            ),
+            Self::Parse { line, column, message } => write!(
+                f,
+                "Cannot parse the caller's file at {line}:{column}: {message}; fix the syntax error"
+            ),
+            Self::TooDeep { line, column, depth, limit } => write!(
+                f,
+                "Cannot analyse the caller's file: nesting reaches depth {depth} at {line}:{column}, \
+                 beyond the limit of {limit}; split the deeply nested expression"
+            ),
+            Self::NoClosureAtPosition { line, column } => write!(
+                f,
+                "Cannot find a spawn call at {line}:{column}: no call there takes a function; \
+                 pass the closure inline, e.g. spawn(() => work())"
+            ),
+            Self::ClosureNotInline { line, column } => write!(
+                f,
+                "Cannot spawn the function passed at {line}:{column}: it is not written inline; \
+                 wrap it, e.g. spawn(() => work())"
+            ),
+            Self::AmbiguousClosure { line, column, candidates } => write!(
+                f,
+                "Cannot tell which of {candidates} closures at {line}:{column} was spawned; \
+                 pass the column or the function's text, or put the calls on separate lines"
+            ),
+            Self::ClosureHasParams { line, column } => write!(
+                f,
+                "Cannot spawn the closure at {line}:{column}: it declares parameters, received none; \
+                 remove the parameters and capture the values instead"
+            ),
+            Self::ThisCaptured { line, column } => write!(
+                f,
+                "Cannot capture `this` at {line}:{column}: an arrow closure's `this` belongs to the \
+                 caller; copy what you need into a const before spawn, e.g. const {{ x }} = this"
+            ),
+            Self::ArgumentsCaptured { line, column } => write!(
+                f,
+                "Cannot capture `arguments` at {line}:{column}: it belongs to the enclosing function; \
+                 copy it into a const before spawn, e.g. const args = [...arguments]"
+            ),
+            Self::NewTargetCaptured { line, column } => write!(
+                f,
+                "Cannot capture `new.target` at {line}:{column}: it belongs to the enclosing function; \
+                 copy it into a const before spawn"
+            ),
+            Self::SuperCaptured { line, column } => write!(
+                f,
+                "Cannot capture `super` at {line}:{column}: it belongs to the enclosing method; \
+                 call the method before spawn and capture its result"
+            ),
+            Self::DirectEval { line, column } => write!(
+                f,
+                "Cannot spawn a closure that calls eval directly at {line}:{column}: the variables \
+                 it reads cannot be known; use (0, eval)(code) or a Function"
+            ),
+            Self::WithStatement { line, column } => write!(
+                f,
+                "Cannot spawn a closure inside or containing a `with` statement at {line}:{column}: \
+                 names in it cannot be resolved; use a local variable instead"
+            ),
+            Self::ForeignClosure => write!(
+                f,
+                "Cannot generate a module for a closure found in another file or version: \
+                 call closure_at on this SourceFile first"
+            ),
+            Self::UnknownByValueName { name } => write!(
+                f,
+                "Cannot pass `{name}` by value: the closure does not use a top-level name `{name}`; \
+                 pass only names listed in Closure::top_level"
+            ),
+            Self::CannotRecreate { name, line, column } => write!(
+                f,
+                "Cannot re-create `{name}` (declared at {line}:{column}) in the worker: it is declared \
+                 inside a top-level block or loop; pass it by value or declare it at top level"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AnalyzeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_serialized_tags() {
+        let e = AnalyzeError::ThisCaptured { line: 3, column: 18 };
+        assert_eq!(e.name(), "ThisCaptured");
+        assert!(e.to_string().contains("3:18"));
+    }
+}

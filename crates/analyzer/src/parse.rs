@@ -1,0 +1,353 @@
+//! Parsing and resolving a caller's file once, so every call site in it is cheap to analyse.
+
+use serde::Serialize;
+use swc_common::{sync::Lrc, FileName, Globals, Mark, SourceMap, Spanned, SyntaxContext, GLOBALS};
+use swc_ecma_ast::{Module, ModuleItem, Pass, Program};
+use swc_ecma_parser::{EsSyntax, Parser, StringInput, Syntax, TsSyntax};
+use swc_ecma_transforms_base::resolver;
+
+use crate::{depth, error::AnalyzeError, lines::LineIndex, scope::ScopeInfo};
+
+/// How deeply a file may nest before [`SourceFile::parse`] rejects it with
+/// [`AnalyzeError::TooDeep`], in levels as the pre-scan counts them: each open bracket, prefix
+/// operator, assignment, arrow, ternary, `else` and JSX element is one level; each binary
+/// operator, `.`, call or index in a chain is an eighth of one (see [`ParseOptions::max_depth`]).
+///
+/// Chosen for a 1 MiB stack, the Wasm default: swc parses, resolves, transforms and prints
+/// recursively, and a stack overflow in Wasm is a trap that leaves the instance unusable.
+/// `tests/robustness.rs` runs every nesting construct just under this limit on a 1 MiB thread
+/// (release build), and 5,000 levels of each are rejected or analysed without overflowing.
+pub const DEFAULT_MAX_DEPTH: u32 = 200;
+
+/// The language of a source file, normally taken from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Language {
+    /// `.js` (JSX allowed, as Bun and most bundlers do), `.mjs`, `.cjs`.
+    Js,
+    /// `.jsx`.
+    Jsx,
+    /// `.ts`, `.mts`, `.cts`.
+    Ts,
+    /// `.tsx`.
+    Tsx,
+}
+
+/// Whether a file is an ES module or a CommonJS script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ModuleKind {
+    /// ES module: `.mjs`, `.mts`, or any file with `import`/`export` declarations.
+    Esm,
+    /// CommonJS: `.cjs`, `.cts`, or a `.js`/`.ts` file without `import`/`export` declarations.
+    CommonJs,
+}
+
+/// Options for [`SourceFile::parse_with`].
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions {
+    /// The language; `None` takes it from the URL's extension.
+    pub language: Option<Language>,
+    /// The deepest nesting accepted, in levels as the pre-scan counts them (brackets, prefix
+    /// operators, arrows, ternaries, JSX elements; see [`DEFAULT_MAX_DEPTH`]). Raise it only
+    /// together with the stack size of the thread that parses.
+    pub max_depth: u32,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions { language: None, max_depth: DEFAULT_MAX_DEPTH }
+    }
+}
+
+/// A caller's file, parsed and scope-resolved once.
+///
+/// Keep it in a cache keyed by [`SourceFile::cache_key`]: every later call site in the same file
+/// version is then found and analysed without parsing again ([`SourceFile::closure_at`] walks only
+/// the path to the call and the closure itself).
+///
+/// # Examples
+///
+/// ```
+/// use weft_analyzer::SourceFile;
+///
+/// let src = "import { spawn } from 'weft';\nconst n = 2;\nspawn(() => n * 21);\n";
+/// let file = SourceFile::parse("file:///app/main.js", src).unwrap();
+/// let closure = file.closure_at(3, 1, None).unwrap();
+/// assert_eq!(closure.top_level[0].name, "n");
+/// ```
+pub struct SourceFile {
+    pub(crate) url: String,
+    pub(crate) src: String,
+    pub(crate) language: Language,
+    pub(crate) kind: ModuleKind,
+    pub(crate) hash: u64,
+    pub(crate) cm: Lrc<SourceMap>,
+    pub(crate) start: u32,
+    pub(crate) globals: Globals,
+    pub(crate) unresolved_mark: Mark,
+    pub(crate) top_level_mark: Mark,
+    pub(crate) unresolved: SyntaxContext,
+    pub(crate) top_level: SyntaxContext,
+    pub(crate) module: Module,
+    pub(crate) lines: LineIndex,
+    pub(crate) scope: ScopeInfo,
+}
+
+impl std::fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("url", &self.url)
+            .field("language", &self.language)
+            .field("kind", &self.kind)
+            .field("hash", &format_args!("{:016x}", self.hash))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A 64-bit FNV-1a hash of a source text: the content part of [`SourceFile::cache_key`].
+///
+/// ```
+/// assert_ne!(weft_analyzer::content_hash("a"), weft_analyzer::content_hash("b"));
+/// ```
+pub fn content_hash(source: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in source.as_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+impl Language {
+    /// The language for a URL or path by its extension (query and fragment ignored).
+    ///
+    /// ```
+    /// use weft_analyzer::Language;
+    /// assert_eq!(Language::from_url("file:///app/view.tsx?v=2"), Some(Language::Tsx));
+    /// assert_eq!(Language::from_url("file:///app/data.json"), None);
+    /// ```
+    pub fn from_url(url: &str) -> Option<Language> {
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let ext = path.rsplit_once('.')?.1;
+        if ext.contains('/') {
+            return None;
+        }
+        Some(match ext {
+            "js" | "mjs" | "cjs" => Language::Js,
+            "jsx" => Language::Jsx,
+            "ts" | "mts" | "cts" => Language::Ts,
+            "tsx" => Language::Tsx,
+            _ => return None,
+        })
+    }
+
+    fn syntax(self) -> Syntax {
+        match self {
+            Language::Js | Language::Jsx => Syntax::Es(EsSyntax {
+                jsx: true,
+                decorators: true,
+                import_attributes: true,
+                explicit_resource_management: true,
+                ..Default::default()
+            }),
+            Language::Ts | Language::Tsx => Syntax::Typescript(TsSyntax {
+                tsx: self == Language::Tsx,
+                decorators: true,
+                ..Default::default()
+            }),
+        }
+    }
+
+    pub(crate) fn is_typescript(self) -> bool {
+        matches!(self, Language::Ts | Language::Tsx)
+    }
+}
+
+/// Turns a plain absolute path (as CommonJS stack traces show them) into a `file://` URL; URLs
+/// are returned unchanged.
+pub(crate) fn normalize_url(url: &str) -> String {
+    let bytes = url.as_bytes();
+    let windows = bytes.len() > 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && (bytes[2] == b'\\' || bytes[2] == b'/');
+    if !(url.starts_with('/') || windows) {
+        return url.to_owned();
+    }
+    let mut out = String::from(if windows { "file:///" } else { "file://" });
+    for ch in url.chars() {
+        match ch {
+            '\\' if windows => out.push('/'),
+            ' ' => out.push_str("%20"),
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+impl SourceFile {
+    /// Parses and resolves `source`, the text of the file at `url`, with default options.
+    ///
+    /// `url` is the caller's module URL as a stack trace shows it (`file:///…`, `https://…`, or a
+    /// plain absolute path for CommonJS); its extension picks the language.
+    ///
+    /// # Errors
+    /// [`AnalyzeError::UnsupportedExtension`], [`AnalyzeError::TooDeep`], [`AnalyzeError::Parse`]
+    /// (including errors swc recovered from).
+    pub fn parse(url: &str, source: &str) -> Result<SourceFile, AnalyzeError> {
+        Self::parse_with(url, source, ParseOptions::default())
+    }
+
+    /// Like [`SourceFile::parse`], with an explicit language or depth limit.
+    pub fn parse_with(url: &str, source: &str, options: ParseOptions) -> Result<SourceFile, AnalyzeError> {
+        let language = match options.language.or_else(|| Language::from_url(url)) {
+            Some(l) => l,
+            None => return Err(AnalyzeError::UnsupportedExtension { url: url.to_owned() }),
+        };
+        let lines = LineIndex::new(source);
+        if let Err((depth, at)) = depth::scan(source, options.max_depth) {
+            let (line, column) = lines.position(source, at as u32);
+            return Err(AnalyzeError::TooDeep { line, column, depth, limit: options.max_depth });
+        }
+
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let forced = if path.ends_with(".mjs") || path.ends_with(".mts") {
+            Some(ModuleKind::Esm)
+        } else if path.ends_with(".cjs") || path.ends_with(".cts") {
+            Some(ModuleKind::CommonJs)
+        } else {
+            None
+        };
+
+        let cm: Lrc<SourceMap> = Default::default();
+        let fm = cm.new_source_file(Lrc::new(FileName::Anon), source.to_owned());
+        let start = fm.start_pos.0;
+        let globals = Globals::new();
+        let parse_error = |span: swc_common::Span, msg: String| {
+            let (line, column) = LineIndex::new(source).position(source, span.lo.0.saturating_sub(start));
+            AnalyzeError::Parse { line, column, message: msg }
+        };
+
+        GLOBALS.set(&globals, || {
+            let mut parser = Parser::new(language.syntax(), StringInput::from(&*fm), None);
+            let parsed = match forced {
+                Some(ModuleKind::Esm) => parser.parse_module().map(Program::Module),
+                // TypeScript's CommonJS syntax (`import x = require()`, `export =`) needs module
+                // parsing; plain `.cjs` is a sloppy-mode script.
+                Some(ModuleKind::CommonJs) if language.is_typescript() => parser.parse_module().map(Program::Module),
+                Some(ModuleKind::CommonJs) => parser.parse_script().map(Program::Script),
+                None => parser.parse_program(),
+            };
+            let mut program = match parsed {
+                Ok(p) => p,
+                Err(e) => return Err(parse_error(e.span(), e.kind().msg().into_owned())),
+            };
+            if let Some(e) = parser.take_errors().into_iter().min_by_key(|e| e.span().lo) {
+                return Err(parse_error(e.span(), e.kind().msg().into_owned()));
+            }
+
+            let unresolved_mark = Mark::new();
+            let top_level_mark = Mark::new();
+            resolver(unresolved_mark, top_level_mark, language.is_typescript()).process(&mut program);
+            let unresolved = SyntaxContext::empty().apply_mark(unresolved_mark);
+            let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
+
+            let (kind, module) = match program {
+                Program::Module(m) => (forced.unwrap_or(ModuleKind::Esm), m),
+                Program::Script(s) => (
+                    ModuleKind::CommonJs,
+                    Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang },
+                ),
+            };
+            let scope = ScopeInfo::build(&module, unresolved, top_level);
+            Ok(SourceFile {
+                url: normalize_url(url),
+                src: source.to_owned(),
+                language,
+                kind,
+                hash: content_hash(source),
+                cm: cm.clone(),
+                start,
+                globals: Globals::new(),
+                unresolved_mark,
+                top_level_mark,
+                unresolved,
+                top_level,
+                module,
+                lines,
+                scope,
+            })
+        })
+        .map(|mut file| {
+            file.globals = globals;
+            file
+        })
+    }
+
+    /// The key to cache this file under: its URL and a hash of its text.
+    ///
+    /// ```
+    /// let key = weft_analyzer::SourceFile::cache_key("file:///a.js", "spawn(() => 1)");
+    /// assert!(key.starts_with("file:///a.js#"));
+    /// ```
+    pub fn cache_key(url: &str, source: &str) -> String {
+        format!("{}#{:016x}", url, content_hash(source))
+    }
+
+    /// The URL this file was parsed from (plain paths turned into `file://` URLs).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The language the file was parsed as.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// Whether the file is an ES module or CommonJS.
+    pub fn module_kind(&self) -> ModuleKind {
+        self.kind
+    }
+
+    /// [`content_hash`] of the text.
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    pub(crate) fn pos(&self, bytepos: swc_common::BytePos) -> (u32, u32) {
+        self.lines.position(&self.src, bytepos.0.saturating_sub(self.start))
+    }
+
+    pub(crate) fn text(&self, span: swc_common::Span) -> &str {
+        let lo = (span.lo.0.saturating_sub(self.start) as usize).min(self.src.len());
+        let hi = (span.hi.0.saturating_sub(self.start) as usize).clamp(lo, self.src.len());
+        self.src.get(lo..hi).unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_language_and_module_kind() {
+        assert_eq!(Language::from_url("file:///a/b.mts?x=1"), Some(Language::Ts));
+        assert_eq!(Language::from_url("file:///a.b/c"), None);
+        let f = SourceFile::parse("/srv/app.cjs", "const x = require('x');").unwrap();
+        assert_eq!(f.module_kind(), ModuleKind::CommonJs);
+        assert_eq!(f.url(), "file:///srv/app.cjs");
+        let f = SourceFile::parse("file:///a.js", "export const x = 1;").unwrap();
+        assert_eq!(f.module_kind(), ModuleKind::Esm);
+    }
+
+    #[test]
+    fn recovered_errors_are_reported_with_position() {
+        let err = SourceFile::parse("file:///a.js", "let x = 1;\nlet x = 2;\nconst = ;").unwrap_err();
+        assert!(matches!(err, AnalyzeError::Parse { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn rejects_unknown_extensions() {
+        let err = SourceFile::parse("file:///a.py", "").unwrap_err();
+        assert_eq!(err.name(), "UnsupportedExtension");
+    }
+}

@@ -1,0 +1,99 @@
+/**
+ * Deciding, at each spawn, how every captured value crosses to the worker.
+ *
+ * - Values of enclosing-scope variables must be structured-cloneable data (or weft primitives,
+ *   which cross as handles): they are copied at the call.
+ * - Values of top-level bindings (including imports) go the same way when they are such data;
+ *   otherwise (functions, classes, module namespaces, class instances…) the worker module
+ *   re-creates them from their import or declaration.
+ *
+ * "Data" is checked by walking the value before anything is posted, because structured cloning
+ * would silently turn a class instance into a plain object without its methods. A value that
+ * cannot cross is reported with the variable's name, where it is declared, and what to do.
+ * @module
+ */
+
+/** Why a value cannot be structured-cloned faithfully, or `undefined` when it can. */
+export function uncloneableReason(value: unknown): string | undefined {
+  const seen = new Set<object>();
+  const visit = (v: unknown, path: string): string | undefined => {
+    switch (typeof v) {
+      case "undefined":
+      case "boolean":
+      case "number":
+      case "bigint":
+      case "string":
+        return undefined;
+      case "symbol":
+        return `${path} is a symbol, which cannot be copied to another thread`;
+      case "function":
+        return `${path} is a function (${describeFunction(v as Function)}), which cannot be copied to another thread`;
+    }
+    if (v === null || seen.has(v as object)) return undefined;
+    const o = v as object;
+    seen.add(o);
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) {
+        const item: unknown = o[i];
+        if (typeof item === "object" || typeof item === "function" || typeof item === "symbol") {
+          const r = visit(item, `${path}[${i}]`);
+          if (r !== undefined) return r;
+        }
+      }
+      return undefined;
+    }
+    if (isLeaf(o)) return undefined;
+    if (o instanceof Map) {
+      for (const [k, item] of o) {
+        const r = visit(k, `${path} (a Map key)`) ?? visit(item, `${path}.get(${String(k)})`);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+    }
+    if (o instanceof Set) {
+      for (const item of o) {
+        const r = visit(item, `${path} (a Set item)`);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+    }
+    if (o instanceof Error) return undefined;
+    const proto = Object.getPrototypeOf(o);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (proto?.constructor as Function | undefined)?.name || "an unnamed class";
+      return `${path} is an instance of ${name}; copying it to another thread would drop its class and methods`;
+    }
+    for (const key of Object.keys(o)) {
+      const r = visit((o as Record<string, unknown>)[key], `${path}.${key}`);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  };
+  return visit(value, "the value");
+}
+
+const LEAVES: Function[] = [
+  ArrayBuffer,
+  SharedArrayBuffer,
+  DataView,
+  Date,
+  RegExp,
+  Boolean,
+  Number,
+  String,
+  BigInt,
+];
+
+function isLeaf(o: object): boolean {
+  if (ArrayBuffer.isView(o)) return true;
+  for (const C of LEAVES) if (o instanceof (C as new () => object)) return true;
+  const tag = Object.prototype.toString.call(o);
+  // Web platform values every supported runtime clones (Blob, File, ImageData…).
+  return tag === "[object Blob]" || tag === "[object File]";
+}
+
+function describeFunction(fn: Function): string {
+  const source = Function.prototype.toString.call(fn);
+  if (/^class[\s{]/.test(source)) return `class ${fn.name || "(anonymous)"}`;
+  return fn.name ? `${fn.name}` : "an anonymous function";
+}

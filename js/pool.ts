@@ -1,0 +1,241 @@
+/**
+ * The bounded worker pool of the root thread (the isolate that loaded weft first).
+ *
+ * - At most `maxWorkers` workers (default: hardware concurrency); tasks beyond them wait in a FIFO
+ *   queue. Any worker can run any task: a task names an ES module URL and an export to call.
+ * - Nested spawns: workers never start workers of their own; a task spawned inside a worker is
+ *   forwarded to this pool. A worker whose running tasks are all waiting for tasks they spawned
+ *   counts as free, so a recursion deeper than `maxWorkers` (a parallel fib, say) always has a
+ *   worker for its innermost tasks and cannot deadlock. Idle workers are preferred over such
+ *   waiting ones.
+ * - Liveness: a worker with calls in flight keeps the process alive; an idle one does not
+ *   (WorkerHost refs/unrefs it). Idle workers are closed after `idleTimeoutMs`, with timers that do
+ *   not keep the process alive either.
+ * - `shutdown()` kills every worker, rejects every queued and in-flight task with
+ *   `WEFT_SHUTDOWN`, and leaves the pool usable: the next task starts new workers.
+ * - A worker that dies (exit, crash, out of memory) fails only its own tasks, with an error
+ *   carrying its exit code, and is replaced on demand.
+ * @module
+ */
+
+import { shutDown } from "./errors.js";
+import type { ModuleRef } from "./modules.js";
+import { runtime } from "./runtime.js";
+import { WorkerHost } from "./worker_host.js";
+
+/** Pool settings; see {@link configure}. */
+export interface PoolOptions {
+  /** Upper bound of live workers. Default: the number of hardware threads. */
+  maxWorkers: number;
+  /** An idle worker is closed after this long. Default: 30,000 ms. */
+  idleTimeoutMs: number;
+  /** Node's per-worker heap limits (`maxOldGenerationSizeMb`, …); ignored elsewhere. */
+  resourceLimits: Readonly<Record<string, number>> | undefined;
+}
+
+/**
+ * One unit of work: call export `name` of a module with `args`. The module is a URL, or a
+ * generated module whose source the pool sends to each worker the first time only.
+ */
+export interface Task {
+  readonly target: string | ModuleRef;
+  readonly name: string;
+  readonly args: readonly unknown[];
+  readonly transfer: Transferable[];
+  /** What the task is, for error messages (e.g. "the task spawned at file:///a.js:3:9"). */
+  readonly what: string;
+}
+
+interface Slot {
+  readonly host: WorkerHost;
+  /** Tasks running on this worker. */
+  running: number;
+  /** Tasks spawned from this worker that have not settled (its tasks are waiting on them). */
+  children: number;
+  /** Keys of the generated modules this worker has received. */
+  readonly known: Set<string>;
+  idleTimer: unknown;
+}
+
+interface Queued {
+  readonly task: Task;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class Pool {
+  #options: PoolOptions;
+  #slots = new Set<Slot>();
+  #queue: Queued[] = [];
+  #starting = 0;
+  /** Bumped by shutdown so that workers still starting are discarded. */
+  #generation = 0;
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+  }
+
+  get options(): Readonly<PoolOptions> {
+    return this.#options;
+  }
+
+  /** Changes settings; a lower `maxWorkers` takes effect as busy workers finish. */
+  configure(options: PoolOptions): void {
+    this.#options = options;
+    this.#dispatch();
+  }
+
+  /** Live and starting workers. */
+  get size(): number {
+    return this.#slots.size + this.#starting;
+  }
+
+  /** Runs `task` on some worker; settles with its result or error. */
+  run(task: Task): Promise<unknown> {
+    return this.#enqueue(task);
+  }
+
+  /** Kills every worker and rejects every queued and running task. */
+  async shutdown(): Promise<void> {
+    this.#generation++;
+    const queued = this.#queue.splice(0);
+    for (const q of queued) q.reject(shutDown(q.task.what));
+    const slots = [...this.#slots];
+    this.#slots.clear();
+    await Promise.all(
+      slots.map((slot) => {
+        this.#clearIdle(slot);
+        return slot.host.kill(shutDown);
+      }),
+    );
+  }
+
+  #enqueue(task: Task): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ task, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Places queued tasks: on an idle worker; else on a new worker while below the bound (it takes
+   * them when ready); else on a worker whose tasks are all waiting for tasks they spawned.
+   */
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let target: Slot | undefined;
+      let waiting: Slot | undefined;
+      for (const slot of this.#slots) {
+        if (slot.running === 0) {
+          target = slot;
+          break;
+        }
+        if (waiting === undefined && slot.running <= slot.children) waiting = slot;
+      }
+      if (target === undefined && this.size < this.#options.maxWorkers) {
+        while (this.#starting < this.#queue.length && this.size < this.#options.maxWorkers) {
+          this.#startWorker();
+        }
+        return;
+      }
+      target ??= waiting;
+      if (target === undefined) return;
+      this.#runOn(target, this.#queue.shift()!);
+    }
+  }
+
+  #startWorker(): void {
+    const generation = this.#generation;
+    this.#starting++;
+    const limits = this.#options.resourceLimits;
+    WorkerHost.start({ name: "weft", ...(limits === undefined ? {} : { resourceLimits: limits }) }).then(
+      (host) => {
+        this.#starting--;
+        if (generation !== this.#generation) {
+          void host.close();
+          return;
+        }
+        const slot: Slot = { host, running: 0, children: 0, known: new Set(), idleTimer: undefined };
+        host.onSpawn((task) => this.#spawnFrom(slot, task));
+        this.#slots.add(slot);
+        void host.exited.then(() => this.#lost(slot));
+        this.#dispatch();
+        this.#armIdle(slot);
+      },
+      (error: unknown) => {
+        this.#starting--;
+        if (generation !== this.#generation) return;
+        // Nothing can run: fail what waits rather than retry forever.
+        if (this.#slots.size === 0 && this.#starting === 0) {
+          for (const q of this.#queue.splice(0)) q.reject(error);
+        }
+      },
+    );
+  }
+
+  /** A task spawned by a task running on `slot`. */
+  #spawnFrom(slot: Slot, task: Task): Promise<unknown> {
+    slot.children++;
+    this.#dispatch(); // the slot may have become available
+    const settled = () => {
+      slot.children--;
+    };
+    const result = this.#enqueue(task);
+    result.then(settled, settled);
+    return result;
+  }
+
+  #runOn(slot: Slot, queued: Queued): void {
+    this.#clearIdle(slot);
+    slot.running++;
+    const { task } = queued;
+    let target = task.target;
+    if (typeof target !== "string") {
+      if (slot.known.has(target.key)) target = { key: target.key, original: target.original };
+      else slot.known.add(target.key);
+    }
+    slot.host.call(target, task.name, task.args, task.transfer).then(
+      (value) => {
+        this.#done(slot);
+        queued.resolve(value);
+      },
+      (error: unknown) => {
+        this.#done(slot);
+        queued.reject(error);
+      },
+    );
+  }
+
+  #done(slot: Slot): void {
+    slot.running--;
+    if (!this.#slots.has(slot)) return;
+    this.#dispatch();
+    if (slot.running === 0) this.#armIdle(slot);
+  }
+
+  #armIdle(slot: Slot): void {
+    if (slot.running > 0) return;
+    this.#clearIdle(slot);
+    const timer = setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.running > 0 || !this.#slots.has(slot)) return;
+      this.#slots.delete(slot);
+      void slot.host.close();
+    }, this.#options.idleTimeoutMs);
+    runtime().unrefTimer(timer);
+    slot.idleTimer = timer;
+  }
+
+  #clearIdle(slot: Slot): void {
+    if (slot.idleTimer !== undefined) {
+      clearTimeout(slot.idleTimer as ReturnType<typeof setTimeout>);
+      slot.idleTimer = undefined;
+    }
+  }
+
+  /** The worker exited (crash, exit, kill, close): forget it; start another if work waits. */
+  #lost(slot: Slot): void {
+    this.#clearIdle(slot);
+    if (this.#slots.delete(slot)) this.#dispatch();
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * `spawn(fn)` and the eval bridge.
+ *
+ * `spawn` reads its caller's position from the stack, has the analyzer find the closure there and
+ * its free variables (once per call site), and returns a short script such as
+ * `__weft(3,{items,limit})`. Passed to a direct `eval` in the caller, that script reads the
+ * current values of exactly those variables in the caller's scope and hands them to the bridge
+ * (`__weft`), which decides how each crosses (capture.ts), obtains the worker module for that
+ * choice (generated once per call site and choice), and submits the task.
+ *
+ * The script holds only the bridge's name, an integer and validated identifiers: never a path,
+ * source text or user data.
+ * @module
+ */
+
+import { uncloneableReason } from "./capture.js";
+import { core } from "./core.js";
+import {
+  analysisFailed,
+  analyzerCrashed,
+  invalidArgument,
+  noCallSite,
+  notEvaluated,
+  uncloneableCapture,
+  WeftError,
+} from "./errors.js";
+import { generatedModule, type ModuleRef } from "./modules.js";
+import { runtime } from "./runtime.js";
+import { submit } from "./tasks.js";
+
+declare const resultType: unique symbol;
+
+/**
+ * The script `spawn` returns: pass it to `eval` in the same scope to start the task.
+ * `await eval(script)` is typed as the closure's awaited result once weft is imported.
+ */
+export type WorkerScript<T> = string & { readonly [resultType]: T };
+
+/** Options of {@link spawn}. */
+export interface SpawnOptions {
+  /**
+   * Captured ArrayBuffers (or typed arrays' buffers) to move to the worker instead of copying;
+   * they become detached in the caller.
+   */
+  readonly transfer?: readonly Transferable[];
+}
+
+interface Capture {
+  readonly name: string;
+  readonly kind: string;
+  readonly line: number;
+  readonly column: number;
+  readonly via: string | null;
+}
+
+interface Closure {
+  readonly id: string;
+  readonly locals: readonly Capture[];
+  readonly top_level: readonly Capture[];
+  readonly bare_specifiers: readonly string[];
+}
+
+interface Generated {
+  readonly code: string;
+  readonly locals: readonly string[];
+  readonly top_level: readonly string[];
+}
+
+interface Site {
+  readonly id: number;
+  /** The caller's file as the analyzer saw it (a generated module's own URL for nested spawns). */
+  readonly url: string;
+  /** The file to name in messages and to resolve bare specifiers from. */
+  readonly original: string;
+  /** `file:line:column` of the call, for messages. */
+  readonly where: string;
+  readonly closure: Closure;
+  readonly script: string;
+  readonly resolved: Record<string, string>;
+  readonly modules: Map<string, ModuleRef & { readonly source: string }>;
+}
+
+const BRIDGE = "__weft";
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+
+const sites: Site[] = [];
+const sitesByPosition = new Map<string, Site>();
+const sources = new Map<string, string>();
+let analyzerBroken: unknown;
+
+interface Pending {
+  readonly site: Site;
+  readonly transfer: Transferable[];
+}
+let pending: Pending[] = [];
+let checkScheduled = false;
+
+/**
+ * Describes a task: `fn`, a closure without parameters, to run on a worker thread with the
+ * current values of the variables it uses. Pass the result to a direct `eval` in the same scope,
+ * which starts the task and returns a promise of its result:
+ *
+ * @example
+ * ```ts
+ * import { spawn } from "weft";
+ * const rounds = 12;
+ * const hash = await eval(spawn(() => slowHash("hunter2", rounds)));
+ * ```
+ *
+ * Variables of enclosing scopes are copied (structured clone) when `eval` runs; top-level
+ * bindings are copied when they hold data and re-created in the worker from their declaration or
+ * import otherwise (functions, classes, modules). Never pass untrusted input to `spawn` or `eval`.
+ */
+export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awaited<T>> {
+  if (typeof fn !== "function") throw invalidArgument("spawn", "a closure such as () => work()", fn);
+  const transfer = checkTransfer(options);
+  const at = runtime().callerOf(spawn);
+  if (at === undefined) throw noCallSite();
+  const position = `${at.url}:${at.line}:${at.column}`;
+  let site = sitesByPosition.get(position);
+  if (site === undefined) {
+    site = analyse(at.url, at.line, at.column, fn);
+    sitesByPosition.set(position, site);
+  }
+  pending.push({ site, transfer });
+  if (!checkScheduled) {
+    checkScheduled = true;
+    queueMicrotask(checkEvaluated);
+  }
+  return site.script as WorkerScript<Awaited<T>>;
+}
+
+function checkTransfer(options: SpawnOptions | undefined): Transferable[] {
+  if (options === undefined) return [];
+  if (typeof options !== "object" || options === null) {
+    throw invalidArgument("spawn", "an options object { transfer }", options);
+  }
+  const { transfer } = options;
+  if (transfer === undefined) return [];
+  if (!Array.isArray(transfer)) throw invalidArgument("spawn", "options.transfer to be an array", transfer);
+  return [...transfer];
+}
+
+/** Every script spawn returned in the last synchronous run must have reached the bridge. */
+function checkEvaluated(): void {
+  checkScheduled = false;
+  const missed = pending;
+  pending = [];
+  if (missed.length > 0) throw notEvaluated(missed[0]!.site.where);
+}
+
+function sourceOf(url: string): { source: string; original: string } {
+  const generated = generatedModule(url);
+  if (generated !== undefined) return generated;
+  let source = sources.get(url);
+  if (source === undefined) {
+    source = runtime().readTextFileSync(url);
+    sources.set(url, source);
+  }
+  return { source, original: url };
+}
+
+/** A URL the analyzer can read the language from, for a module that was never a file. */
+function analyzerUrl(url: string, original: string): string {
+  return url === original ? url : new URL(`./__weft_nested_${sites.length}.mjs`, original).href;
+}
+
+function analyse(url: string, line: number, column: number, fn: Function): Site {
+  const { source, original } = sourceOf(url);
+  const where = `${original}:${line}:${column}`;
+  if (analyzerBroken !== undefined) throw analyzerCrashed(where, analyzerBroken);
+  const aUrl = analyzerUrl(url, original);
+  let closure: Closure;
+  try {
+    closure = core.analyzeCallSite(aUrl, source, line, column, Function.prototype.toString.call(fn)) as Closure;
+  } catch (failure) {
+    if (failure instanceof WebAssembly.RuntimeError) {
+      analyzerBroken = failure;
+      throw analyzerCrashed(where, failure);
+    }
+    throw analysisFailed(where, failure);
+  }
+  const names = [...closure.locals, ...closure.top_level].map((c) => c.name);
+  for (const name of names) {
+    if (!IDENTIFIER.test(name) || name === BRIDGE) {
+      throw new WeftError("WEFT_INTERNAL", `Cannot spawn at ${where}: the analyzer returned the name ${JSON.stringify(name)}`);
+    }
+  }
+  const id = sites.length;
+  const script = names.length === 0 ? `${BRIDGE}(${id})` : `${BRIDGE}(${id},{${names.join(",")}})`;
+  const resolved = runtime().resolveSpecifiers(closure.bare_specifiers, original);
+  const site: Site = { id, url: aUrl, original, where, closure, script, resolved, modules: new Map() };
+  sites.push(site);
+  return site;
+}
+
+function declaredAt(site: Site, capture: Capture): string {
+  return `${site.original}:${capture.line}:${capture.column}`;
+}
+
+/** The eval bridge: runs the task of site `id` with the caller's current `values`. */
+function bridge(id: unknown, values: Record<string, unknown> = {}): Promise<unknown> {
+  const site = typeof id === "number" ? sites[id] : undefined;
+  if (site === undefined) {
+    return Promise.reject(new WeftError("WEFT_INTERNAL", `The eval bridge received an unknown task id ${String(id)}`));
+  }
+  const index = pending.findIndex((p) => p.site === site);
+  const transfer = index >= 0 ? pending.splice(index, 1)[0]!.transfer : [];
+  try {
+    return start(site, values, transfer);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function start(site: Site, values: Record<string, unknown>, transfer: Transferable[]): Promise<unknown> {
+  const locals: Record<string, unknown> = {};
+  for (const capture of site.closure.locals) {
+    const value = values[capture.name];
+    const reason = uncloneableReason(value);
+    if (reason !== undefined) {
+      throw uncloneableCapture(site.where, capture.name, declaredAt(site, capture), reason);
+    }
+    locals[capture.name] = value;
+  }
+  const top: Record<string, unknown> = {};
+  const byValue: string[] = [];
+  for (const capture of site.closure.top_level) {
+    const value = values[capture.name];
+    if (uncloneableReason(value) === undefined) {
+      top[capture.name] = value;
+      byValue.push(capture.name);
+    }
+  }
+  const module = moduleFor(site, byValue);
+  return submit({
+    target: module,
+    name: "default",
+    args: [locals, top],
+    transfer,
+    what: `the task spawned at ${site.where}`,
+  });
+}
+
+function moduleFor(site: Site, byValue: string[]): ModuleRef {
+  const key = byValue.join(",");
+  let module = site.modules.get(key);
+  if (module === undefined) {
+    let generated: Generated;
+    try {
+      generated = core.generateModule(site.url, site.closure.id, byValue, site.resolved) as Generated;
+    } catch (failure) {
+      if (failure instanceof WebAssembly.RuntimeError) {
+        analyzerBroken = failure;
+        throw analyzerCrashed(site.where, failure);
+      }
+      throw analysisFailed(site.where, failure);
+    }
+    module = { key: `${site.original}#${site.closure.id}|${key}`, original: site.original, source: generated.code };
+    site.modules.set(key, module);
+  }
+  return module;
+}
+
+/** Installs the eval bridge as a global, once per isolate. */
+export function installBridge(): void {
+  if (Object.prototype.hasOwnProperty.call(globalThis, BRIDGE)) return;
+  Object.defineProperty(globalThis, BRIDGE, { value: bridge, enumerable: false, writable: false, configurable: false });
+}
+
+/** Forgets analysed call sites (shutdown and tests). */
+export function clearSpawnCaches(): void {
+  sitesByPosition.clear();
+  sources.clear();
+  for (const site of sites) site.modules.clear();
+  core.clearAnalyzerCache();
+}

@@ -1,0 +1,52 @@
+/**
+ * Where this isolate sends the tasks it spawns: to its own pool on the root thread, to its parent
+ * inside a weft worker (see pool.ts for why workers do not start workers).
+ * @module
+ */
+
+import { Pool, type PoolOptions, type Task } from "./pool.js";
+import { runtime } from "./runtime.js";
+
+type Forward = (task: Task) => Promise<unknown>;
+
+let forward: Forward | undefined;
+let pool: Pool | undefined;
+let options: PoolOptions | undefined;
+
+/** Called by the worker entry: tasks spawned here go to the parent. */
+export function forwardTasks(to: Forward): void {
+  forward = to;
+}
+
+/** The default pool settings of this machine. */
+export function defaultPoolOptions(): PoolOptions {
+  return { maxWorkers: Math.max(1, runtime().hardwareConcurrency()), idleTimeoutMs: 30_000, resourceLimits: undefined };
+}
+
+/** The current pool settings. */
+export function poolOptions(): PoolOptions {
+  return (options ??= defaultPoolOptions());
+}
+
+/** Replaces the pool settings of the root thread. */
+export function setPoolOptions(next: PoolOptions): void {
+  options = next;
+  pool?.configure(next);
+}
+
+/** Runs a task somewhere in the pool. */
+export function submit(task: Task): Promise<unknown> {
+  if (forward !== undefined) return forward(task);
+  pool ??= new Pool(poolOptions());
+  return pool.run(task);
+}
+
+/** The root pool, if one was started on this thread. */
+export function rootPool(): Pool | undefined {
+  return pool;
+}
+
+/** True inside a weft worker, whose tasks go to its parent. */
+export function isForwarding(): boolean {
+  return forward !== undefined;
+}

@@ -1,0 +1,43 @@
+/**
+ * Loading generated worker modules on Node: `data:` URLs, with bare specifiers resolved exactly as
+ * in the caller's file by an in-thread resolve hook (`module.registerHooks`) that re-parents
+ * resolutions made from a generated module to the file it was generated from. Node therefore
+ * applies its own rules — package `exports`/`imports` with the `import` conditions, `node:`
+ * builtins, the caller's nearest `node_modules` — with nothing re-implemented here.
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import * as nodeModule from "node:module";
+
+const originals = new Map<string, string>();
+let hooked = false;
+
+type ResolveContext = { parentURL?: string | undefined; conditions?: readonly string[] };
+type Resolve = (specifier: string, context: ResolveContext) => unknown;
+
+interface HooksApi {
+  registerHooks?(hooks: { resolve: (specifier: string, context: ResolveContext, next: Resolve) => unknown }): unknown;
+}
+
+export function dataModuleUrl(source: string): string {
+  return `data:text/javascript;base64,${Buffer.from(source, "utf8").toString("base64")}`;
+}
+
+export function adoptDataModule(url: string, originalUrl: string): void {
+  originals.set(url, originalUrl);
+  if (hooked) return;
+  const api = nodeModule as unknown as HooksApi;
+  if (typeof api.registerHooks !== "function") {
+    throw new Error(
+      `weft needs module.registerHooks (Node >= 22.15) to resolve imports of spawned closures; this is Node ${process.versions.node}`,
+    );
+  }
+  api.registerHooks({
+    resolve(specifier, context, next) {
+      const original = context.parentURL === undefined ? undefined : originals.get(context.parentURL);
+      return original === undefined ? next(specifier, context) : next(specifier, { ...context, parentURL: original });
+    },
+  });
+  hooked = true;
+}
