@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ParentPort, Runtime, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
-import { v8CallerOf } from "../js/v8_stack.js";
+import { jscCallerOf } from "../js/v8_stack.js";
 import { webParentPort, webWorkerPort } from "../js/web_worker.js";
 
 declare const Bun: {
@@ -47,6 +47,10 @@ export const bunRuntime: Runtime = {
     webWorkerPort(new Worker(WORKER_URL, { type: "module", ...(options.name ? { name: options.name } : {}) })),
   parentPort: (): ParentPort | null => (Bun.isMainThread ? null : webParentPort(globalThis as never)),
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
+  callSiteHint:
+    "on Bun, a function that returns spawn()'s script directly (`return spawn(…)`, or through a " +
+    "variable, which Bun's transpiler folds into it) makes a proper tail call that removes that " +
+    "function from the stack: write `return eval(spawn(…))`",
   hardwareConcurrency: () => navigator.hardwareConcurrency,
-  callerOf: v8CallerOf,
+  callerOf: jscCallerOf,
 };

@@ -11,10 +11,38 @@
 import type { Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../js/v8_stack.js";
 import { startThreadWorker, threadParentPort } from "../node/ports.js";
+import { type Files, resolveBare } from "./resolve.js";
+
+const files: Files = {
+  readText: (url) => {
+    try {
+      return Deno.readTextFileSync(url);
+    } catch {
+      return undefined;
+    }
+  },
+  isFile: (url) => {
+    try {
+      return Deno.statSync(url).isFile;
+    } catch {
+      return false;
+    }
+  },
+};
+
+function resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const specifier of specifiers) {
+    const resolved = resolveBare(files, specifier, parentUrl);
+    if (resolved !== undefined) out[specifier] = resolved;
+  }
+  return out;
+}
 
 declare const Deno: {
   readFile(path: URL): Promise<Uint8Array>;
   readTextFileSync(path: URL): string;
+  statSync(path: URL): { isFile: boolean };
   unrefTimer(id: number): void;
 };
 
@@ -35,7 +63,7 @@ export const denoRuntime: Runtime = {
   readTextFileSync: (url) => Deno.readTextFileSync(new URL(url)),
   moduleUrl: (source) => `data:text/javascript;base64,${encodeBase64(source)}`,
   adoptModule: () => {},
-  resolveSpecifiers: () => ({}),
+  resolveSpecifiers,
   startWorker: (options) => startThreadWorker(WORKER_URL, options),
   parentPort: threadParentPort,
   unrefTimer: (timer) => Deno.unrefTimer(timer as number),

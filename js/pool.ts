@@ -194,7 +194,7 @@ export class Pool {
       if (slot.known.has(target.key)) target = { key: target.key, original: target.original };
       else slot.known.add(target.key);
     }
-    slot.host.call(target, task.name, task.args, task.transfer).then(
+    slot.host.call(target, task.name, task.args, task.transfer, task.what).then(
       (value) => {
         this.#done(slot);
         queued.resolve(value);

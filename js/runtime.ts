@@ -86,6 +86,8 @@ export interface Runtime {
   parentPort(): ParentPort | null;
   /** Makes a timer returned by `setTimeout` not keep the process alive. */
   unrefTimer(timer: unknown): void;
+  /** Added to "no spawn call found at this position" errors: why the runtime may point elsewhere. */
+  readonly callSiteHint?: string;
   /** The number of hardware threads. */
   hardwareConcurrency(): number;
   /**

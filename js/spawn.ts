@@ -141,12 +141,23 @@ function checkTransfer(options: SpawnOptions | undefined): Transferable[] {
   return [...transfer];
 }
 
-/** Every script spawn returned in the last synchronous run must have reached the bridge. */
+const warned = new Set<Site>();
+
+/**
+ * Every script spawn returned in the last synchronous run should have reached the bridge. One
+ * that did not was either never passed to eval, or its eval threw before calling the bridge (a
+ * variable in its temporal dead zone) — which the caller already sees — so this warns, once per
+ * call site, rather than throwing into the event loop.
+ */
 function checkEvaluated(): void {
   checkScheduled = false;
   const missed = pending;
   pending = [];
-  if (missed.length > 0) throw notEvaluated(missed[0]!.site.where);
+  for (const { site } of missed) {
+    if (warned.has(site)) continue;
+    warned.add(site);
+    console.error(notEvaluated(site.where));
+  }
 }
 
 function sourceOf(url: string): { source: string; original: string } {
@@ -178,9 +189,14 @@ function analyse(url: string, line: number, column: number, fn: Function): Site 
       analyzerBroken = failure;
       throw analyzerCrashed(where, failure);
     }
-    throw analysisFailed(where, failure);
+    const error = analysisFailed(where, failure);
+    const hint = runtime().callSiteHint;
+    if (error.code === "WEFT_NO_CLOSURE" && hint !== undefined) error.message += ` (${hint})`;
+    throw error;
   }
-  const names = [...closure.locals, ...closure.top_level].map((c) => c.name);
+  // Enums are re-created from their declaration, never read: TypeScript emitters may erase a
+  // `const enum` entirely, so the caller may have no binding to read.
+  const names = [...closure.locals, ...closure.top_level.filter(readable)].map((c) => c.name);
   for (const name of names) {
     if (!IDENTIFIER.test(name) || name === BRIDGE) {
       throw new WeftError("WEFT_INTERNAL", `Cannot spawn at ${where}: the analyzer returned the name ${JSON.stringify(name)}`);
@@ -192,6 +208,10 @@ function analyse(url: string, line: number, column: number, fn: Function): Site 
   const site: Site = { id, url: aUrl, original, where, closure, script, resolved, modules: new Map() };
   sites.push(site);
   return site;
+}
+
+function readable(capture: Capture): boolean {
+  return capture.kind !== "Enum";
 }
 
 function declaredAt(site: Site, capture: Capture): string {
@@ -226,6 +246,7 @@ function start(site: Site, values: Record<string, unknown>, transfer: Transferab
   const top: Record<string, unknown> = {};
   const byValue: string[] = [];
   for (const capture of site.closure.top_level) {
+    if (!readable(capture)) continue;
     const value = values[capture.name];
     if (uncloneableReason(value) === undefined) {
       top[capture.name] = value;

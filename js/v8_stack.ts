@@ -1,13 +1,15 @@
 /**
  * Call sites from the V8 stack-trace API (`Error.captureStackTrace` with a `prepareStackTrace`
  * that returns the structured frames). V8 (Node, Deno) provides it; Bun's JavaScriptCore emulates
- * it. Only one frame is captured, so the cost does not grow with the stack's depth.
+ * it. Only a few frames are captured, so the cost does not grow with the stack's depth
+ * (JavaScriptCore applies the limit before dropping the frames above `callee`, hence more than 1).
  * @module
  */
 
 import type { CallSite } from "./runtime.js";
 
 interface V8Frame {
+  getFunctionName(): string | null;
   getFileName(): string | null | undefined;
   getLineNumber(): number | null;
   getColumnNumber(): number | null;
@@ -21,27 +23,46 @@ type ErrorWithV8 = ErrorConstructor & {
 
 /** The frame right above `callee`: the place that called it. */
 export function v8CallerOf(callee: Function): CallSite | undefined {
+  return toCallSite(capture(callee)?.[0]);
+}
+
+/**
+ * The same for JavaScriptCore, whose `captureStackTrace(target, callee)` returns no frames when
+ * `callee` runs under a method call: capture unfiltered and take the frame after `callee`'s own,
+ * found by `callee`'s name among weft's frames at the top of the stack.
+ */
+export function jscCallerOf(callee: Function): CallSite | undefined {
+  const frames = capture(undefined);
+  if (frames === undefined) return undefined;
+  const own = frames.findIndex((f) => f.getFunctionName() === callee.name);
+  return own < 0 ? undefined : toCallSite(frames[own + 1]);
+}
+
+function capture(callee: Function | undefined): V8Frame[] | undefined {
   const E = Error as ErrorWithV8;
   if (typeof E.captureStackTrace !== "function") return undefined;
   const savedPrepare = E.prepareStackTrace;
   const savedLimit = E.stackTraceLimit;
   const holder: { stack?: unknown } = {};
   try {
-    E.stackTraceLimit = 1;
+    E.stackTraceLimit = 8;
     E.prepareStackTrace = (_error, frames) => frames;
-    E.captureStackTrace(holder, callee);
-    const frames = holder.stack as V8Frame[] | undefined;
-    const frame = Array.isArray(frames) ? frames[0] : undefined;
-    if (frame === undefined) return undefined;
-    const url = frame.getFileName();
-    const line = frame.getLineNumber();
-    const column = frame.getColumnNumber();
-    if (typeof url !== "string" || url === "" || line === null || column === null) return undefined;
-    return { url: toUrl(url), line, column };
+    if (callee === undefined) E.captureStackTrace(holder);
+    else E.captureStackTrace(holder, callee);
+    return Array.isArray(holder.stack) ? (holder.stack as V8Frame[]) : undefined;
   } finally {
     E.prepareStackTrace = savedPrepare;
     E.stackTraceLimit = savedLimit;
   }
+}
+
+function toCallSite(frame: V8Frame | undefined): CallSite | undefined {
+  if (frame === undefined) return undefined;
+  const url = frame.getFileName();
+  const line = frame.getLineNumber();
+  const column = frame.getColumnNumber();
+  if (typeof url !== "string" || url === "" || line === null || column === null) return undefined;
+  return { url: toUrl(url), line, column };
 }
 
 /**

@@ -90,8 +90,13 @@ export class WorkerHost {
    * `name` with `args`
    * (structured-cloned; `transfer` lists what to move instead).
    */
-  call(target: string | ModuleRef, name: string, args: readonly unknown[], transfer: Transferable[] = []): Promise<unknown> {
-    const what = `the call of "${name}" from ${typeof target === "string" ? target : target.original}`;
+  call(
+    target: string | ModuleRef,
+    name: string,
+    args: readonly unknown[],
+    transfer: Transferable[] = [],
+    what = `the call of "${name}" from ${typeof target === "string" ? target : target.original}`,
+  ): Promise<unknown> {
     if (this.#state !== "ready") {
       const ended = this.#state === "gone" && !this.#endedHere;
       return Promise.reject(ended ? workerExited(this.#exitCode, what) : workerClosed(what));

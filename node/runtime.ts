@@ -6,11 +6,27 @@
 
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
-import type { Runtime } from "../js/runtime.js";
+import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../js/v8_stack.js";
 import { adoptDataModule, dataModuleUrl } from "./modules.js";
 import { startThreadWorker, threadParentPort } from "./ports.js";
+
+/**
+ * The caller's position in its source file. When Node compiled the file from something else
+ * (`--experimental-transform-types`, or a loader that registers source maps), V8's call sites
+ * point into the compiled code; the source map Node keeps for the file maps them back.
+ */
+function callerOf(callee: Function): CallSite | undefined {
+  const site = v8CallerOf(callee);
+  if (site === undefined || !site.url.startsWith("file:")) return site;
+  const map = findSourceMap(site.url);
+  if (map === undefined) return site;
+  const origin = map.findOrigin(site.line, site.column) as { lineNumber?: number; columnNumber?: number };
+  if (origin.lineNumber === undefined || origin.columnNumber === undefined) return site;
+  return { url: site.url, line: origin.lineNumber, column: origin.columnNumber };
+}
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -27,5 +43,5 @@ export const nodeRuntime: Runtime = {
   parentPort: threadParentPort,
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   hardwareConcurrency: () => availableParallelism(),
-  callerOf: v8CallerOf,
+  callerOf,
 };

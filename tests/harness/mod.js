@@ -36,7 +36,7 @@ export function here(relative, base) {
  * `cwd` defaults to the tests folder so that "weft" resolves to the installed package.
  */
 export function runScript(scriptPath, { cwd, env, timeoutMs = 60_000 } = {}) {
-  const args = runtimeName === "deno" ? ["run", "-A", scriptPath] : [scriptPath];
+  const args = runtimeName === "deno" ? ["run", "-A", scriptPath] : [...process.execArgv, scriptPath];
   return new Promise((resolve, reject) => {
     const child = spawnProcess(process.execPath, args, {
       cwd: cwd ?? new URL("..", import.meta.url).pathname,

@@ -223,11 +223,11 @@ impl SourceFile {
         let start = fm.start_pos.0;
         let globals = Globals::new();
         let parse_error = |span: swc_common::Span, msg: String| {
-            let (line, column) = LineIndex::new(source).position(source, span.lo.0.saturating_sub(start));
+            let (line, column) = lines.position(source, span.lo.0.saturating_sub(start));
             AnalyzeError::Parse { line, column, message: msg }
         };
 
-        GLOBALS.set(&globals, || {
+        let resolved = GLOBALS.set(&globals, || {
             let mut parser = Parser::new(language.syntax(), StringInput::from(&*fm), None);
             let parsed = match forced {
                 Some(ModuleKind::Esm) => parser.parse_module().map(Program::Module),
@@ -259,27 +259,25 @@ impl SourceFile {
                 ),
             };
             let scope = ScopeInfo::build(&module, unresolved, top_level);
-            Ok(SourceFile {
-                url: normalize_url(url),
-                src: source.to_owned(),
-                language,
-                kind,
-                hash: content_hash(source),
-                cm: cm.clone(),
-                start,
-                globals: Globals::new(),
-                unresolved_mark,
-                top_level_mark,
-                unresolved,
-                top_level,
-                module,
-                lines,
-                scope,
-            })
-        })
-        .map(|mut file| {
-            file.globals = globals;
-            file
+            Ok((unresolved_mark, top_level_mark, unresolved, top_level, kind, module, scope))
+        })?;
+        let (unresolved_mark, top_level_mark, unresolved, top_level, kind, module, scope) = resolved;
+        Ok(SourceFile {
+            url: normalize_url(url),
+            src: source.to_owned(),
+            language,
+            kind,
+            hash: content_hash(source),
+            cm,
+            start,
+            globals,
+            unresolved_mark,
+            top_level_mark,
+            unresolved,
+            top_level,
+            module,
+            lines,
+            scope,
         })
     }
 

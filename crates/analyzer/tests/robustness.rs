@@ -21,7 +21,12 @@ fn on_small_stack<F: FnOnce() + Send + 'static>(f: F) {
     std::thread::Builder::new().stack_size(size).spawn(f).unwrap().join().unwrap();
 }
 
-fn fixture_sources() -> Vec<(String, String)> {
+fn fixture_sources() -> &'static [(String, String)] {
+    static SOURCES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(load_fixture_sources)
+}
+
+fn load_fixture_sources() -> Vec<(String, String)> {
     fn walk(dir: &Path, out: &mut Vec<(String, String)>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
         entries.sort();
@@ -129,7 +134,7 @@ proptest! {
 
 #[test]
 fn mutation_run_covers_every_extension() {
-    let urls: Vec<String> = fixture_sources().into_iter().map(|(u, _)| u).collect();
+    let urls: Vec<&String> = fixture_sources().iter().map(|(u, _)| u).collect();
     for ext in [".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"] {
         assert!(urls.iter().any(|u| u.ends_with(ext)), "no fixture with {ext}");
     }

@@ -1,0 +1,283 @@
+// spawn() end to end: capture, analysis, module generation, the pool, errors — on every runtime.
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { configure, shutdown, spawn, WeftError } from "weft";
+import { assert, runScript, runtimeName, test } from "./harness/mod.js";
+
+/** CPU-bound work, declared at the top level so that spawned closures re-create it. */
+function work(seed) {
+  let x = seed;
+  for (let i = 0; i < 30_000_000; i++) x = (x * 1103515245 + 12345) % 2147483647;
+  return x;
+}
+
+/** A scratch folder inside tests/, where "weft" resolves to the installed package. */
+function scratch(prefix) {
+  const base = new URL("./.scratch/", import.meta.url).pathname;
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(join(base, prefix));
+}
+
+const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url).href;
+
+test("the README example: a closure over locals runs in a worker with their values", async () => {
+  const userRequest = { username: "admin", password: "correct_horse_battery_staple" };
+  const saltRounds = 3;
+  const hash = await eval(
+    spawn(() => {
+      let h = userRequest.password;
+      for (let i = 0; i < saltRounds * 1000; i++) h = createHash("sha256").update(h).digest("hex");
+      return h;
+    }),
+  );
+  let expected = userRequest.password;
+  for (let i = 0; i < saltRounds * 1000; i++) expected = createHash("sha256").update(expected).digest("hex");
+  assert.equal(hash, expected);
+});
+
+test("the closure runs on another thread", async () => {
+  const { threadId } = await import("node:worker_threads").catch(() => ({ threadId: undefined }));
+  const inWorker = await eval(spawn(() => typeof globalThis.WorkerGlobalScope !== "undefined" || !globalThis.__weft_is_main));
+  globalThis.__weft_is_main = true;
+  assert.equal(inWorker, true);
+  void threadId;
+});
+
+test("several spawns on one line are told apart", async () => {
+  const a = 1, b = 2;
+  const [x, y] = await Promise.all([eval(spawn(() => a * 10)), eval(spawn(() => b * 100))]);
+  assert.deepEqual([x, y], [10, 200]);
+});
+
+test("each loop iteration captures its own binding", async () => {
+  const tasks = [];
+  for (let i = 0; i < 8; i++) tasks.push(eval(spawn(() => i * i)));
+  assert.deepEqual(await Promise.all(tasks), [0, 1, 4, 9, 16, 25, 36, 49]);
+});
+
+test("captures see the current value at the call, and shadowing is respected", async () => {
+  let n = 1;
+  const first = eval(spawn(() => n));
+  n = 2;
+  const second = eval(spawn(() => n));
+  const shadowed = eval(spawn(() => {
+    const n = "inner";
+    return n;
+  }));
+  assert.deepEqual(await Promise.all([first, second, shadowed]), [1, 2, "inner"]);
+});
+
+test("Map, Set, Date, RegExp, BigInt, Error and cycles survive the trip both ways", async () => {
+  const cyclic = { name: "root" };
+  cyclic.self = cyclic;
+  const input = { map: new Map([["k", 1]]), set: new Set([1, 2]), date: new Date(5), re: /a+/gi, big: 2n ** 70n, err: new RangeError("r"), cyclic };
+  const out = await eval(spawn(() => ({ ...input, sameCycle: input.cyclic.self === input.cyclic })));
+  assert.equal(out.map.get("k"), 1);
+  assert.ok(out.set.has(2));
+  assert.equal(out.date.getTime(), 5);
+  assert.equal(out.re.flags, "gi");
+  assert.equal(out.big, 2n ** 70n);
+  assert.ok(out.err instanceof RangeError);
+  assert.equal(out.sameCycle, true);
+  assert.equal(out.cyclic.self, out.cyclic);
+});
+
+test("captured typed arrays are copied by default and moved with { transfer }", async () => {
+  const data = new Float64Array([1, 2, 3]);
+  const sum = await eval(spawn(() => data.reduce((a, b) => a + b, 0)));
+  assert.equal(sum, 6);
+  assert.equal(data.length, 3, "the caller keeps a copied array");
+  const moved = new Uint8Array(1024).fill(7);
+  const total = await eval(spawn(() => moved.reduce((a, b) => a + b, 0), { transfer: [moved.buffer] }));
+  assert.equal(total, 7 * 1024);
+  assert.equal(moved.byteLength, 0, "a transferred buffer is detached in the caller");
+});
+
+test("SharedArrayBuffers are shared, not copied", async () => {
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  await eval(spawn(() => {
+    Atomics.store(shared, 1, 99);
+  }));
+  assert.equal(shared[1], 99);
+});
+
+test("a 64 MB typed-array result comes back intact", async () => {
+  const size = 64 * 1024 * 1024;
+  const result = await eval(spawn(() => {
+    const out = new Uint8Array(size);
+    for (let i = 0; i < out.length; i += 4096) out[i] = (i / 4096) & 0xff;
+    return out;
+  }));
+  assert.equal(result.byteLength, size);
+  assert.equal(result[4096 * 300], 300 & 0xff);
+});
+
+test("top-level functions and data are re-created or copied; other top-level code never runs", async () => {
+  const dir = scratch("side-");
+  const log = join(dir, "log.txt");
+  writeFileSync(log, "");
+  try {
+    const script = join(dir, "probe.js");
+    writeFileSync(script, `import { run } from ${JSON.stringify(fixture("side_effects.js"))};\nconsole.log(JSON.stringify(await run()));\n`);
+    const { code, stdout, stderr } = await runScript(script, { env: { WEFT_SIDE_EFFECT_LOG: log } });
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout.trim()), [2, 3, 4]);
+    assert.equal(readFileSync(log, "utf8"), "top-level ran\n", "the module's top level ran exactly once");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a caller in its own package: bare dependency, #imports alias and node: builtins resolve as in the caller", async () => {
+  const { run } = await import(fixture("app/main.js"));
+  assert.deepEqual(await run("hi"), { flavour: "esm", shouted: "HI!", doubled: 42, base: "main.js" });
+});
+
+test("a TypeScript caller with enums, namespaces and generics", async () => {
+  const { run } = await import(fixture("typed.ts"));
+  assert.deepEqual(await run(), ["green", 70, 12, "7"]);
+}, { skip: runtimeName === "node" && Number(process.versions.node.split(".")[0]) < 22 ? "no type stripping" : false });
+
+test("a caller path with quotes, ${}, backticks and spaces injects nothing", async () => {
+  const { run } = await import(fixture("we\"ird ${x} `q` 'dir'/caller.js"));
+  assert.equal(await run(), 21);
+});
+
+test("errors keep their class, message, cause, own properties, and point at the caller file", async () => {
+  const errors = await import(fixture("errors.js"));
+  await assert.rejects(errors.typeError(), (e) => {
+    assert.ok(e instanceof TypeError, `got ${e?.constructor?.name}`);
+    assert.equal(e.message, "bad input");
+    assert.ok(e.cause instanceof RangeError);
+    assert.equal(e.cause.message, "too big");
+    assert.match(e.stack, /fixtures\/errors\.js:\d+/, `stack: ${e.stack}`);
+    assert.doesNotMatch(e.stack, /data:text|blob:/);
+    return true;
+  });
+  await assert.rejects(errors.custom(), (e) => e instanceof Error && e.code === "E_CUSTOM" && e.detail.n === 1);
+  await assert.rejects(errors.aggregate(), (e) => {
+    assert.ok(e instanceof AggregateError);
+    assert.equal(e.errors.length, 2);
+    assert.ok(e.errors[1] instanceof TypeError);
+    return true;
+  });
+  await assert.rejects(errors.nonError(), (e) => !(e instanceof Error) && e.reason === "plain object");
+});
+
+test("an uncloneable capture fails before any worker runs, naming the variable and its line", async () => {
+  class Point {
+    constructor(x) {
+      this.x = x;
+    }
+    norm() {
+      return Math.abs(this.x);
+    }
+  }
+  const point = new Point(3);
+  const callback = () => 1;
+  await assert.rejects(eval(spawn(() => point.norm())), (e) => {
+    assert.ok(e instanceof WeftError);
+    assert.equal(e.code, "WEFT_UNCLONEABLE_CAPTURE");
+    assert.match(e.message, /"point"/);
+    assert.match(e.message, /spawn\.test\.js:\d+:\d+/);
+    assert.match(e.message, /instance of Point/);
+    return true;
+  });
+  await assert.rejects(eval(spawn(() => callback())), { code: "WEFT_UNCLONEABLE_CAPTURE", message: /"callback".*function/ });
+  const sym = Symbol("s");
+  await assert.rejects(eval(spawn(() => sym.toString())), { code: "WEFT_UNCLONEABLE_CAPTURE", message: /symbol/ });
+});
+
+test("`this` in a closure is refused with a clear error", () => {
+  const holder = {
+    go() {
+      // Not `return spawn(…)`: JavaScriptCore's proper tail calls would drop this frame on Bun.
+      return [spawn(() => this.value)];
+    },
+  };
+  assert.throws(() => holder.go(), { name: "WeftError", code: "WEFT_THIS_CAPTURED" });
+});
+
+test("spawn without eval is reported, not silently ignored", async () => {
+  const dir = scratch("noeval-");
+  try {
+    const script = join(dir, "probe.js");
+    writeFileSync(script, `import { spawn } from "weft";\nconst x = 1;\nconst forgotten = spawn(() => x);\n`);
+    const { stderr } = await runScript(script, { cwd: new URL(".", import.meta.url).pathname });
+    assert.match(stderr, /was not passed to eval/);
+    assert.match(stderr, /probe\.js:3:/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("nested spawns deeper than maxWorkers complete (parallel fib)", async () => {
+  configure({ maxWorkers: 2 });
+  try {
+    const { fib } = await import(fixture("fib.js"));
+    assert.equal(await fib(12), 144);
+  } finally {
+    configure({ maxWorkers: navigator.hardwareConcurrency });
+  }
+});
+
+test("a worker that exits fails its task with the exit code, and the pool recovers", async () => {
+  const errors = await import(fixture("errors.js"));
+  await assert.rejects(errors.exitWorker(7), (e) => {
+    assert.equal(e.code, "WEFT_WORKER_EXITED");
+    assert.match(e.message, /code 7/);
+    return true;
+  });
+  const value = 5;
+  assert.equal(await eval(spawn(() => value + 1)), 6);
+});
+
+test("shutdown rejects tasks in flight, and spawning works again afterwards", async () => {
+  const started = Date.now();
+  const longTask = eval(spawn(() => {
+    const end = Date.now() + 20_000;
+    while (Date.now() < end);
+    return "finished";
+  }));
+  const rejected = assert.rejects(longTask, { code: "WEFT_SHUTDOWN", message: /spawn\.test\.js:\d+/ });
+  await new Promise((r) => setTimeout(r, 200));
+  await shutdown();
+  await rejected;
+  assert.ok(Date.now() - started < 5_000);
+  const n = 41;
+  assert.equal(await eval(spawn(() => n + 1)), 42);
+});
+
+test("a process that never calls shutdown exits soon after its last result", async () => {
+  const dir = scratch("exit-");
+  try {
+    const script = join(dir, "probe.js");
+    writeFileSync(
+      script,
+      `import { spawn } from "weft";\nconst n = 2;\nconsole.log(await eval(spawn(() => n * 21)));\nconsole.log(Date.now());\n`,
+    );
+    const { code, stdout, stderr } = await runScript(script, { cwd: new URL(".", import.meta.url).pathname });
+    const ended = Date.now();
+    assert.equal(code, 0, stderr);
+    const [answer, printedAt] = stdout.trim().split("\n").map(Number);
+    assert.equal(answer, 42);
+    assert.ok(ended - printedAt < 2_000, `exited ${ended - printedAt} ms after its last result`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("CPU-bound work on all cores is faster than on one (ratio measured in this run)", async () => {
+  const cores = navigator.hardwareConcurrency;
+  // Warm the pool and JIT with one round first.
+  await Promise.all(Array.from({ length: cores }, (_, k) => eval(spawn(() => work(k)))));
+  let t = performance.now();
+  for (let k = 0; k < cores; k++) await eval(spawn(() => work(k)));
+  const serial = performance.now() - t;
+  t = performance.now();
+  await Promise.all(Array.from({ length: cores }, (_, k) => eval(spawn(() => work(k)))));
+  const parallel = performance.now() - t;
+  const speedup = serial / parallel;
+  assert.ok(speedup >= 0.8 * cores * 0.75, `speed-up ${speedup.toFixed(2)} on ${cores} cores`);
+}, { timeoutMs: 120_000 });
