@@ -72,24 +72,23 @@ export function uncloneableReason(value: unknown): string | undefined {
   return visit(value, "the value");
 }
 
-const LEAVES: Function[] = [
-  ArrayBuffer,
-  SharedArrayBuffer,
-  DataView,
-  Date,
-  RegExp,
-  Boolean,
-  Number,
-  String,
-  BigInt,
-];
+/** Values structured cloning copies faithfully as a whole, by their built-in tag. */
+const LEAF_TAGS = new Set([
+  "[object ArrayBuffer]",
+  "[object SharedArrayBuffer]",
+  "[object DataView]",
+  "[object Date]",
+  "[object RegExp]",
+  "[object Boolean]",
+  "[object Number]",
+  "[object String]",
+  "[object BigInt]",
+  "[object Blob]",
+  "[object File]",
+]);
 
 function isLeaf(o: object): boolean {
-  if (ArrayBuffer.isView(o)) return true;
-  for (const C of LEAVES) if (o instanceof (C as new () => object)) return true;
-  const tag = Object.prototype.toString.call(o);
-  // Web platform values every supported runtime clones (Blob, File, ImageData…).
-  return tag === "[object Blob]" || tag === "[object File]";
+  return ArrayBuffer.isView(o) || LEAF_TAGS.has(Object.prototype.toString.call(o));
 }
 
 function describeFunction(fn: Function): string {

@@ -15,6 +15,8 @@ export interface ModuleRef {
   readonly original: string;
   /** Present when the receiving thread may not have seen this key yet. */
   readonly source?: string;
+  /** Set by a pool for a worker: the number the worker will know this module by from now on. */
+  readonly index?: number;
 }
 
 interface Known {
@@ -25,11 +27,23 @@ interface Known {
 
 const byKey = new Map<string, Known>();
 const byUrl = new Map<string, Known>();
+const byIndex: Known[] = [];
 
-/** The URL to import the module at, creating it from `ref.source` the first time. */
-export function moduleUrl(ref: ModuleRef): string {
+/**
+ * The URL to import the module at, creating it from `ref.source` the first time. A number is the
+ * index a pool gave the module when it first sent it to this worker.
+ */
+export function moduleUrl(ref: ModuleRef | number): string {
+  if (typeof ref === "number") {
+    const known = byIndex[ref];
+    if (known === undefined) throw new Error(`Cannot load worker module #${ref}: it was never sent to this worker`);
+    return known.url;
+  }
   const known = byKey.get(ref.key);
-  if (known !== undefined) return known.url;
+  if (known !== undefined) {
+    if (ref.index !== undefined) byIndex[ref.index] = known;
+    return known.url;
+  }
   if (ref.source === undefined) {
     throw new Error(`Cannot load the worker module ${ref.key}: its source was never sent to this worker`);
   }
@@ -38,6 +52,7 @@ export function moduleUrl(ref: ModuleRef): string {
   const entry = { url, source: ref.source, original: ref.original };
   byKey.set(ref.key, entry);
   byUrl.set(url, entry);
+  if (ref.index !== undefined) byIndex[ref.index] = entry;
   return url;
 }
 

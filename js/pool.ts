@@ -52,8 +52,11 @@ interface Slot {
   running: number;
   /** Tasks spawned from this worker that have not settled (its tasks are waiting on them). */
   children: number;
-  /** Keys of the generated modules this worker has received. */
-  readonly known: Set<string>;
+  /** Generated modules this worker has received, by key: the number it knows each one by. */
+  readonly known: Map<string, number>;
+  /** When the worker last finished a task (ms since the epoch). */
+  idleSince: number;
+  /** The reaper timer, armed while the worker is alive; re-armed lazily, not per task. */
   idleTimer: unknown;
 }
 
@@ -155,7 +158,7 @@ export class Pool {
           void host.close();
           return;
         }
-        const slot: Slot = { host, running: 0, children: 0, known: new Set(), idleTimer: undefined };
+        const slot: Slot = { host, running: 0, children: 0, known: new Map(), idleSince: Date.now(), idleTimer: undefined };
         host.onSpawn((task) => this.#spawnFrom(slot, task));
         this.#slots.add(slot);
         void host.exited.then(() => this.#lost(slot));
@@ -186,13 +189,18 @@ export class Pool {
   }
 
   #runOn(slot: Slot, queued: Queued): void {
-    this.#clearIdle(slot);
     slot.running++;
     const { task } = queued;
-    let target = task.target;
+    let target: string | number | ModuleRef = task.target;
     if (typeof target !== "string") {
-      if (slot.known.has(target.key)) target = { key: target.key, original: target.original };
-      else slot.known.add(target.key);
+      const index = slot.known.get(target.key);
+      if (index !== undefined) {
+        target = index;
+      } else {
+        const next = slot.known.size;
+        slot.known.set(target.key, next);
+        target = { ...target, index: next };
+      }
     }
     slot.host.call(target, task.name, task.args, task.transfer, task.what).then(
       (value) => {
@@ -208,20 +216,24 @@ export class Pool {
 
   #done(slot: Slot): void {
     slot.running--;
+    if (slot.running === 0) slot.idleSince = Date.now();
     if (!this.#slots.has(slot)) return;
     this.#dispatch();
-    if (slot.running === 0) this.#armIdle(slot);
   }
 
-  #armIdle(slot: Slot): void {
-    if (slot.running > 0) return;
-    this.#clearIdle(slot);
+  /** Closes the worker once it has been idle for `idleTimeoutMs`, checking when the timer fires. */
+  #armIdle(slot: Slot, delay = this.#options.idleTimeoutMs): void {
     const timer = setTimeout(() => {
       slot.idleTimer = undefined;
-      if (slot.running > 0 || !this.#slots.has(slot)) return;
+      if (!this.#slots.has(slot)) return;
+      const idleFor = Date.now() - slot.idleSince;
+      if (slot.running > 0 || idleFor < this.#options.idleTimeoutMs) {
+        this.#armIdle(slot, slot.running > 0 ? this.#options.idleTimeoutMs : this.#options.idleTimeoutMs - idleFor);
+        return;
+      }
       this.#slots.delete(slot);
       void slot.host.close();
-    }, this.#options.idleTimeoutMs);
+    }, delay);
     runtime().unrefTimer(timer);
     slot.idleTimer = timer;
   }

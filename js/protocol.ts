@@ -21,8 +21,11 @@ export interface InitMessage extends CoreInit {
 export interface CallMessage {
   readonly type: "weft:call";
   readonly id: number;
-  /** The ES module to import in the worker: a URL, or a generated module. */
-  readonly target: string | ModuleRef;
+  /**
+   * The ES module to import in the worker: a URL, a generated module, or the number the worker
+   * was told to know a generated module by.
+   */
+  readonly target: string | number | ModuleRef;
   /** Name of the exported function to call. */
   readonly name: string;
   readonly args: readonly unknown[];

@@ -91,11 +91,11 @@ export class WorkerHost {
    * (structured-cloned; `transfer` lists what to move instead).
    */
   call(
-    target: string | ModuleRef,
+    target: string | number | ModuleRef,
     name: string,
     args: readonly unknown[],
     transfer: Transferable[] = [],
-    what = `the call of "${name}" from ${typeof target === "string" ? target : target.original}`,
+    what = `the call of "${name}" from ${typeof target === "object" ? target.original : String(target)}`,
   ): Promise<unknown> {
     if (this.#state !== "ready") {
       const ended = this.#state === "gone" && !this.#endedHere;

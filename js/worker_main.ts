@@ -18,12 +18,24 @@ import { errorFromWire, errorToWire, transferablesIn } from "./wire.js";
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
+/** Imported modules by URL: a repeated `import()` would still go through the module loader. */
+const namespaces = new Map<string, Record<string, unknown>>();
+
+async function load(url: string): Promise<Record<string, unknown>> {
+  let namespace = namespaces.get(url);
+  if (namespace === undefined) {
+    namespace = (await import(url)) as Record<string, unknown>;
+    namespaces.set(url, namespace);
+  }
+  return namespace;
+}
+
 async function call(message: CallMessage, post: Post): Promise<void> {
   let value: unknown;
   try {
     const url = typeof message.target === "string" ? message.target : moduleUrl(message.target);
-    const module = (await import(url)) as Record<string, unknown>;
-    const fn = module[message.name];
+    const namespace = namespaces.get(url) ?? (await load(url));
+    const fn = namespace[message.name];
     if (typeof fn !== "function") {
       throw new TypeError(`Cannot call "${message.name}" of ${url} in a worker: it is not an exported function`);
     }

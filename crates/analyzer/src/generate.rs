@@ -268,14 +268,8 @@ impl SourceFile {
                 None => return Err(AnalyzeError::UnknownByValueName { name: (*name).to_owned() }),
             }
         }
-        let direct: Vec<Id> = closure
-            .top_ids
-            .iter()
-            .zip(&closure.top_level)
-            .filter(|(_, c)| c.via.is_none())
-            .map(|(i, _)| i.clone())
-            .collect();
-        let (reached, mut parts) = scope::reach(&self.scope, &direct, &|i| by_value_ids.contains(i));
+        let (reached, mut parts) =
+            scope::reach(&self.scope, &self.module, &closure.direct_ids, &|i| by_value_ids.contains(i));
         let mut top_params = Vec::new();
         for (i, _) in &reached {
             let Some(b) = self.scope.binding(i) else { continue };

@@ -45,8 +45,12 @@ pub struct Closure {
     pub(crate) file_hash: u64,
     #[serde(skip)]
     pub(crate) local_ids: Vec<Id>,
+    /// The ids of `top_level`, in the same order.
     #[serde(skip)]
     pub(crate) top_ids: Vec<Id>,
+    /// The top-level ids the closure uses directly.
+    #[serde(skip)]
+    pub(crate) direct_ids: Vec<Id>,
 }
 
 /// A call expression that overlaps the searched range.
@@ -218,23 +222,25 @@ fn analyze(
     }
     let locals = fv.locals.iter().map(|(i, b)| capture(file, i, b, None)).collect();
     let mut roots: Vec<Id> = fv.top_level.iter().map(|(i, _)| i.clone()).collect();
-    let (mut reached, mut parts) = scope::reach(&file.scope, &roots, &|_| false);
+    let (mut reached, mut parts) = scope::reach(&file.scope, &file.module, &roots, &|_| false);
     // JSX compiled with the classic runtime calls `React.createElement`: keep React reachable.
-    let jsx = fv.has_jsx || parts.iter().any(|&p| file.scope.parts[p].has_jsx);
+    let jsx = fv.has_jsx || parts.iter().any(|&p| file.scope.part_refs(&file.module, p).has_jsx);
     if let Some(react) = file.scope.jsx_factory(file.top_level).filter(|r| jsx && !roots.contains(r)) {
         roots.push(react);
-        (reached, parts) = scope::reach(&file.scope, &roots, &|_| false);
+        (reached, parts) = scope::reach(&file.scope, &file.module, &roots, &|_| false);
     }
     let mut top_level = Vec::new();
+    let mut top_ids = Vec::new();
     for (i, via) in &reached {
         if let Some(b) = file.scope.binding(i) {
             if matches!(b.decl, Declared::Value(_)) {
                 top_level.push(capture(file, i, b, via.as_ref()));
+                top_ids.push(i.clone());
             }
         }
     }
     let mut bare: Vec<String> = Vec::new();
-    let part_specs = parts.iter().flat_map(|&p| file.scope.parts[p].specifiers.iter());
+    let part_specs = parts.iter().flat_map(|&p| file.scope.part_refs(&file.module, p).specifiers.iter());
     for s in fv.dynamic_imports.iter().chain(part_specs) {
         if is_bare(s) && !bare.contains(s) {
             bare.push(s.clone());
@@ -256,7 +262,8 @@ fn analyze(
         span,
         file_hash: file.hash,
         local_ids: fv.locals.into_iter().map(|(i, _)| i).collect(),
-        top_ids: reached.into_iter().map(|(i, _)| i).collect(),
+        top_ids,
+        direct_ids: roots,
     })
 }
 

@@ -6,6 +6,7 @@
 //! it; unresolved identifiers are globals. No name matching is involved.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::cell::OnceCell;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
@@ -119,9 +120,21 @@ pub(crate) enum Sub {
 pub(crate) struct TopPart {
     pub(crate) item: usize,
     pub(crate) sub: Sub,
+    /// The names it declares.
+    pub(crate) names: Vec<Id>,
+    /// The source of an import or of `import x = require("…")`.
+    pub(crate) source: Option<String>,
+    /// What it refers to, computed the first time a closure reaches it: most top-level
+    /// declarations of a large file are never needed by any closure.
+    refs: OnceCell<PartRefs>,
+}
+
+/// What a [`TopPart`] refers to.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PartRefs {
     /// Top-level names it uses (besides its own).
     pub(crate) deps: Vec<Id>,
-    /// Module specifiers it loads: an import's source, dynamic `import("…")` literals.
+    /// Module specifiers it loads: its import source, dynamic `import("…")` literals.
     pub(crate) specifiers: Vec<String>,
     /// It contains JSX (which the classic JSX runtime compiles to `React.createElement`).
     pub(crate) has_jsx: bool,
@@ -133,6 +146,8 @@ pub(crate) struct ScopeInfo {
     pub(crate) bindings: IdMap<Binding>,
     pub(crate) parts: Vec<TopPart>,
     pub(crate) parts_of: IdMap<Vec<usize>>,
+    unresolved: SyntaxContext,
+    top_level: SyntaxContext,
 }
 
 fn id(i: &Ident) -> Id {
@@ -163,29 +178,15 @@ impl ScopeInfo {
     pub(crate) fn build(module: &Module, unresolved: SyntaxContext, top_level: SyntaxContext) -> ScopeInfo {
         let mut collector = Collector { bindings: IdMap::default() };
         module.visit_with(&mut collector);
-        let mut info = ScopeInfo { bindings: collector.bindings, ..Default::default() };
+        let mut info = ScopeInfo { bindings: collector.bindings, unresolved, top_level, ..Default::default() };
 
         for (item, it) in module.body.iter().enumerate() {
-            let add = |info: &mut ScopeInfo, sub: Sub, names: Vec<Id>, node: Option<&dyn VisitNode>, specifiers: Vec<String>| {
-                let mut refs = Refs::new(unresolved);
-                refs.only = Some(top_level);
-                if let Some(node) = node {
-                    node.visit(&mut refs);
-                }
-                let mut seen = IdSet::default();
-                let mut deps = Vec::new();
-                for (i, _) in refs.refs {
-                    if i.1 == top_level && !names.contains(&i) && seen.insert(i.clone()) {
-                        deps.push(i);
-                    }
-                }
-                let mut specifiers = specifiers;
-                specifiers.extend(refs.dynamic_imports);
+            let add = |info: &mut ScopeInfo, sub: Sub, names: Vec<Id>, source: Option<String>| {
                 let index = info.parts.len();
-                info.parts.push(TopPart { item, sub, deps, specifiers, has_jsx: refs.has_jsx });
-                for n in names {
-                    info.parts_of.entry(n).or_default().push(index);
+                for n in &names {
+                    info.parts_of.entry(n.clone()).or_default().push(index);
                 }
+                info.parts.push(TopPart { item, sub, names, source, refs: OnceCell::new() });
             };
             match it {
                 ModuleItem::ModuleDecl(ModuleDecl::Import(imp)) => {
@@ -200,15 +201,15 @@ impl ScopeInfo {
                             ImportSpecifier::Default(d) => &d.local,
                             ImportSpecifier::Namespace(n) => &n.local,
                         };
-                        add(&mut info, Sub::Specifier(j), vec![id(local)], None, vec![src.clone()]);
+                        add(&mut info, Sub::Specifier(j), vec![id(local)], Some(src.clone()));
                     }
                 }
                 ModuleItem::ModuleDecl(ModuleDecl::TsImportEquals(ie)) if !ie.is_type_only => {
-                    let specs = match &ie.module_ref {
-                        TsModuleRef::TsExternalModuleRef(r) => vec![r.expr.value.to_atom_lossy().to_string()],
-                        TsModuleRef::TsEntityName(_) => vec![],
+                    let source = match &ie.module_ref {
+                        TsModuleRef::TsExternalModuleRef(r) => Some(r.expr.value.to_atom_lossy().to_string()),
+                        TsModuleRef::TsEntityName(_) => None,
                     };
-                    add(&mut info, Sub::Whole, vec![id(&ie.id)], Some(&ie.module_ref), specs);
+                    add(&mut info, Sub::Whole, vec![id(&ie.id)], source);
                 }
                 ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl, .. })) | ModuleItem::Stmt(Stmt::Decl(decl)) => {
                     match decl {
@@ -216,33 +217,30 @@ impl ScopeInfo {
                             for (j, d) in v.decls.iter().enumerate() {
                                 let mut names = Vec::new();
                                 pat_idents(&d.name, &mut names);
-                                add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), Some(d), vec![]);
+                                add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), None);
                             }
                         }
                         Decl::Using(u) => {
                             for (j, d) in u.decls.iter().enumerate() {
                                 let mut names = Vec::new();
                                 pat_idents(&d.name, &mut names);
-                                add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), Some(d), vec![]);
+                                add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), None);
                             }
                         }
-                        Decl::Fn(f) if !f.declare => add(&mut info, Sub::Whole, vec![id(&f.ident)], Some(&*f.function), vec![]),
-                        Decl::Class(c) if !c.declare => add(&mut info, Sub::Whole, vec![id(&c.ident)], Some(&*c.class), vec![]),
-                        Decl::TsEnum(e) if !e.declare => add(&mut info, Sub::Whole, vec![id(&e.id)], Some(&e.members), vec![]),
+                        Decl::Fn(f) if !f.declare => add(&mut info, Sub::Whole, vec![id(&f.ident)], None),
+                        Decl::Class(c) if !c.declare => add(&mut info, Sub::Whole, vec![id(&c.ident)], None),
+                        Decl::TsEnum(e) if !e.declare => add(&mut info, Sub::Whole, vec![id(&e.id)], None),
                         Decl::TsModule(m) if !m.declare => {
                             if let TsModuleName::Ident(name) = &m.id {
-                                add(&mut info, Sub::Whole, vec![id(&name)], Some(&m.body), vec![]);
+                                add(&mut info, Sub::Whole, vec![id(name)], None);
                             }
                         }
                         _ => {}
                     }
                 }
                 ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(d)) => match &d.decl {
-                    DefaultDecl::Fn(FnExpr { ident: Some(name), function }) => {
-                        add(&mut info, Sub::Whole, vec![id(name)], Some(&**function), vec![])
-                    }
-                    DefaultDecl::Class(ClassExpr { ident: Some(name), class }) => {
-                        add(&mut info, Sub::Whole, vec![id(name)], Some(&**class), vec![])
+                    DefaultDecl::Fn(FnExpr { ident: Some(name), .. }) | DefaultDecl::Class(ClassExpr { ident: Some(name), .. }) => {
+                        add(&mut info, Sub::Whole, vec![id(name)], None)
                     }
                     _ => {}
                 },
@@ -250,6 +248,26 @@ impl ScopeInfo {
             }
         }
         info
+    }
+
+    /// What part `p` refers to (computed on first use).
+    pub(crate) fn part_refs(&self, module: &Module, p: usize) -> &PartRefs {
+        let part = &self.parts[p];
+        part.refs.get_or_init(|| {
+            let mut refs = Refs::new(self.unresolved);
+            refs.only = Some(self.top_level);
+            visit_part(&module.body[part.item], part.sub, &mut refs);
+            let mut seen = IdSet::default();
+            let mut deps = Vec::new();
+            for (i, _) in refs.refs {
+                if !part.names.contains(&i) && seen.insert(i.clone()) {
+                    deps.push(i);
+                }
+            }
+            let mut specifiers: Vec<String> = part.source.iter().cloned().collect();
+            specifiers.extend(refs.dynamic_imports);
+            PartRefs { deps, specifiers, has_jsx: refs.has_jsx }
+        })
     }
 
     /// The top-level `React` binding, which JSX compiled with the classic runtime uses implicitly.
@@ -262,13 +280,28 @@ impl ScopeInfo {
     }
 }
 
-/// Something a [`Refs`] visitor can walk: lets `build` treat different node types alike.
-trait VisitNode {
-    fn visit(&self, v: &mut Refs);
-}
-impl<T: VisitWith<Refs>> VisitNode for T {
-    fn visit(&self, v: &mut Refs) {
-        self.visit_with(v)
+/// Walks the piece of a top-level item that a part copies.
+fn visit_part(item: &ModuleItem, sub: Sub, v: &mut Refs) {
+    let decl = match item {
+        ModuleItem::ModuleDecl(ModuleDecl::TsImportEquals(ie)) => return ie.module_ref.visit_with(v),
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(d)) => {
+            return match &d.decl {
+                DefaultDecl::Fn(f) => f.function.visit_with(v),
+                DefaultDecl::Class(c) => c.class.visit_with(v),
+                DefaultDecl::TsInterfaceDecl(_) => {}
+            };
+        }
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl, .. })) | ModuleItem::Stmt(Stmt::Decl(decl)) => decl,
+        _ => return,
+    };
+    match (decl, sub) {
+        (Decl::Var(d), Sub::Declarator(j)) => d.decls.get(j).into_iter().for_each(|d| d.visit_with(v)),
+        (Decl::Using(d), Sub::Declarator(j)) => d.decls.get(j).into_iter().for_each(|d| d.visit_with(v)),
+        (Decl::Fn(f), _) => f.function.visit_with(v),
+        (Decl::Class(c), _) => c.class.visit_with(v),
+        (Decl::TsEnum(e), _) => e.members.visit_with(v),
+        (Decl::TsModule(m), _) => m.body.visit_with(v),
+        _ => {}
     }
 }
 
@@ -661,7 +694,12 @@ impl<T: VisitWith<Refs>> FreeVarsNode for T {
 /// Top-level names reachable from `roots` through the declarations that would be copied into a
 /// worker module, stopping at names in `stop` (passed by value). Returns each reached name with
 /// the name that pulled it in, in discovery order, and the parts to copy.
-pub(crate) fn reach(scope: &ScopeInfo, roots: &[Id], stop: &dyn Fn(&Id) -> bool) -> (Vec<(Id, Option<Id>)>, Vec<usize>) {
+pub(crate) fn reach(
+    scope: &ScopeInfo,
+    module: &Module,
+    roots: &[Id],
+    stop: &dyn Fn(&Id) -> bool,
+) -> (Vec<(Id, Option<Id>)>, Vec<usize>) {
     let mut seen = IdSet::default();
     let mut order = Vec::new();
     let mut parts = Vec::new();
@@ -678,7 +716,7 @@ pub(crate) fn reach(scope: &ScopeInfo, roots: &[Id], stop: &dyn Fn(&Id) -> bool)
         for &p in scope.parts_of.get(&name).map(Vec::as_slice).unwrap_or(&[]) {
             if parts_seen.insert(p) {
                 parts.push(p);
-                for d in &scope.parts[p].deps {
+                for d in &scope.part_refs(module, p).deps {
                     queue.push_back((d.clone(), Some(name.clone())));
                 }
             }
@@ -698,8 +736,8 @@ mod tests {
     use super::*;
     use crate::SourceFile;
 
-    fn deps(p: &TopPart) -> Vec<String> {
-        p.deps.iter().map(|d| d.0.to_string()).collect()
+    fn deps(f: &SourceFile, p: usize) -> Vec<String> {
+        f.scope.part_refs(&f.module, p).deps.iter().map(|d| d.0.to_string()).collect()
     }
 
     #[test]
@@ -709,10 +747,10 @@ mod tests {
         let parts = &f.scope.parts;
         assert_eq!(parts.len(), 4, "{parts:?}");
         assert_eq!(parts[0].sub, Sub::Specifier(0));
-        assert_eq!(parts[0].specifiers, ["./a"]);
-        assert_eq!(deps(&parts[1]), ["a"]);
-        assert!(deps(&parts[2]).is_empty());
-        assert_eq!(deps(&parts[3]), ["b"]);
+        assert_eq!(f.scope.part_refs(&f.module, 0).specifiers, ["./a"]);
+        assert_eq!(deps(&f, 1), ["a"]);
+        assert!(deps(&f, 2).is_empty());
+        assert_eq!(deps(&f, 3), ["b"]);
     }
 
     #[test]
@@ -720,10 +758,10 @@ mod tests {
         let src = "const a = 1;\nconst b = a;\nfunction f() { return b; }\n";
         let f = SourceFile::parse("file:///a.js", src).unwrap();
         let root = f.scope.parts_of.keys().find(|k| &*k.0 == "f").unwrap().clone();
-        let (all, parts) = reach(&f.scope, std::slice::from_ref(&root), &|_| false);
+        let (all, parts) = reach(&f.scope, &f.module, std::slice::from_ref(&root), &|_| false);
         assert_eq!(all.len(), 3);
         assert_eq!(parts.len(), 3);
-        let (some, parts) = reach(&f.scope, &[root], &|i| &*i.0 == "b");
+        let (some, parts) = reach(&f.scope, &f.module, &[root], &|i| &*i.0 == "b");
         assert_eq!(some.len(), 2);
         assert_eq!(parts.len(), 1);
     }
