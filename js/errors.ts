@@ -20,6 +20,8 @@ export type WeftErrorCode =
   | "WEFT_WORKER_START_FAILED"
   | "WEFT_WORKER_EXITED"
   | "WEFT_WORKER_CLOSED"
+  | "WEFT_WORKER_OUT_OF_MEMORY"
+  | "WEFT_TOO_MANY_WORKERS"
   | "WEFT_PROTOCOL"
   | "WEFT_SHUTDOWN"
   | "WEFT_NO_CALL_SITE"
@@ -201,4 +203,29 @@ export function notEvaluated(where: string): WeftError {
 export function invalidArgument(what: string, expected: string, received: unknown): WeftError {
   const got = received === null ? "null" : Array.isArray(received) ? "an array" : typeof received;
   return new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: expected ${expected}, received ${got}`);
+}
+
+/** A worker went over its heap limit (Node's `resourceLimits`). */
+export function workerOutOfMemory(what: string, cause: unknown): WeftError {
+  return new WeftError(
+    "WEFT_WORKER_OUT_OF_MEMORY",
+    `Cannot finish ${what} as its worker ran out of memory (${cause instanceof Error ? cause.message : String(cause)}): ` +
+      "raise configure({ resourceLimits }) or make the task use less memory; the worker was replaced",
+    { cause },
+  );
+}
+
+/** More live workers in the process tree than is sensible (warned once). */
+export function tooManyWorkers(live: number, limit: number): WeftError {
+  return new WeftError(
+    "WEFT_TOO_MANY_WORKERS",
+    `${live} workers are alive in this process, more than ${limit} (4 × hardware threads): ` +
+      "each costs a thread and memory; share one pool (configure({ maxWorkers })) rather than " +
+      "starting workers per request",
+  );
+}
+
+/** Prints a warning as one line: `WeftError [CODE]: message`. */
+export function warn(error: WeftError): void {
+  console.warn(`${error.name} [${error.code}]: ${error.message}`);
 }

@@ -160,8 +160,8 @@ export class Pool {
         }
         const slot: Slot = { host, running: 0, children: 0, known: new Map(), idleSince: Date.now(), idleTimer: undefined };
         host.onSpawn((task) => this.#spawnFrom(slot, task));
+        host.onUnusable(() => this.#lost(slot));
         this.#slots.add(slot);
-        void host.exited.then(() => this.#lost(slot));
         this.#dispatch();
         this.#armIdle(slot);
       },
@@ -245,7 +245,7 @@ export class Pool {
     }
   }
 
-  /** The worker exited (crash, exit, kill, close): forget it; start another if work waits. */
+  /** The worker stopped taking calls (crash, exit, kill, close): forget it; start another if work waits. */
   #lost(slot: Slot): void {
     this.#clearIdle(slot);
     if (this.#slots.delete(slot)) this.#dispatch();

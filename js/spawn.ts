@@ -22,6 +22,7 @@ import {
   noCallSite,
   notEvaluated,
   uncloneableCapture,
+  warn,
   WeftError,
 } from "./errors.js";
 import { generatedModule, type ModuleRef } from "./modules.js";
@@ -156,7 +157,7 @@ function checkEvaluated(): void {
   for (const { site } of missed) {
     if (warned.has(site)) continue;
     warned.add(site);
-    console.error(notEvaluated(site.where));
+    warn(notEvaluated(site.where));
   }
 }
 

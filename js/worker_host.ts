@@ -13,8 +13,8 @@
  * @module
  */
 
-import { coreInit, destroyThread, type ThreadResources } from "./core.js";
-import { workerClosed, workerExited, workerStartFailed } from "./errors.js";
+import { core, coreInit, destroyThread, type ThreadResources } from "./core.js";
+import { tooManyWorkers, warn, workerClosed, workerExited, workerOutOfMemory, workerStartFailed } from "./errors.js";
 import type { ModuleRef } from "./modules.js";
 import type { Task } from "./pool.js";
 import { asFromWorker, type FromWorker, type SpawnMessage } from "./protocol.js";
@@ -34,6 +34,8 @@ export class WorkerHost {
   #state: State = "starting";
   #thread: ThreadResources | null = null;
   #threadFreed = false;
+  /** Counted in the process tree's live workers (from ready until gone). */
+  #counted = false;
   /** Set when this side ended the worker on purpose (close or kill), not the worker itself. */
   #endedHere = false;
   #pending = new Map<number, Pending>();
@@ -42,6 +44,7 @@ export class WorkerHost {
   #closed: (() => void) | undefined;
   #exited: Promise<number | null>;
   #spawn: ((task: Task) => Promise<unknown>) | undefined;
+  #onUnusable: (() => void) | undefined;
 
   private constructor(options: StartWorkerOptions) {
     this.#port = runtime().startWorker(options);
@@ -68,6 +71,21 @@ export class WorkerHost {
   /** Handles tasks spawned by code running in this worker (the pool's nested spawns). */
   onSpawn(handler: (task: Task) => Promise<unknown>): void {
     this.#spawn = handler;
+  }
+
+  /**
+   * Registers the one listener called, synchronously and once, when the worker stops accepting
+   * calls (it failed, is closing, or is gone), so that nothing more is sent to it.
+   */
+  onUnusable(listener: () => void): void {
+    this.#onUnusable = listener;
+  }
+
+  /** Moves to a state where calls are refused, telling the listener the first time. */
+  #leave(state: "closing" | "gone"): void {
+    const wasReady = this.#state === "ready";
+    this.#state = state;
+    if (wasReady) this.#onUnusable?.();
   }
 
   /** Resolves with the exit code (or `null`) once the worker is gone. */
@@ -120,7 +138,7 @@ export class WorkerHost {
   async close(): Promise<void> {
     if (this.#state === "gone") return;
     if (this.#state !== "ready") return this.kill();
-    this.#state = "closing";
+    this.#leave("closing");
     this.#endedHere = true;
     this.#rejectAll((what) => workerClosed(what));
     const closed = new Promise<void>((resolve) => (this.#closed = resolve));
@@ -137,7 +155,7 @@ export class WorkerHost {
    */
   async kill(reason?: (what: string) => unknown): Promise<void> {
     if (this.#state === "gone") return;
-    this.#state = "closing";
+    this.#leave("closing");
     this.#endedHere = true;
     if (reason !== undefined) this.#rejectAll(reason);
     await this.#port.terminate();
@@ -154,13 +172,17 @@ export class WorkerHost {
 
   #receive(message: FromWorker): void {
     switch (message.type) {
-      case "weft:ready":
+      case "weft:ready": {
         this.#thread = message.thread;
         this.#state = "ready";
+        this.#counted = true;
+        const limit = 4 * runtime().hardwareConcurrency();
+        if (core.workerStarted(limit)) warn(tooManyWorkers(core.liveWorkers(), limit));
         this.#port.unref();
         this.#ready?.resolve();
         this.#ready = undefined;
         return;
+      }
       case "weft:init-failed":
         this.#fail(errorFromWire(message.error));
         return;
@@ -206,12 +228,17 @@ export class WorkerHost {
   }
 
   /** An error escaped the worker: it cannot be trusted any more. */
-  #fail(error: unknown): void {
+  #fail(escaped: unknown): void {
+    const error =
+      (escaped as { code?: unknown } | null)?.code === "ERR_WORKER_OUT_OF_MEMORY"
+        ? (what: string) => workerOutOfMemory(what, escaped)
+        : () => escaped;
     if (this.#ready !== undefined) {
-      this.#ready.reject(workerStartFailed(error));
+      this.#ready.reject(workerStartFailed(escaped));
       this.#ready = undefined;
     }
-    this.#rejectAll(() => error);
+    this.#leave("closing");
+    this.#rejectAll(error);
     void this.kill();
   }
 
@@ -225,12 +252,16 @@ export class WorkerHost {
 
   #gone(code: number | null): void {
     if (this.#state !== "gone") this.#exitCode = code;
+    this.#leave("gone");
     if (this.#ready !== undefined) {
       this.#ready.reject(workerStartFailed(`the worker exited with code ${code} before it was ready`));
       this.#ready = undefined;
     }
-    this.#state = "gone";
     this.#rejectAll((what) => workerExited(code, what));
+    if (this.#counted) {
+      this.#counted = false;
+      core.workerEnded();
+    }
     if (this.#thread !== null && !this.#threadFreed && runtime().exitMeansThreadStopped) {
       this.#threadFreed = true;
       destroyThread(this.#thread);

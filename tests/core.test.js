@@ -1,7 +1,8 @@
 // The threaded core: one module and one shared memory across the main thread and every worker.
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { core, memoryBytes, runtime, words, WORKER_STACK_SIZE, WorkerHost } from "weft/_internal";
-import { assert, here, runtimeName, test } from "./harness/mod.js";
+import { assert, here, runScript, runtimeName, test } from "./harness/mod.js";
 
 const FIXTURE = here("./fixtures/increments.js", import.meta.url);
 const WORKERS = 4;
@@ -166,4 +167,33 @@ test("calls on a closed worker reject with WEFT_WORKER_CLOSED", async () => {
   await host.close();
   await assert.rejects(host.call(FIXTURE, "read", [0]), { code: "WEFT_WORKER_CLOSED" });
   assert.equal(host.pending, 0);
+});
+
+test("live workers are counted across threads, with one warning above 4 × hardware threads", async () => {
+  const base = new URL("./.scratch/", import.meta.url).pathname;
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, "many-"));
+  try {
+    const script = join(dir, "probe.js");
+    writeFileSync(
+      script,
+      `import { core, runtime, WorkerHost } from "weft/_internal";
+const limit = 4 * runtime().hardwareConcurrency();
+const hosts = [];
+for (let i = 0; i <= limit + 1; i++) hosts.push(await WorkerHost.start());
+const live = core.liveWorkers();
+await Promise.all(hosts.map((h) => h.close()));
+console.log(JSON.stringify({ limit, live, after: core.liveWorkers() }));
+`,
+    );
+    const { code, stdout, stderr } = await runScript(script);
+    assert.equal(code, 0, stderr);
+    const { limit, live, after } = JSON.parse(stdout.trim());
+    assert.equal(live, limit + 2);
+    assert.equal(after, 0);
+    assert.equal(stderr.match(/WEFT_TOO_MANY_WORKERS/g)?.length, 1, stderr);
+    assert.match(stderr, new RegExp(`more than ${limit} \\(4 × hardware threads\\)`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -281,3 +281,40 @@ test("CPU-bound work on all cores is faster than on one (ratio measured in this 
   const speedup = serial / parallel;
   assert.ok(speedup >= 0.8 * cores * 0.75, `speed-up ${speedup.toFixed(2)} on ${cores} cores`);
 }, { timeoutMs: 120_000 });
+
+test("an uncaught async error in a worker fails its task, and the pool recovers", async () => {
+  await assert.rejects(
+    eval(spawn(() => {
+      setTimeout(() => {
+        throw new RangeError("boom later");
+      }, 0);
+      return new Promise(() => {});
+    })),
+    (e) => e instanceof RangeError && e.message === "boom later",
+  );
+  const v = 3;
+  assert.equal(await eval(spawn(() => v * 3)), 9);
+});
+
+test("a worker over its heap limit fails its task with WEFT_WORKER_OUT_OF_MEMORY and is replaced", async () => {
+  await shutdown(); // limits apply to workers started afterwards
+  configure({ resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
+  try {
+    await assert.rejects(
+      eval(spawn(() => {
+        const hog = [];
+        for (;;) hog.push(new Array(100_000).fill({ n: hog.length }));
+      })),
+      (e) => {
+        assert.equal(e.code, "WEFT_WORKER_OUT_OF_MEMORY");
+        assert.match(e.message, /ran out of memory/);
+        return true;
+      },
+    );
+    const v = 4;
+    assert.equal(await eval(spawn(() => v + 1)), 5);
+  } finally {
+    configure({ resourceLimits: {} });
+    await shutdown();
+  }
+}, { skip: runtimeName === "node" ? false : `resourceLimits are a Node feature (${runtimeName} ignores them)` });

@@ -115,7 +115,11 @@ pub(crate) fn scan(src: &str, limit: u32) -> Result<(u32, usize), (u32, usize)> 
         // A newline after a complete operand usually ends a statement (ASI) when the next token
         // starts a new operand.
         let starts_operand = c == b'\'' || c == b'"' || c == b'`' || is_word(c);
-        if newline_seen && prev_operand && starts_operand && !next_word_is(b, i, &[b"else", b"in", b"instanceof", b"of"]) {
+        if newline_seen
+            && prev_operand
+            && starts_operand
+            && !next_word_is(b, i, &[b"else", b"in", b"instanceof", b"of"])
+        {
             cur = 0;
         }
         newline_seen = false;

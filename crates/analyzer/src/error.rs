@@ -83,10 +83,9 @@ impl fmt::Display for AnalyzeError {
                 "Cannot analyse {url}: its extension is not one of .js .mjs .cjs .jsx .ts .mts .cts .tsx; \
                  pass the language explicitly"
             ),
-            Self::Parse { line, column, message } => write!(
-                f,
-                "Cannot parse the caller's file at {line}:{column}: {message}; fix the syntax error"
-            ),
+            Self::Parse { line, column, message } => {
+                write!(f, "Cannot parse the caller's file at {line}:{column}: {message}; fix the syntax error")
+            }
             Self::TooDeep { line, column, depth, limit } => write!(
                 f,
                 "Cannot analyse the caller's file: nesting reaches depth {depth} at {line}:{column}, \

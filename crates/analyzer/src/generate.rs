@@ -324,7 +324,9 @@ impl SourceFile {
             });
             module = match program {
                 Program::Module(m) => m,
-                Program::Script(s) => Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: None },
+                Program::Script(s) => {
+                    Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: None }
+                }
             };
         }
 
@@ -333,7 +335,9 @@ impl SourceFile {
         GLOBALS.set(&self.globals, || swc_ecma_transforms_base::fixer::fixer(None).process(&mut program));
         let mut module = match program {
             Program::Module(m) => m,
-            Program::Script(s) => Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: None },
+            Program::Script(s) => {
+                Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: None }
+            }
         };
 
         let mut rewrite = Rewrite {
@@ -398,10 +402,7 @@ impl SourceFile {
         if locals.is_empty() {
             code.push_str(&format!("return {closure_text}();\n}}\n"));
         } else {
-            code.push_str(&format!(
-                "return (({{ {} }}) => {closure_text}())(__weft_locals);\n}}\n",
-                locals.join(", ")
-            ));
+            code.push_str(&format!("return (({{ {} }}) => {closure_text}())(__weft_locals);\n}}\n", locals.join(", ")));
         }
         Ok(GeneratedModule {
             code,
@@ -469,12 +470,7 @@ fn copy_item(item: &ModuleItem, subs: &[Sub]) -> Option<ModuleItem> {
         _ => return None,
     };
     let keep = |decls: &[VarDeclarator]| -> Vec<VarDeclarator> {
-        decls
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| subs.contains(&Sub::Declarator(*j)))
-            .map(|(_, d)| d.clone())
-            .collect()
+        decls.iter().enumerate().filter(|(j, _)| subs.contains(&Sub::Declarator(*j))).map(|(_, d)| d.clone()).collect()
     };
     match decl {
         Decl::Var(v) => {

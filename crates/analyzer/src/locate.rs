@@ -43,8 +43,6 @@ pub struct Closure {
     pub(crate) span: Span,
     #[serde(skip)]
     pub(crate) file_hash: u64,
-    #[serde(skip)]
-    pub(crate) local_ids: Vec<Id>,
     /// The ids of `top_level`, in the same order.
     #[serde(skip)]
     pub(crate) top_ids: Vec<Id>,
@@ -172,12 +170,20 @@ impl Visit for Fetch<'_> {
         }
         match n {
             Expr::Arrow(a) if a.span == self.target => {
-                self.result = Some(analyze(self.file, n, a.params.is_empty(), a.is_async, a.is_generator, true, self.call));
+                self.result =
+                    Some(analyze(self.file, n, a.params.is_empty(), a.is_async, a.is_generator, true, self.call));
             }
             Expr::Fn(f) if f.function.span == self.target => {
                 let func = &f.function;
-                self.result =
-                    Some(analyze(self.file, n, func.params.is_empty(), func.is_async, func.is_generator, false, self.call));
+                self.result = Some(analyze(
+                    self.file,
+                    n,
+                    func.params.is_empty(),
+                    func.is_async,
+                    func.is_generator,
+                    false,
+                    self.call,
+                ));
             }
             _ => n.visit_children_with(self),
         }
@@ -261,7 +267,6 @@ fn analyze(
         bare_specifiers: bare,
         span,
         file_hash: file.hash,
-        local_ids: fv.locals.into_iter().map(|(i, _)| i).collect(),
         top_ids,
         direct_ids: roots,
     })
@@ -340,14 +345,13 @@ impl SourceFile {
             }
         } else {
             let inside = |s: &Span| s.lo <= lo && lo <= s.hi;
-            let outside_closures: Vec<&Call> = finder
-                .calls
-                .iter()
-                .filter(|c| !c.closures.is_empty() && !c.closures.iter().any(inside))
-                .collect();
+            let outside_closures: Vec<&Call> =
+                finder.calls.iter().filter(|c| !c.closures.is_empty() && !c.closures.iter().any(inside)).collect();
             let chosen = match outside_closures.iter().min_by_key(|c| c.span.hi.0 - c.span.lo.0) {
                 Some(c) => Some(*c),
-                None => finder.calls.iter().filter(|c| !c.closures.is_empty()).min_by_key(|c| c.span.hi.0 - c.span.lo.0),
+                None => {
+                    finder.calls.iter().filter(|c| !c.closures.is_empty()).min_by_key(|c| c.span.hi.0 - c.span.lo.0)
+                }
             };
             match chosen {
                 Some(c) => candidates.extend(c.closures.iter().map(|&s| (c.span, s))),

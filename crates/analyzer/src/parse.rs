@@ -149,11 +149,9 @@ impl Language {
                 explicit_resource_management: true,
                 ..Default::default()
             }),
-            Language::Ts | Language::Tsx => Syntax::Typescript(TsSyntax {
-                tsx: self == Language::Tsx,
-                decorators: true,
-                ..Default::default()
-            }),
+            Language::Ts | Language::Tsx => {
+                Syntax::Typescript(TsSyntax { tsx: self == Language::Tsx, decorators: true, ..Default::default() })
+            }
         }
     }
 
@@ -166,7 +164,10 @@ impl Language {
 /// are returned unchanged.
 pub(crate) fn normalize_url(url: &str) -> String {
     let bytes = url.as_bytes();
-    let windows = bytes.len() > 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && (bytes[2] == b'\\' || bytes[2] == b'/');
+    let windows = bytes.len() > 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && (bytes[2] == b'\\' || bytes[2] == b'/');
     if !(url.starts_with('/') || windows) {
         return url.to_owned();
     }
@@ -255,7 +256,11 @@ impl SourceFile {
                 Program::Module(m) => (forced.unwrap_or(ModuleKind::Esm), m),
                 Program::Script(s) => (
                     ModuleKind::CommonJs,
-                    Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: s.shebang },
+                    Module {
+                        span: s.span,
+                        body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
+                        shebang: s.shebang,
+                    },
                 ),
             };
             let scope = ScopeInfo::build(&module, unresolved, top_level);

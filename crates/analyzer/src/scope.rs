@@ -5,8 +5,8 @@
 //! identifier used inside it whose binding (found in [`ScopeInfo::bindings`]) is declared outside
 //! it; unresolved identifiers are globals. No name matching is involved.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
@@ -211,35 +211,35 @@ impl ScopeInfo {
                     };
                     add(&mut info, Sub::Whole, vec![id(&ie.id)], source);
                 }
-                ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl, .. })) | ModuleItem::Stmt(Stmt::Decl(decl)) => {
-                    match decl {
-                        Decl::Var(v) if !v.declare => {
-                            for (j, d) in v.decls.iter().enumerate() {
-                                let mut names = Vec::new();
-                                pat_idents(&d.name, &mut names);
-                                add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), None);
-                            }
+                ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl, .. }))
+                | ModuleItem::Stmt(Stmt::Decl(decl)) => match decl {
+                    Decl::Var(v) if !v.declare => {
+                        for (j, d) in v.decls.iter().enumerate() {
+                            let mut names = Vec::new();
+                            pat_idents(&d.name, &mut names);
+                            add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), None);
                         }
-                        Decl::Using(u) => {
-                            for (j, d) in u.decls.iter().enumerate() {
-                                let mut names = Vec::new();
-                                pat_idents(&d.name, &mut names);
-                                add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), None);
-                            }
-                        }
-                        Decl::Fn(f) if !f.declare => add(&mut info, Sub::Whole, vec![id(&f.ident)], None),
-                        Decl::Class(c) if !c.declare => add(&mut info, Sub::Whole, vec![id(&c.ident)], None),
-                        Decl::TsEnum(e) if !e.declare => add(&mut info, Sub::Whole, vec![id(&e.id)], None),
-                        Decl::TsModule(m) if !m.declare => {
-                            if let TsModuleName::Ident(name) = &m.id {
-                                add(&mut info, Sub::Whole, vec![id(name)], None);
-                            }
-                        }
-                        _ => {}
                     }
-                }
+                    Decl::Using(u) => {
+                        for (j, d) in u.decls.iter().enumerate() {
+                            let mut names = Vec::new();
+                            pat_idents(&d.name, &mut names);
+                            add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), None);
+                        }
+                    }
+                    Decl::Fn(f) if !f.declare => add(&mut info, Sub::Whole, vec![id(&f.ident)], None),
+                    Decl::Class(c) if !c.declare => add(&mut info, Sub::Whole, vec![id(&c.ident)], None),
+                    Decl::TsEnum(e) if !e.declare => add(&mut info, Sub::Whole, vec![id(&e.id)], None),
+                    Decl::TsModule(m) if !m.declare => {
+                        if let TsModuleName::Ident(name) = &m.id {
+                            add(&mut info, Sub::Whole, vec![id(name)], None);
+                        }
+                    }
+                    _ => {}
+                },
                 ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(d)) => match &d.decl {
-                    DefaultDecl::Fn(FnExpr { ident: Some(name), .. }) | DefaultDecl::Class(ClassExpr { ident: Some(name), .. }) => {
+                    DefaultDecl::Fn(FnExpr { ident: Some(name), .. })
+                    | DefaultDecl::Class(ClassExpr { ident: Some(name), .. }) => {
                         add(&mut info, Sub::Whole, vec![id(name)], None)
                     }
                     _ => {}
@@ -291,7 +291,8 @@ fn visit_part(item: &ModuleItem, sub: Sub, v: &mut Refs) {
                 DefaultDecl::TsInterfaceDecl(_) => {}
             };
         }
-        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl, .. })) | ModuleItem::Stmt(Stmt::Decl(decl)) => decl,
+        ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl, .. }))
+        | ModuleItem::Stmt(Stmt::Decl(decl)) => decl,
         _ => return,
     };
     match (decl, sub) {

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use weft_analyzer::{AnalyzeError, SourceFile};
 
-const SRC: &str = "import { spawn } from \"weft\";\nconst n = 2;\nexport function f(k) {\n  return spawn(() => n + k);\n}\n";
+const SRC: &str =
+    "import { spawn } from \"weft\";\nconst n = 2;\nexport function f(k) {\n  return spawn(() => n + k);\n}\n";
 
 #[test]
 fn results_serialize_for_the_js_glue() {

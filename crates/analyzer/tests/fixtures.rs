@@ -46,7 +46,8 @@ fn markers(src: &str) -> Vec<(u32, u32)> {
 pub fn run_case(path: &Path, root: &Path) -> String {
     let src = std::fs::read_to_string(path).unwrap();
     let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-    let url = directives(&src, "url").first().map(|s| s.to_string()).unwrap_or_else(|| format!("file:///fixtures/{rel}"));
+    let url =
+        directives(&src, "url").first().map(|s| s.to_string()).unwrap_or_else(|| format!("file:///fixtures/{rel}"));
     let mut out = String::new();
     let file = match SourceFile::parse(&url, &src) {
         Ok(f) => f,
@@ -55,8 +56,12 @@ pub fn run_case(path: &Path, root: &Path) -> String {
             return out;
         }
     };
-    let by_value: Vec<&str> =
-        directives(&src, "by-value").iter().flat_map(|l| l.split(',')).map(str::trim).filter(|s| !s.is_empty()).collect();
+    let by_value: Vec<&str> = directives(&src, "by-value")
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     let resolved: HashMap<String, String> = directives(&src, "resolve")
         .iter()
         .filter_map(|l| l.split_once('='))
@@ -155,5 +160,11 @@ fn fixtures() {
         }
     }
     assert!(cases.len() >= 80, "expected at least 80 fixtures, found {}", cases.len());
-    assert!(failures.is_empty(), "{} of {} fixtures differ (UPDATE_SNAPSHOTS=1 rewrites):\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ (UPDATE_SNAPSHOTS=1 rewrites):\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -63,10 +63,59 @@ fn exercise(url: &str, src: &str, extra: &[(u32, u32)]) {
 }
 
 const TOKENS: &[&str] = &[
-    "(", ")", "{", "}", "[", "]", "=>", "`", "${", "'", "\"", "/", "*/", "/*", "//", "\n", ";", ",", "this", "arguments",
-    "spawn(() => ", "async ", "function ", "class ", "enum ", "namespace ", "import ", "export ", "<div>", "</div>", "<>",
-    "?.", "...", "await ", "yield ", "new.target", "eval(", "with (", "@dec ", ": any", " as T", "!", "\u{2028}", "😀",
-    "\r", "let ", "var ", "const ", "#x", "import.meta", "require(", "type ", "declare ",
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    "=>",
+    "`",
+    "${",
+    "'",
+    "\"",
+    "/",
+    "*/",
+    "/*",
+    "//",
+    "\n",
+    ";",
+    ",",
+    "this",
+    "arguments",
+    "spawn(() => ",
+    "async ",
+    "function ",
+    "class ",
+    "enum ",
+    "namespace ",
+    "import ",
+    "export ",
+    "<div>",
+    "</div>",
+    "<>",
+    "?.",
+    "...",
+    "await ",
+    "yield ",
+    "new.target",
+    "eval(",
+    "with (",
+    "@dec ",
+    ": any",
+    " as T",
+    "!",
+    "\u{2028}",
+    "😀",
+    "\r",
+    "let ",
+    "var ",
+    "const ",
+    "#x",
+    "import.meta",
+    "require(",
+    "type ",
+    "declare ",
 ];
 
 #[derive(Debug, Clone)]
@@ -115,8 +164,14 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
+static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn mutated_fixtures_never_panic(
@@ -127,6 +182,10 @@ proptest! {
         let sources = fixture_sources();
         let (url, src) = &sources[which % sources.len()];
         let mutated = apply(src, &muts);
+        let done = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if done % 10_000 == 0 {
+            eprintln!("mutated_fixtures_never_panic: {done} cases");
+        }
         let url = url.clone();
         on_small_stack(move || exercise(&url, &mutated, &positions));
     }

@@ -16,9 +16,11 @@ compile_error!(
 mod analyzer;
 mod diag;
 mod memory;
+mod threads;
 
 pub use diag::{count_primes, diag_atomic_increments, diag_plain_increments};
 pub use memory::{alloc_words, free_words};
+pub use threads::{live_workers, worker_ended, worker_started};
 
 use wasm_bindgen::prelude::*;
 
