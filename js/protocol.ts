@@ -62,10 +62,28 @@ export interface SpawnMessage {
   readonly args: readonly unknown[];
   readonly what: string;
 }
-export type FromWorker = ReadyMessage | InitFailedMessage | ResultMessage | ClosedMessage | SpawnMessage;
+/** An error escaped the worker's code; the worker is no longer trusted. */
+export interface UncaughtMessage {
+  readonly type: "weft:uncaught";
+  readonly error: unknown;
+}
+export type FromWorker =
+  | ReadyMessage
+  | InitFailedMessage
+  | ResultMessage
+  | ClosedMessage
+  | SpawnMessage
+  | UncaughtMessage;
 
 const TO_WORKER = new Set(["weft:init", "weft:call", "weft:close", "weft:spawn-result"]);
-const FROM_WORKER = new Set(["weft:ready", "weft:init-failed", "weft:result", "weft:closed", "weft:spawn"]);
+const FROM_WORKER = new Set([
+  "weft:ready",
+  "weft:init-failed",
+  "weft:result",
+  "weft:closed",
+  "weft:spawn",
+  "weft:uncaught",
+]);
 
 function typeOf(message: unknown): string {
   if (typeof message === "object" && message !== null && "type" in message) {

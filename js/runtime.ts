@@ -40,6 +40,12 @@ export interface WorkerPort {
 export interface ParentPort {
   postMessage(message: unknown, transfer?: Transferable[]): void;
   onMessage(listener: (message: unknown) => void): void;
+  /**
+   * Where the runtime's own report of an uncaught error loses it (a web Worker's `ErrorEvent`
+   * carries only text on some runtimes): catches uncaught errors and rejections in this worker
+   * instead, so that weft can send them to the parent intact.
+   */
+  onUncaught?(listener: (error: unknown) => void): void;
 }
 
 /** Options for {@link Runtime.startWorker}. */

@@ -55,10 +55,20 @@ export function webWorkerPort(worker: Worker): WorkerPort {
 /** The parent port of a web worker, given its global scope. */
 export function webParentPort(scope: {
   postMessage(message: unknown, transfer: Transferable[]): void;
-  addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+  addEventListener(type: string, listener: (event: Event) => void): void;
 }): ParentPort {
   return {
     postMessage: (message, transfer) => scope.postMessage(message, transfer ?? []),
-    onMessage: (listener) => scope.addEventListener("message", (e) => listener(e.data)),
+    onMessage: (listener) => scope.addEventListener("message", (e) => listener((e as MessageEvent).data)),
+    onUncaught: (listener) => {
+      scope.addEventListener("error", (e) => {
+        e.preventDefault();
+        listener((e as ErrorEvent).error ?? new Error((e as ErrorEvent).message));
+      });
+      scope.addEventListener("unhandledrejection", (e) => {
+        e.preventDefault();
+        listener((e as PromiseRejectionEvent).reason);
+      });
+    },
   };
 }

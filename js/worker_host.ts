@@ -195,6 +195,9 @@ export class WorkerHost {
       case "weft:spawn":
         this.#spawned(message);
         return;
+      case "weft:uncaught":
+        this.#fail(errorFromWire(message.error));
+        return;
       case "weft:closed":
         this.#threadFreed = true;
         this.#closed?.();

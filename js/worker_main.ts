@@ -68,6 +68,7 @@ export function workerMain(): void {
         post({ type: "weft:spawn", id, target, name, args, what }, transfer);
       }),
   );
+  parent.onUncaught?.((error) => post({ type: "weft:uncaught", error: errorToWire(error) }));
   let joined = false;
   let closed = false;
   parent.onMessage((raw) => {
