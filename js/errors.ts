@@ -58,7 +58,7 @@ export class WeftError extends Error {
   }
 }
 
-/** weft was imported through a path that did not install a runtime adapter. */
+/** @internal weft was imported through a path that did not install a runtime adapter. */
 export function noRuntime(): WeftError {
   return new WeftError(
     "WEFT_NO_RUNTIME",
@@ -67,7 +67,7 @@ export function noRuntime(): WeftError {
   );
 }
 
-/** `SharedArrayBuffer` or shared `WebAssembly.Memory` is not available in this isolate. */
+/** @internal `SharedArrayBuffer` or shared `WebAssembly.Memory` is not available in this isolate. */
 export function noSharedMemory(detail: string): WeftError {
   return new WeftError(
     "WEFT_NO_SHARED_MEMORY",
@@ -77,7 +77,7 @@ export function noSharedMemory(detail: string): WeftError {
   );
 }
 
-/** The .wasm could not be read or compiled. */
+/** @internal The .wasm could not be read or compiled. */
 export function coreLoadFailed(url: URL, cause: unknown): WeftError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new WeftError(
@@ -89,7 +89,7 @@ export function coreLoadFailed(url: URL, cause: unknown): WeftError {
   );
 }
 
-/** The .wasm and its JS glue come from different builds. */
+/** @internal The .wasm and its JS glue come from different builds. */
 export function coreMismatch(expected: string, received: string): WeftError {
   return new WeftError(
     "WEFT_CORE_MISMATCH",
@@ -98,29 +98,29 @@ export function coreMismatch(expected: string, received: string): WeftError {
   );
 }
 
-/** A worker failed before it joined the shared memory. */
+/** @internal A worker failed before it joined the shared memory. */
 export function workerStartFailed(cause: unknown): WeftError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new WeftError("WEFT_WORKER_START_FAILED", `Cannot start a weft worker: ${reason}`, { cause });
 }
 
-/** A worker exited while calls were pending on it. */
+/** @internal A worker exited while calls were pending on it. */
 export function workerExited(code: number | null, pending: string): WeftError {
   const how = code === null ? "was terminated" : `exited with code ${code}`;
   return new WeftError("WEFT_WORKER_EXITED", `Cannot finish ${pending} as its worker ${how}`);
 }
 
-/** A call was made on, or pending on, a worker that was closed on purpose. */
+/** @internal A call was made on, or pending on, a worker that was closed on purpose. */
 export function workerClosed(pending: string): WeftError {
   return new WeftError("WEFT_WORKER_CLOSED", `Cannot finish ${pending} as its worker was closed`);
 }
 
-/** A message between threads that does not follow weft's protocol. */
+/** @internal A message between threads that does not follow weft's protocol. */
 export function protocolError(detail: string): WeftError {
   return new WeftError("WEFT_PROTOCOL", `Cannot handle a message between weft threads: ${detail}`);
 }
 
-/** A task was queued or running when `shutdown()` was called. */
+/** @internal A task was queued or running when `shutdown()` was called. */
 export function shutDown(what: string): WeftError {
   return new WeftError(
     "WEFT_SHUTDOWN",
@@ -129,6 +129,7 @@ export function shutDown(what: string): WeftError {
   );
 }
 
+/** @internal */
 const ANALYSIS_CODES: Record<string, WeftErrorCode> = {
   UnsupportedExtension: "WEFT_UNSUPPORTED_FILE",
   Parse: "WEFT_SYNTAX_ERROR",
@@ -149,6 +150,7 @@ const ANALYSIS_CODES: Record<string, WeftErrorCode> = {
 /**
  * The analyzer refused a spawn call site. `failure` is the analyzer's error object
  * (`{ kind, message, line?, column? }`); `where` names the call site.
+ * @internal
  */
 export function analysisFailed(where: string, failure: unknown): WeftError {
   if (typeof failure === "object" && failure !== null && "kind" in failure) {
@@ -159,7 +161,7 @@ export function analysisFailed(where: string, failure: unknown): WeftError {
   return new WeftError("WEFT_INTERNAL", `Cannot spawn at ${where}: ${String(failure)}`, { cause: failure });
 }
 
-/** The analyzer's Wasm instance trapped; it cannot be trusted on this thread any more. */
+/** @internal The analyzer's Wasm instance trapped; it cannot be trusted on this thread any more. */
 export function analyzerCrashed(where: string, cause: unknown): WeftError {
   return new WeftError(
     "WEFT_ANALYZER_CRASHED",
@@ -169,7 +171,7 @@ export function analyzerCrashed(where: string, cause: unknown): WeftError {
   );
 }
 
-/** The runtime gave no usable stack frame for the spawn call. */
+/** @internal The runtime gave no usable stack frame for the spawn call. */
 export function noCallSite(): WeftError {
   return new WeftError(
     "WEFT_NO_CALL_SITE",
@@ -179,7 +181,7 @@ export function noCallSite(): WeftError {
   );
 }
 
-/** A captured value cannot be sent to a worker. */
+/** @internal A captured value cannot be sent to a worker. */
 export function uncloneableCapture(where: string, name: string, declared: string, reason: string): WeftError {
   return new WeftError(
     "WEFT_UNCLONEABLE_CAPTURE",
@@ -190,7 +192,7 @@ export function uncloneableCapture(where: string, name: string, declared: string
   );
 }
 
-/** spawn() returned a script that nobody passed to eval(). */
+/** @internal spawn() returned a script that nobody passed to eval(). */
 export function notEvaluated(where: string): WeftError {
   return new WeftError(
     "WEFT_NOT_EVALUATED",
@@ -199,13 +201,13 @@ export function notEvaluated(where: string): WeftError {
   );
 }
 
-/** A public function received an argument of the wrong type or range. */
+/** @internal A public function received an argument of the wrong type or range. */
 export function invalidArgument(what: string, expected: string, received: unknown): WeftError {
   const got = received === null ? "null" : Array.isArray(received) ? "an array" : typeof received;
   return new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: expected ${expected}, received ${got}`);
 }
 
-/** A worker went over its heap limit (Node's `resourceLimits`). */
+/** @internal A worker went over its heap limit (Node's `resourceLimits`). */
 export function workerOutOfMemory(what: string, cause: unknown): WeftError {
   return new WeftError(
     "WEFT_WORKER_OUT_OF_MEMORY",
@@ -215,7 +217,7 @@ export function workerOutOfMemory(what: string, cause: unknown): WeftError {
   );
 }
 
-/** More live workers in the process tree than is sensible (warned once). */
+/** @internal More live workers in the process tree than is sensible (warned once). */
 export function tooManyWorkers(live: number, limit: number): WeftError {
   return new WeftError(
     "WEFT_TOO_MANY_WORKERS",
@@ -225,7 +227,7 @@ export function tooManyWorkers(live: number, limit: number): WeftError {
   );
 }
 
-/** Prints a warning as one line: `WeftError [CODE]: message`. */
+/** @internal Prints a warning as one line: `WeftError [CODE]: message`. */
 export function warn(error: WeftError): void {
   console.warn(`${error.name} [${error.code}]: ${error.message}`);
 }

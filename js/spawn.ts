@@ -40,10 +40,10 @@ export type WorkerScript<T> = string & { readonly [resultType]: T };
 /** Options of {@link spawn}. */
 export interface SpawnOptions {
   /**
-   * Captured ArrayBuffers (or typed arrays' buffers) to move to the worker instead of copying;
-   * they become detached in the caller.
+   * Captured ArrayBuffers (or typed arrays' buffers, MessagePorts) to move to the worker instead
+   * of copying; they become detached in the caller.
    */
-  readonly transfer?: readonly Transferable[];
+  readonly transfer?: readonly object[];
 }
 
 interface Capture {
@@ -132,6 +132,7 @@ export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awai
 }
 
 function checkTransfer(options: SpawnOptions | undefined): Transferable[] {
+  // `object[]` in the public type keeps DOM names out of weft's declarations.
   if (options === undefined) return [];
   if (typeof options !== "object" || options === null) {
     throw invalidArgument("spawn", "an options object { transfer }", options);
@@ -139,7 +140,7 @@ function checkTransfer(options: SpawnOptions | undefined): Transferable[] {
   const { transfer } = options;
   if (transfer === undefined) return [];
   if (!Array.isArray(transfer)) throw invalidArgument("spawn", "options.transfer to be an array", transfer);
-  return [...transfer];
+  return [...transfer] as Transferable[];
 }
 
 const warned = new Set<Site>();
