@@ -1,0 +1,573 @@
+//! A mutex on one 32-bit word.
+
+use crate::atomic::{AtomicU32, Ordering};
+use crate::futex::{Clock, Futex, WAKE_ALL};
+use crate::step::{Park, Step};
+use crate::SyncError;
+
+/// Set while the mutex is held.
+const LOCKED: u32 = 0b001;
+/// Set while some thread may be sleeping on the word: the next unlock must wake.
+const PARKED: u32 = 0b010;
+/// Set by every waiter that parks on a held mutex: until a waiter takes it, newcomers may not.
+const FAIR: u32 = 0b100;
+
+/// A mutex whose whole state is one 32-bit word in (possibly shared) memory.
+///
+/// `RawMutex` is a view: it borrows the word and can be created afresh for every call, from any
+/// thread, Wasm or native, so the Wasm glue builds one from a word address per call. It holds no
+/// guard; whoever locked must unlock. It is not reentrant.
+///
+/// # Word layout
+///
+/// | bit | name     | meaning |
+/// |-----|----------|---------|
+/// | 0   | `LOCKED` | the mutex is held |
+/// | 1   | `PARKED` | a thread may be waiting on the word; unlock must wake all waiters |
+/// | 2   | `FAIR`   | a waiter is owed the mutex: until a waiter acquires it, newcomers defer |
+/// | 3–31| —        | always 0 |
+///
+/// So `0` = unlocked, `1` = locked, `3` = locked with possible waiters (the classic three states,
+/// with "contended" in bit 1), plus the fairness bit: `4`/`6` = unlocked and reserved for waiters,
+/// `5`/`7` = locked with waiters owed it. An uncontended `lock`/`unlock` pair is one
+/// compare-exchange each and never wakes anyone.
+///
+/// # Waking: always all, never a hand-off
+///
+/// A contended unlock clears `LOCKED` and `PARKED` and then wakes **every** waiter of the word
+/// (`Atomics.notify(view, index)` with no count). Each woken waiter runs its step again; the losers
+/// set `PARKED` again and go back to sleep. Nothing is ever handed to one particular waiter, so a
+/// wake-up that reaches a waiter that is gone (its worker was terminated) or no longer interested
+/// (a JS `waitAsync` whose caller was aborted or timed out, still sitting in the engine's list) is
+/// never the only wake-up: every live waiter was woken by the same notify. Nothing has to be passed
+/// on and nothing has to be undone when a waiter gives up. The cost is a thundering herd of at most
+/// the number of waiting threads per contended unlock, which is small for a pool sized to the
+/// cores; the losers each do one failed step and sleep again.
+///
+/// # Fairness
+///
+/// Plain barging is not enough: engines wake waiters in FIFO order, but a woken waiter needs
+/// microseconds to run, while the thread that just unlocked relocks within nanoseconds, so one hot
+/// thread keeps the mutex for hundreds of acquisitions per wake-up and, in a loop, nearly forever.
+/// Hence "waiters before newcomers", without hand-off:
+///
+/// - An acquire in progress is tracked by a [`LockAttempt`] that counts its waits. Parking on a
+///   held mutex sets `FAIR` as well as `PARKED`.
+/// - While `FAIR` is set, [`try_lock`](Self::try_lock) fails and a *newcomer* (an attempt that has
+///   not waited yet, such as the thread that just unlocked) may not take the free mutex: it sets
+///   `PARKED` and waits, bounded by [`crate::GRACE`]. Any attempt that *has* waited may take it, and
+///   taking it clears `FAIR` (the losers set it again when they park).
+/// - So after a contended unlock the mutex goes to one of the threads that were already waiting,
+///   whichever the engine runs first, not back to the thread that released it. The order among
+///   waiters is not FIFO, but a thread cannot be overtaken by the same hot thread again and again.
+///
+/// Asking for fairness only after a waiter has lost once or twice (parking_lot's eventual
+/// fairness, counted in waits because Wasm has no shared clock) would still leave a hot releaser
+/// hundreds of acquisitions per waiter acquisition, since each loss costs the waiter a whole
+/// wake-up (µs) while the releaser relocks in ns; so the request is made at the first wait.
+///
+/// If every waiter that could take a `FAIR` mutex is gone, nobody is obliged to wake the newcomers,
+/// which is why their wait is bounded: after one [`crate::GRACE`] they count as waiters and take
+/// it. A vanished waiter therefore costs at most one grace period of latency, never a deadlock.
+/// The trade-off: under sustained contention, handing the mutex to another thread costs that
+/// thread's wake-up latency (a few µs) where barging would let the releaser carry on within
+/// nanoseconds; the mutex prefers spreading acquisitions over keeping one thread hot. Uncontended
+/// and briefly contended use is unaffected (no `FAIR` without a parked waiter).
+///
+/// # Cancellation and timeouts
+///
+/// An attempt may be abandoned after any [`Step::Wait`] (timeout, `AbortSignal`, the worker going
+/// away) without calling anything: a waiting attempt holds nothing and nobody depends on it. Its
+/// leftovers are harmless: a `PARKED` bit costs one spurious wake-all, a `FAIR` bit at most one
+/// grace period for newcomers, and its `waitAsync` still in the engine's list is resolved by the
+/// next wake-all (the JS wrapper ignores that late resolution).
+///
+/// # Examples
+///
+/// ```
+/// # weft_sync::__doc_example! {
+/// use weft_sync::{AtomicU32, ParkingFutex, RawMutex};
+///
+/// let word = AtomicU32::new(RawMutex::UNLOCKED);
+/// let mutex = RawMutex::new(&word);
+/// mutex.lock(&ParkingFutex);
+/// assert!(!mutex.try_lock());
+/// mutex.unlock_and_wake(&ParkingFutex).unwrap();
+/// assert!(mutex.try_lock());
+/// assert_eq!(mutex.unlock(), Ok(false)); // uncontended: nobody to wake
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct RawMutex<'a> {
+    word: &'a AtomicU32,
+}
+
+/// The state of one acquire of a [`RawMutex`] that is in progress: how often it has waited.
+///
+/// Start one per acquire with [`LockAttempt::new`] and pass the same one to every
+/// [`RawMutex::lock_step`] of that acquire. It is a plain number
+/// ([`into_bits`](Self::into_bits)/[`from_bits`](Self::from_bits)) so JS can carry it between steps.
+///
+/// # Examples
+///
+/// ```
+/// # weft_sync::__doc_example! {
+/// use weft_sync::LockAttempt;
+///
+/// let a = LockAttempt::new();
+/// assert_eq!(LockAttempt::from_bits(a.into_bits()), a);
+/// assert_eq!(a.into_bits(), 0);
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LockAttempt {
+    waits: u32,
+}
+
+impl LockAttempt {
+    /// A fresh attempt that has not waited.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { waits: 0 }
+    }
+
+    /// The attempt as a number, to carry across the JS boundary.
+    #[must_use]
+    pub const fn into_bits(self) -> u32 {
+        self.waits
+    }
+
+    /// The attempt back from [`into_bits`](Self::into_bits). Any number is a valid attempt.
+    #[must_use]
+    pub const fn from_bits(bits: u32) -> Self {
+        Self { waits: bits }
+    }
+
+    /// How many times this attempt returned [`Step::Wait`].
+    #[must_use]
+    pub const fn waits(&self) -> u32 {
+        self.waits
+    }
+
+    fn has_waited(&self) -> bool {
+        self.waits > 0
+    }
+
+    fn park(&mut self, expected: u32, bounded: bool) -> Step {
+        self.waits = self.waits.saturating_add(1);
+        Step::Wait(Park { expected, bounded })
+    }
+}
+
+impl<'a> RawMutex<'a> {
+    /// The value of an unlocked word: initialise mutex words with it.
+    pub const UNLOCKED: u32 = 0;
+
+    /// A mutex view of `word`, which must hold a value written by this type (or
+    /// [`UNLOCKED`](Self::UNLOCKED)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{AtomicU32, RawMutex};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// assert!(!RawMutex::new(&word).is_locked());
+    /// # }
+    /// ```
+    pub const fn new(word: &'a AtomicU32) -> Self {
+        Self { word }
+    }
+
+    /// A mutex view of the word at `ptr` (in Wasm: the address the JS side passes).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be non-null, 4-byte aligned, and valid for reads and writes for `'a`; every
+    /// access to the word during `'a`, from any thread or JS, must be atomic; and the word must
+    /// hold a value written by this type or [`UNLOCKED`](Self::UNLOCKED).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::RawMutex;
+    ///
+    /// let mut storage = 0u32;
+    /// // SAFETY: `storage` is aligned, outlives `mutex`, and is only used through it.
+    /// let mutex = unsafe { RawMutex::from_ptr(&mut storage) };
+    /// assert!(mutex.try_lock());
+    /// # }
+    /// ```
+    #[cfg(not(loom))]
+    pub unsafe fn from_ptr(ptr: *mut u32) -> Self {
+        // SAFETY: forwarded verbatim from this function's contract.
+        Self::new(unsafe { crate::atomic::word_from_ptr(ptr) })
+    }
+
+    /// The word this mutex lives in; waiters wait on it.
+    #[must_use]
+    pub const fn word(&self) -> &'a AtomicU32 {
+        self.word
+    }
+
+    /// Whether the mutex is held right now (a snapshot, for diagnostics and tests).
+    #[must_use]
+    pub fn is_locked(&self) -> bool {
+        self.word.load(Ordering::Relaxed) & LOCKED != 0
+    }
+
+    /// Takes the mutex if it is free and nobody is owed it; never waits, never writes otherwise.
+    ///
+    /// Fails when the mutex is held, and also when it is free but reserved for waiters (`FAIR`).
+    /// A failed `try_lock` leaves no trace, so it is the fast path of every acquire.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{AtomicU32, RawMutex};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// let mutex = RawMutex::new(&word);
+    /// assert!(mutex.try_lock());
+    /// assert!(!mutex.try_lock());
+    /// # }
+    /// ```
+    #[must_use = "a successful try_lock must be followed by unlock"]
+    pub fn try_lock(&self) -> bool {
+        // Acquire: on success, pairs with the Release of the unlock that freed the word, so the
+        // previous holder's writes are visible to us.
+        self.word
+            .compare_exchange(Self::UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// One non-blocking step of a contended acquire: takes the mutex, or records that the caller
+    /// is about to wait and says on which value.
+    ///
+    /// Protocol: `let mut a = LockAttempt::new(); loop { match lock_step(&mut a) { Acquired =>
+    /// break, Wait(p) => wait on the word while it is p.expected (at most GRACE if p.bounded) } }`.
+    /// The caller may stop after any `Wait` without undoing anything (see the type's docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{AtomicU32, LockAttempt, Park, RawMutex, Step};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// let mutex = RawMutex::new(&word);
+    /// assert!(mutex.try_lock());
+    /// let mut a = LockAttempt::new();
+    /// // Held: wait on "locked + waiters + owed to waiters" (7); the unlock will wake us.
+    /// assert_eq!(mutex.lock_step(&mut a), Step::Wait(Park { expected: 7, bounded: false }));
+    /// assert_eq!(mutex.unlock(), Ok(true)); // must wake all waiters
+    /// assert_eq!(mutex.lock_step(&mut a), Step::Acquired);
+    /// # }
+    /// ```
+    pub fn lock_step(&self, attempt: &mut LockAttempt) -> Step {
+        let mut v = self.word.load(Ordering::Relaxed);
+        loop {
+            if v & LOCKED == 0 {
+                if v & FAIR == 0 || attempt.has_waited() {
+                    // Take it; a fairness request is satisfied by any waiter taking it. Keep
+                    // PARKED: other threads may still sleep and our unlock must wake them.
+                    // Acquire: pairs with the Release of the unlock that cleared LOCKED.
+                    match self.word.compare_exchange_weak(
+                        v,
+                        (v | LOCKED) & !FAIR,
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => return Step::Acquired,
+                        Err(now) => v = now,
+                    }
+                    continue;
+                }
+                // Free but reserved for threads that already waited, and we have not: defer. Nobody
+                // is obliged to wake us (those waiters may be gone), hence the bounded wait.
+                let want = v | PARKED;
+                if want != v {
+                    // Relaxed: PARKED only has to be seen by the RMW of a later lock/unlock of this
+                    // same word, which the modification order guarantees; it publishes no data.
+                    if let Err(now) = self.word.compare_exchange_weak(
+                        v,
+                        want,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    ) {
+                        v = now;
+                        continue;
+                    }
+                }
+                return attempt.park(want, true);
+            }
+            // Held. Make sure the holder's unlock wakes us and that the mutex is owed to waiters.
+            let want = v | PARKED | FAIR;
+            if want != v {
+                // Relaxed: as above, only the modification order of this word matters.
+                if let Err(now) =
+                    self.word
+                        .compare_exchange_weak(v, want, Ordering::Relaxed, Ordering::Relaxed)
+                {
+                    v = now;
+                    continue;
+                }
+            }
+            return attempt.park(want, false);
+        }
+    }
+
+    /// Releases the mutex. Returns `Ok(true)` when the caller must then wake **all** waiters of
+    /// the word (`Atomics.notify(view, index)` / [`Futex::wake`] with [`WAKE_ALL`]); `Ok(false)`
+    /// when nobody waits.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError::NotLocked`] if the word is not locked; it is then left unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{AtomicU32, RawMutex, SyncError};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// let mutex = RawMutex::new(&word);
+    /// assert_eq!(mutex.unlock(), Err(SyncError::NotLocked));
+    /// assert!(mutex.try_lock());
+    /// assert_eq!(mutex.unlock(), Ok(false));
+    /// # }
+    /// ```
+    #[must_use = "when this returns Ok(true) every waiter of the word must be woken"]
+    pub fn unlock(&self) -> Result<bool, SyncError> {
+        let mut v = self.word.load(Ordering::Relaxed);
+        loop {
+            if v & LOCKED == 0 {
+                return Err(SyncError::NotLocked);
+            }
+            // Clear LOCKED and PARKED (everyone asleep is about to be woken; whoever sleeps again
+            // sets PARKED again), keep a pending fairness request.
+            // Release: publishes the critical section's writes to the next acquirer.
+            match self
+                .word
+                .compare_exchange_weak(v, v & FAIR, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return Ok(v & PARKED != 0),
+                Err(now) => v = now,
+            }
+        }
+    }
+
+    /// Blocks until the mutex is held, sleeping on `futex`. Runs [`try_lock`](Self::try_lock) and
+    /// then the same [`lock_step`](Self::lock_step) loop JS runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{AtomicU32, ParkingFutex, RawMutex};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// RawMutex::new(&word).lock(&ParkingFutex);
+    /// assert!(RawMutex::new(&word).is_locked());
+    /// # }
+    /// ```
+    pub fn lock<F: Futex + ?Sized>(&self, futex: &F) {
+        if self.try_lock() {
+            return;
+        }
+        let mut attempt = LockAttempt::new();
+        loop {
+            match self.lock_step(&mut attempt) {
+                Step::Acquired => return,
+                Step::Wait(park) => {
+                    futex.wait(self.word, park.expected, park.timeout());
+                }
+            }
+        }
+    }
+
+    /// Like [`lock`](Self::lock), giving up after `timeout` (measured on `clock`).
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError::TimedOut`] when the timeout elapses first; nothing is held then and nothing
+    /// needs undoing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use std::time::Duration;
+    /// use weft_sync::{AtomicU32, ParkingFutex, RawMutex, StdClock, SyncError};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// let mutex = RawMutex::new(&word);
+    /// mutex.lock(&ParkingFutex);
+    /// let r = mutex.lock_timeout(&ParkingFutex, &StdClock::new(), Duration::from_millis(5));
+    /// assert_eq!(r, Err(SyncError::TimedOut));
+    /// # }
+    /// ```
+    pub fn lock_timeout<F: Futex + ?Sized, C: Clock + ?Sized>(
+        &self,
+        futex: &F,
+        clock: &C,
+        timeout: core::time::Duration,
+    ) -> Result<(), SyncError> {
+        if self.try_lock() {
+            return Ok(());
+        }
+        let deadline = clock.now().saturating_add(timeout);
+        let mut attempt = LockAttempt::new();
+        loop {
+            match self.lock_step(&mut attempt) {
+                Step::Acquired => return Ok(()),
+                Step::Wait(park) => {
+                    let now = clock.now();
+                    if now >= deadline {
+                        return Err(SyncError::TimedOut);
+                    }
+                    let left = deadline - now;
+                    let t = park.timeout().map_or(left, |g| g.min(left));
+                    futex.wait(self.word, park.expected, Some(t));
+                }
+            }
+        }
+    }
+
+    /// [`unlock`](Self::unlock), then wakes every waiter on `futex` if needed. Returns how many
+    /// were woken.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError::NotLocked`] as for [`unlock`](Self::unlock).
+    pub fn unlock_and_wake<F: Futex + ?Sized>(&self, futex: &F) -> Result<u32, SyncError> {
+        Ok(if self.unlock()? {
+            futex.wake(self.word, WAKE_ALL)
+        } else {
+            0
+        })
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::GRACE;
+
+    fn word(v: u32) -> AtomicU32 {
+        AtomicU32::new(v)
+    }
+
+    #[test]
+    fn uncontended_lock_unlock_never_wakes() {
+        let w = word(0);
+        let m = RawMutex::new(&w);
+        assert!(m.try_lock());
+        assert_eq!(w.load(Ordering::Relaxed), LOCKED);
+        assert_eq!(m.unlock(), Ok(false));
+        assert_eq!(w.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn contended_step_sets_parked_and_unlock_reports_wake() {
+        let w = word(LOCKED);
+        let m = RawMutex::new(&w);
+        let mut a = LockAttempt::new();
+        assert_eq!(
+            m.lock_step(&mut a),
+            Step::Wait(Park {
+                expected: LOCKED | PARKED | FAIR,
+                bounded: false
+            })
+        );
+        assert_eq!(a.waits(), 1);
+        assert_eq!(m.unlock(), Ok(true));
+        assert_eq!(w.load(Ordering::Relaxed), FAIR);
+        assert_eq!(m.lock_step(&mut a), Step::Acquired);
+        assert_eq!(w.load(Ordering::Relaxed), LOCKED);
+    }
+
+    #[test]
+    fn waiter_is_owed_the_mutex_and_newcomers_defer() {
+        let w = word(LOCKED);
+        let m = RawMutex::new(&w);
+        let mut old = LockAttempt::new();
+        assert_eq!(
+            m.lock_step(&mut old),
+            Step::Wait(Park {
+                expected: LOCKED | PARKED | FAIR,
+                bounded: false
+            })
+        );
+        assert_eq!(m.unlock(), Ok(true));
+        assert_eq!(w.load(Ordering::Relaxed), FAIR);
+        // The releaser (a newcomer) may not barge back in.
+        assert!(!m.try_lock());
+        let mut newcomer = LockAttempt::new();
+        assert_eq!(
+            m.lock_step(&mut newcomer),
+            Step::Wait(Park {
+                expected: FAIR | PARKED,
+                bounded: true
+            })
+        );
+        // The old waiter takes it and clears FAIR, keeping PARKED for the newcomer.
+        assert_eq!(m.lock_step(&mut old), Step::Acquired);
+        assert_eq!(w.load(Ordering::Relaxed), LOCKED | PARKED);
+        assert_eq!(m.unlock(), Ok(true));
+        assert_eq!(m.lock_step(&mut newcomer), Step::Acquired);
+    }
+
+    #[test]
+    fn vanished_waiter_costs_one_grace_period() {
+        // A waiter set FAIR and then disappeared; the mutex is free.
+        let w = word(FAIR);
+        let m = RawMutex::new(&w);
+        assert!(!m.try_lock());
+        let mut a = LockAttempt::new();
+        let Step::Wait(park) = m.lock_step(&mut a) else {
+            panic!("newcomer must defer")
+        };
+        assert_eq!(park.timeout(), Some(GRACE));
+        // After the bounded wait the newcomer counts as a waiter and takes it.
+        assert_eq!(m.lock_step(&mut a), Step::Acquired);
+        assert_eq!(m.unlock(), Ok(true));
+        assert_eq!(w.load(Ordering::Relaxed), 0);
+        assert!(m.try_lock());
+    }
+
+    #[test]
+    fn unlock_of_unlocked_word_is_an_error_and_changes_nothing() {
+        let w = word(FAIR | PARKED);
+        assert_eq!(RawMutex::new(&w).unlock(), Err(SyncError::NotLocked));
+        assert_eq!(w.load(Ordering::Relaxed), FAIR | PARKED);
+    }
+
+    #[test]
+    fn attempt_bits_round_trip() {
+        let w = word(LOCKED);
+        let m = RawMutex::new(&w);
+        let mut a = LockAttempt::new();
+        let _ = m.lock_step(&mut a);
+        let mut b = LockAttempt::from_bits(a.into_bits());
+        assert_eq!(b, a);
+        assert!(b.has_waited());
+        let _ = m.lock_step(&mut b);
+        assert_eq!(b.waits(), 2);
+    }
+
+    #[test]
+    fn from_ptr_views_the_same_word() {
+        let mut storage = 0u32;
+        // SAFETY: `storage` is aligned, lives for the whole test and is only accessed through
+        // the mutex while the mutex exists.
+        let m = unsafe { RawMutex::from_ptr(&mut storage) };
+        assert!(m.try_lock());
+        assert_eq!(m.word().load(Ordering::Relaxed), LOCKED);
+        assert_eq!(m.unlock(), Ok(false));
+    }
+}
