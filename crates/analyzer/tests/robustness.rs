@@ -1,8 +1,13 @@
 //! No input makes the analyzer panic, overflow its stack or leave it unusable.
 //!
-//! - `mutated_fixtures_never_panic`: proptest mutates fixture sources (deletes, duplicates and
-//!   inserts tokens) and runs parse → closure_at → generate at every marker and at random
-//!   positions. `PROPTEST_CASES=20000 cargo test --release --test robustness` runs it longer.
+//! - `mutated_fixtures_never_panic`: proptest mutates fixture sources byte-wise (deletes,
+//!   duplicates, inserts tokens) and runs parse → closure_at → generate at every `spawn(` and at
+//!   random positions; most mutants are syntax errors, which exercises the error paths.
+//! - `line_edited_fixtures_never_panic`: deletes, duplicates, swaps and splices whole lines, which
+//!   keeps far more inputs parseable and reaches `closure_at` and `generate` with odd scopes.
+//!
+//! `PROPTEST_CASES=1000000 cargo test --release -p weft-analyzer --test robustness never_panic --
+//! --nocapture` runs them longer and prints how many inputs reached each stage.
 //! - `deep_nesting_is_analysed_or_rejected`: 5,000 levels of every construct that nests the tree.
 //! - `large_file`: 50,000 lines; prints timings with `--nocapture`.
 //!
@@ -11,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use proptest::prelude::*;
@@ -47,6 +53,7 @@ fn load_fixture_sources() -> Vec<(String, String)> {
 /// Runs the whole pipeline at every position of interest; only panics/traps would fail.
 fn exercise(url: &str, src: &str, extra: &[(u32, u32)]) {
     let Ok(file) = SourceFile::parse(url, src) else { return };
+    PARSED.fetch_add(1, Relaxed);
     let mut positions: Vec<(u32, u32)> = extra.to_vec();
     for (n, line) in src.lines().enumerate() {
         if let Some(i) = line.find("spawn(") {
@@ -55,9 +62,12 @@ fn exercise(url: &str, src: &str, extra: &[(u32, u32)]) {
     }
     for (line, column) in positions {
         if let Ok(closure) = file.closure_at(line, column, Some("() => x")) {
+            ANALYSED.fetch_add(1, Relaxed);
             let names: Vec<&str> = closure.top_level.iter().step_by(2).map(|c| c.name.as_str()).collect();
             let _ = file.generate(&closure, &names, &HashMap::new());
-            let _ = file.generate(&closure, &[], &HashMap::new());
+            if file.generate(&closure, &[], &HashMap::new()).is_ok() {
+                GENERATED.fetch_add(1, Relaxed);
+            }
         }
     }
 }
@@ -164,7 +174,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static RUN: AtomicUsize = AtomicUsize::new(0);
+static PARSED: AtomicUsize = AtomicUsize::new(0);
+static ANALYSED: AtomicUsize = AtomicUsize::new(0);
+static GENERATED: AtomicUsize = AtomicUsize::new(0);
 
 proptest! {
     #![proptest_config(ProptestConfig {
@@ -182,12 +195,78 @@ proptest! {
         let sources = fixture_sources();
         let (url, src) = &sources[which % sources.len()];
         let mutated = apply(src, &muts);
-        let done = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let done = RUN.fetch_add(1, Relaxed) + 1;
         if done % 10_000 == 0 {
-            eprintln!("mutated_fixtures_never_panic: {done} cases");
+            eprintln!(
+                "mutated_fixtures_never_panic: {done} cases, {} parsed, {} closures analysed, {} modules generated",
+                PARSED.load(Relaxed),
+                ANALYSED.load(Relaxed),
+                GENERATED.load(Relaxed)
+            );
         }
         let url = url.clone();
         on_small_stack(move || exercise(&url, &mutated, &positions));
+    }
+}
+
+/// Line-level edits keep far more inputs parseable, so they reach `closure_at` and `generate`
+/// with unusual scopes: lines deleted, duplicated, swapped, or spliced in from other fixtures.
+fn apply_lines(src: &str, ops: &[(u8, usize, usize)]) -> String {
+    let sources = fixture_sources();
+    let mut lines: Vec<String> = src.lines().map(str::to_owned).collect();
+    for &(op, a, b) in ops {
+        if lines.is_empty() {
+            break;
+        }
+        let i = a % lines.len();
+        let j = b % lines.len();
+        match op % 4 {
+            0 => {
+                lines.remove(i);
+            }
+            1 => {
+                let l = lines[i].clone();
+                lines.insert(j, l);
+            }
+            2 => lines.swap(i, j),
+            _ => {
+                let other = &sources[b % sources.len()].1;
+                if let Some(l) = other.lines().nth(a % other.lines().count().max(1)) {
+                    lines.insert(i, l.to_owned());
+                }
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn line_edited_fixtures_never_panic(
+        which in any::<usize>(),
+        ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 1..5),
+        positions in proptest::collection::vec((1u32..40, 0u32..90), 0..4),
+    ) {
+        let sources = fixture_sources();
+        let (url, src) = &sources[which % sources.len()];
+        let edited = apply_lines(src, &ops);
+        let done = RUN.fetch_add(1, Relaxed) + 1;
+        if done % 10_000 == 0 {
+            eprintln!(
+                "line_edited_fixtures_never_panic: {done} cases, {} parsed, {} closures analysed, {} modules generated",
+                PARSED.load(Relaxed),
+                ANALYSED.load(Relaxed),
+                GENERATED.load(Relaxed)
+            );
+        }
+        let url = url.clone();
+        on_small_stack(move || exercise(&url, &edited, &positions));
     }
 }
 
