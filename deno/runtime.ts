@@ -8,6 +8,7 @@
  * @module
  */
 
+import { receiveMessageOnPort } from "node:worker_threads";
 import type { Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../js/v8_stack.js";
 import { startThreadWorker, threadParentPort } from "../node/ports.js";
@@ -64,6 +65,7 @@ export const denoRuntime: Runtime = {
   moduleUrl: (source) => `data:text/javascript;base64,${encodeBase64(source)}`,
   adoptModule: () => {},
   resolveSpecifiers,
+  receiveMessageSync: (port) => receiveMessageOnPort(port as never)?.message,
   startWorker: (options) => startThreadWorker(WORKER_URL, options),
   parentPort: threadParentPort,
   unrefTimer: (timer) => Deno.unrefTimer(timer as number),

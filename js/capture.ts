@@ -9,9 +9,12 @@
  *
  * "Data" is checked by walking the value before anything is posted, because structured cloning
  * would silently turn a class instance into a plain object without its methods. A value that
- * cannot cross is reported with the variable's name, where it is declared, and what to do.
+ * cannot cross is reported with the variable's name, where it is declared, and what to do. weft's
+ * own primitives (Mutex, Semaphore, Global) count as data: they cross as handles (handles.ts).
  * @module
  */
+
+import { crosserOf } from "./handles.js";
 
 /** Why a value cannot be structured-cloned faithfully, or `undefined` when it can. */
 export function uncloneableReason(value: unknown): string | undefined {
@@ -57,7 +60,7 @@ export function uncloneableReason(value: unknown): string | undefined {
       }
       return undefined;
     }
-    if (o instanceof Error) return undefined;
+    if (o instanceof Error || crosserOf(o) !== undefined) return undefined;
     const proto = Object.getPrototypeOf(o);
     if (proto !== Object.prototype && proto !== null) {
       const name = (proto?.constructor as Function | undefined)?.name || "an unnamed class";

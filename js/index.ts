@@ -10,7 +10,11 @@ import type { WorkerScript } from "./spawn.js";
 
 export { WeftError, type WeftErrorCode } from "./errors.js";
 export { configure, shutdown, type ConfigureOptions } from "./lifecycle.js";
+export { Global } from "./global.js";
+export { Mutex, MutexGuard } from "./mutex.js";
+export { Permit, Semaphore } from "./semaphore.js";
 export { spawn, type SpawnOptions, type WorkerScript } from "./spawn.js";
+export type { WaitOptions } from "./waiting.js";
 export { VERSION as version } from "./version.js";
 
 declare global {

@@ -42,6 +42,8 @@ export interface Task {
   readonly name: string;
   readonly args: readonly unknown[];
   readonly transfer: Transferable[];
+  /** `args` hold encoded weft primitives (handles.ts) to revive on arrival. */
+  readonly handles: boolean;
   /** What the task is, for error messages (e.g. "the task spawned at file:///a.js:3:9"). */
   readonly what: string;
 }
@@ -202,7 +204,7 @@ export class Pool {
         target = { ...target, index: next };
       }
     }
-    slot.host.call(target, task.name, task.args, task.transfer, task.what).then(
+    slot.host.call(target, task.name, task.args, task.transfer, task.what, task.handles).then(
       (value) => {
         this.#done(slot);
         queued.resolve(value);

@@ -17,6 +17,9 @@ import { protocolError } from "./errors.js";
 
 export interface InitMessage extends CoreInit {
   readonly type: "weft:init";
+  /** The worker's end of its synchronous request channel (sync_channel.ts) and its flag word. */
+  readonly syncPort: MessagePort;
+  readonly syncFlag: number;
 }
 export interface CallMessage {
   readonly type: "weft:call";
@@ -29,13 +32,15 @@ export interface CallMessage {
   /** Name of the exported function to call. */
   readonly name: string;
   readonly args: readonly unknown[];
+  /** `args` hold encoded weft primitives to revive (handles.ts). */
+  readonly handles: boolean;
 }
 export interface CloseMessage {
   readonly type: "weft:close";
 }
 /** Answers a worker's {@link SpawnMessage}. */
 export type SpawnResultMessage =
-  | { readonly type: "weft:spawn-result"; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly type: "weft:spawn-result"; readonly id: number; readonly ok: true; readonly value: unknown; readonly handles: boolean }
   | { readonly type: "weft:spawn-result"; readonly id: number; readonly ok: false; readonly error: unknown };
 export type ToWorker = InitMessage | CallMessage | CloseMessage | SpawnResultMessage;
 
@@ -48,7 +53,7 @@ export interface InitFailedMessage {
   readonly error: unknown;
 }
 export type ResultMessage =
-  | { readonly type: "weft:result"; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly type: "weft:result"; readonly id: number; readonly ok: true; readonly value: unknown; readonly handles: boolean }
   | { readonly type: "weft:result"; readonly id: number; readonly ok: false; readonly error: unknown };
 export interface ClosedMessage {
   readonly type: "weft:closed";
@@ -60,6 +65,7 @@ export interface SpawnMessage {
   readonly target: string | ModuleRef;
   readonly name: string;
   readonly args: readonly unknown[];
+  readonly handles: boolean;
   readonly what: string;
 }
 /** An error escaped the worker's code; the worker is no longer trusted. */

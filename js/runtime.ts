@@ -86,6 +86,8 @@ export interface Runtime {
    * resolution).
    */
   resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Record<string, string>;
+  /** The next message waiting on `port`, received synchronously, or `undefined` when none is. */
+  receiveMessageSync(port: MessagePort): unknown;
   /** Starts a worker that runs this runtime's weft worker entry. */
   startWorker(options: StartWorkerOptions): WorkerPort;
   /** The parent of this isolate when it is a worker, else `null`. */

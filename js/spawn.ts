@@ -25,6 +25,7 @@ import {
   warn,
   WeftError,
 } from "./errors.js";
+import { encodeHandles } from "./handles.js";
 import { generatedModule, type ModuleRef } from "./modules.js";
 import { runtime } from "./runtime.js";
 import { submit } from "./tasks.js";
@@ -220,19 +221,16 @@ function declaredAt(site: Site, capture: Capture): string {
   return `${site.original}:${capture.line}:${capture.column}`;
 }
 
-/** The eval bridge: runs the task of site `id` with the caller's current `values`. */
+/**
+ * The eval bridge: runs the task of site `id` with the caller's current `values`. A capture that
+ * cannot cross throws here, synchronously at the `eval`, before any worker is involved.
+ */
 function bridge(id: unknown, values: Record<string, unknown> = {}): Promise<unknown> {
   const site = typeof id === "number" ? sites[id] : undefined;
-  if (site === undefined) {
-    return Promise.reject(new WeftError("WEFT_INTERNAL", `The eval bridge received an unknown task id ${String(id)}`));
-  }
+  if (site === undefined) throw new WeftError("WEFT_INTERNAL", `The eval bridge received an unknown task id ${String(id)}`);
   const index = pending.findIndex((p) => p.site === site);
   const transfer = index >= 0 ? pending.splice(index, 1)[0]!.transfer : [];
-  try {
-    return start(site, values, transfer);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return start(site, values, transfer);
 }
 
 function start(site: Site, values: Record<string, unknown>, transfer: Transferable[]): Promise<unknown> {
@@ -256,10 +254,12 @@ function start(site: Site, values: Record<string, unknown>, transfer: Transferab
     }
   }
   const module = moduleFor(site, byValue);
+  const args = encodeHandles([locals, top]);
   return submit({
     target: module,
     name: "default",
-    args: [locals, top],
+    args: args.value as unknown[],
+    handles: args.handles,
     transfer,
     what: `the task spawned at ${site.where}`,
   });

@@ -19,6 +19,8 @@ import type { ModuleRef } from "./modules.js";
 import type { Task } from "./pool.js";
 import { asFromWorker, type FromWorker, type SpawnMessage } from "./protocol.js";
 import { runtime, type StartWorkerOptions, type WorkerPort } from "./runtime.js";
+import { decodeHandles, encodeHandles } from "./handles.js";
+import { serveSyncRequests } from "./sync_channel.js";
 import { errorFromWire, errorToWire, transferablesIn } from "./wire.js";
 
 interface Pending {
@@ -44,6 +46,8 @@ export class WorkerHost {
   #closed: (() => void) | undefined;
   #exited: Promise<number | null>;
   #spawn: ((task: Task) => Promise<unknown>) | undefined;
+  /** This side of the worker's synchronous request channel; closed when the worker is gone. */
+  #sync: { port: MessagePort; flag: number } | undefined;
   #onUnusable: (() => void) | undefined;
 
   private constructor(options: StartWorkerOptions) {
@@ -64,7 +68,11 @@ export class WorkerHost {
     return new Promise<WorkerHost>((resolve, reject) => {
       host.#ready = { resolve: () => resolve(host), reject };
       const { module, memory } = coreInit();
-      host.#port.postMessage({ type: "weft:init", module, memory });
+      const channel = new MessageChannel();
+      const syncFlag = core.allocWords(1);
+      host.#sync = { port: channel.port1, flag: syncFlag };
+      serveSyncRequests(channel.port1, syncFlag);
+      host.#port.postMessage({ type: "weft:init", module, memory, syncPort: channel.port2, syncFlag }, [channel.port2]);
     });
   }
 
@@ -114,6 +122,7 @@ export class WorkerHost {
     args: readonly unknown[],
     transfer: Transferable[] = [],
     what = `the call of "${name}" from ${typeof target === "object" ? target.original : String(target)}`,
+    handles = false,
   ): Promise<unknown> {
     if (this.#state !== "ready") {
       const ended = this.#state === "gone" && !this.#endedHere;
@@ -124,7 +133,7 @@ export class WorkerHost {
       this.#pending.set(id, { resolve, reject, what });
       if (this.#pending.size === 1) this.#port.ref();
       try {
-        this.#port.postMessage({ type: "weft:call", id, target, name, args }, transfer);
+        this.#port.postMessage({ type: "weft:call", id, target, name, args, handles }, transfer);
       } catch (error) {
         this.#settle(id)?.reject(error);
       }
@@ -188,7 +197,7 @@ export class WorkerHost {
         return;
       case "weft:result": {
         const pending = this.#settle(message.id);
-        if (message.ok) pending?.resolve(message.value);
+        if (message.ok) pending?.resolve(message.handles ? decodeHandles(message.value) : message.value);
         else pending?.reject(errorFromWire(message.error));
         return;
       }
@@ -211,7 +220,11 @@ export class WorkerHost {
       if (this.#state !== "ready") return;
       if (result.ok) {
         try {
-          this.#port.postMessage({ type: "weft:spawn-result", id: message.id, ...result }, transferablesIn(result.value));
+          const encoded = encodeHandles(result.value);
+          this.#port.postMessage(
+            { type: "weft:spawn-result", id: message.id, ok: true, value: encoded.value, handles: encoded.handles },
+            transferablesIn(encoded.value),
+          );
           return;
         } catch (cause) {
           result = { ok: false, error: new TypeError(`Cannot return the result of ${message.what}: ${String(cause)}`) };
@@ -223,8 +236,8 @@ export class WorkerHost {
       reply({ ok: false, error: new Error(`Cannot run ${message.what}: this worker's parent runs no pool`) });
       return;
     }
-    const { target, name, args, what } = message;
-    this.#spawn({ target, name, args, what, transfer: [] }).then(
+    const { target, name, args, what, handles } = message;
+    this.#spawn({ target, name, args, what, handles, transfer: [] }).then(
       (value) => reply({ ok: true, value }),
       (error: unknown) => reply({ ok: false, error }),
     );
@@ -264,6 +277,11 @@ export class WorkerHost {
     if (this.#counted) {
       this.#counted = false;
       core.workerEnded();
+    }
+    if (this.#sync !== undefined) {
+      this.#sync.port.close();
+      core.freeWords(this.#sync.flag, 1);
+      this.#sync = undefined;
     }
     if (this.#thread !== null && !this.#threadFreed && runtime().exitMeansThreadStopped) {
       this.#threadFreed = true;

@@ -10,10 +10,17 @@
  */
 
 import { destroyThisThread, joinCore } from "./core.js";
+// The primitives register how they cross threads when loaded; a worker must know them all before
+// it decodes a task's arguments.
+import "./global.js";
+import "./mutex.js";
+import "./semaphore.js";
 import { moduleUrl } from "./modules.js";
 import { asToWorker, type CallMessage, type FromWorker } from "./protocol.js";
 import { runtime } from "./runtime.js";
 import { forwardTasks } from "./tasks.js";
+import { decodeHandles, encodeHandles } from "./handles.js";
+import { useSyncChannel } from "./sync_channel.js";
 import { errorFromWire, errorToWire, transferablesIn } from "./wire.js";
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
@@ -39,13 +46,18 @@ async function call(message: CallMessage, post: Post): Promise<void> {
     if (typeof fn !== "function") {
       throw new TypeError(`Cannot call "${message.name}" of ${url} in a worker: it is not an exported function`);
     }
-    value = await (fn as (...args: unknown[]) => unknown)(...message.args);
+    const args = message.handles ? (decodeHandles(message.args) as unknown[]) : message.args;
+    value = await (fn as (...args: unknown[]) => unknown)(...args);
   } catch (error) {
     post({ type: "weft:result", id: message.id, ok: false, error: errorToWire(error) });
     return;
   }
   try {
-    post({ type: "weft:result", id: message.id, ok: true, value }, transferablesIn(value));
+    const encoded = encodeHandles(value);
+    post(
+      { type: "weft:result", id: message.id, ok: true, value: encoded.value, handles: encoded.handles },
+      transferablesIn(encoded.value),
+    );
   } catch (cause) {
     const error = new TypeError(`Cannot return the result of a task from its worker: ${String(cause)}`, { cause });
     post({ type: "weft:result", id: message.id, ok: false, error: errorToWire(error) });
@@ -64,8 +76,8 @@ export function workerMain(): void {
       new Promise((resolve, reject) => {
         const id = nextSpawn++;
         spawned.set(id, { resolve, reject });
-        const { target, name, args, what, transfer } = task;
-        post({ type: "weft:spawn", id, target, name, args, what }, transfer);
+        const { target, name, args, what, transfer, handles } = task;
+        post({ type: "weft:spawn", id, target, name, args, handles, what }, transfer);
       }),
   );
   parent.onUncaught?.((error) => post({ type: "weft:uncaught", error: errorToWire(error) }));
@@ -79,6 +91,7 @@ export function workerMain(): void {
         if (joined) throw new Error("weft worker received a second init message");
         try {
           const thread = joinCore(message);
+          useSyncChannel(message.syncPort, message.syncFlag);
           joined = true;
           post({ type: "weft:ready", thread });
         } catch (error) {
@@ -91,7 +104,7 @@ export function workerMain(): void {
       case "weft:spawn-result": {
         const pending = spawned.get(message.id);
         spawned.delete(message.id);
-        if (message.ok) pending?.resolve(message.value);
+        if (message.ok) pending?.resolve(message.handles ? decodeHandles(message.value) : message.value);
         else pending?.reject(errorFromWire(message.error));
         return;
       }

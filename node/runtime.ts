@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
+import { receiveMessageOnPort } from "node:worker_threads";
 import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../js/v8_stack.js";
 import { adoptDataModule, dataModuleUrl } from "./modules.js";
@@ -39,6 +40,7 @@ export const nodeRuntime: Runtime = {
   moduleUrl: dataModuleUrl,
   adoptModule: adoptDataModule,
   resolveSpecifiers: () => ({}),
+  receiveMessageSync: (port) => receiveMessageOnPort(port as never)?.message,
   startWorker: (options) => startThreadWorker(WORKER_URL, options),
   parentPort: threadParentPort,
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),

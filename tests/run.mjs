@@ -13,9 +13,10 @@ const bin = (p) => join(root, "node_modules", p);
 
 const RUNTIMES = {
   // Type stripping alone cannot run TS enums and namespaces, which the TS fixtures use.
-  node22: [bin("node22/bin/node"), "--experimental-transform-types", "--no-warnings=ExperimentalWarning"],
-  node24: [bin("node24/bin/node"), "--experimental-transform-types", "--no-warnings=ExperimentalWarning"],
-  deno: [bin(".bin/deno"), "run", "-A"],
+  // --expose-gc: the memory tests collect garbage on purpose.
+  node22: [bin("node22/bin/node"), "--expose-gc", "--experimental-transform-types", "--no-warnings=ExperimentalWarning"],
+  node24: [bin("node24/bin/node"), "--expose-gc", "--experimental-transform-types", "--no-warnings=ExperimentalWarning"],
+  deno: [bin(".bin/deno"), "run", "-A", "--v8-flags=--expose-gc"],
   bun: [bin(".bin/bun")],
 };
 

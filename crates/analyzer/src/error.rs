@@ -24,6 +24,8 @@ pub enum AnalyzeError {
     TooDeep { line: u32, column: u32, depth: u32, limit: u32 },
     /// No call with a function argument contains the position.
     NoClosureAtPosition { line: u32, column: u32 },
+    /// No `new` expression contains the position ([`SourceFile::new_expression_at`](crate::SourceFile::new_expression_at)).
+    NoNewExpressionAtPosition { line: u32, column: u32 },
     /// A call was found at the position, but its argument is not a function written inline.
     ClosureNotInline { line: u32, column: u32 },
     /// Several closures match the position and `fn_text` did not single one out.
@@ -38,7 +40,9 @@ pub enum AnalyzeError {
     NewTargetCaptured { line: u32, column: u32 },
     /// An arrow closure uses `super` of the enclosing method.
     SuperCaptured { line: u32, column: u32 },
-    /// The closure calls `eval` directly, which can read any variable by name.
+    /// The closure, or a top-level declaration it needs re-created, calls `eval` directly with
+    /// anything but a call expression (`eval(code)`, `eval("x")`), which can read any variable by
+    /// name. `eval(spawn(...))`, a nested spawn, is allowed.
     DirectEval { line: u32, column: u32 },
     /// A `with` statement inside or around the closure makes names unresolvable statically.
     WithStatement { line: u32, column: u32 },
@@ -59,6 +63,7 @@ impl AnalyzeError {
             Self::Parse { .. } => "Parse",
             Self::TooDeep { .. } => "TooDeep",
             Self::NoClosureAtPosition { .. } => "NoClosureAtPosition",
+            Self::NoNewExpressionAtPosition { .. } => "NoNewExpressionAtPosition",
             Self::ClosureNotInline { .. } => "ClosureNotInline",
             Self::AmbiguousClosure { .. } => "AmbiguousClosure",
             Self::ClosureHasParams { .. } => "ClosureHasParams",
@@ -95,6 +100,11 @@ impl fmt::Display for AnalyzeError {
                 f,
                 "Cannot find a spawn call at {line}:{column}: no call there takes a function; \
                  pass the closure inline, e.g. spawn(() => work())"
+            ),
+            Self::NoNewExpressionAtPosition { line, column } => write!(
+                f,
+                "Cannot identify the object created at {line}:{column}: no `new` expression there; \
+                 create it with `new` written in the source, e.g. const g = new Global(value)"
             ),
             Self::ClosureNotInline { line, column } => write!(
                 f,
@@ -133,8 +143,9 @@ impl fmt::Display for AnalyzeError {
             ),
             Self::DirectEval { line, column } => write!(
                 f,
-                "Cannot spawn a closure that calls eval directly at {line}:{column}: the variables \
-                 it reads cannot be known; use (0, eval)(code) or a Function"
+                "Cannot spawn a closure that calls eval directly at {line}:{column} (in the closure or \
+                 a top-level declaration it needs): the variables the code reads cannot be known; \
+                 use (0, eval)(code) or a Function (only eval(spawn(...)), a call, is allowed)"
             ),
             Self::WithStatement { line, column } => write!(
                 f,

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use swc_atoms::Atom;
-use swc_common::{Span, Spanned, DUMMY_SP, GLOBALS};
+use swc_common::{BytePos, LineCol, Span, Spanned, DUMMY_SP, GLOBALS};
 use swc_ecma_ast::*;
 use swc_ecma_codegen::{text_writer::JsWriter, Emitter};
 use swc_ecma_visit::{Visit, VisitMut, VisitMutWith, VisitWith};
@@ -12,6 +12,7 @@ use swc_ecma_visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 use crate::error::AnalyzeError;
 use crate::locate::Closure;
 use crate::parse::{ModuleKind, SourceFile};
+use crate::position_map::MapBuilder;
 use crate::scope::{self, Declared, Id, Refs, Sub};
 use crate::specifier::{dir_name, file_path, is_absolute_url, is_bare, is_relative, resolve};
 
@@ -56,6 +57,13 @@ pub struct GeneratedModule {
     pub has_jsx: bool,
     /// Bare specifiers that were left as written because `resolved` had no entry for them.
     pub unresolved_bare: Vec<String>,
+    /// Where the copied code (imports, re-created declarations, the closure) came from in the
+    /// caller's file: sorted `[generated_line, generated_column, original_line, original_column]`
+    /// entries, 1-based, columns in UTF-16 code units; an original line of `0` ends the mapped
+    /// text on its line. Look positions up with [`map_position`](crate::map_position): a stack
+    /// frame inside the module, or a `spawn(...)`/`new X(...)` call in it (a spawn nested in a
+    /// worker), becomes a position in the caller's file to report or analyse there.
+    pub mappings: Vec<[u32; 4]>,
 }
 
 const CLOSURE_MARKER: &str = "__weft_closure";
@@ -93,8 +101,9 @@ struct Rewrite<'a> {
     has_jsx: bool,
 }
 
-fn str_lit(s: &str) -> Str {
-    Str { span: DUMMY_SP, value: Atom::from(s).into(), raw: None }
+/// A string literal with the span of the code it replaces, so the position map still covers it.
+fn str_lit(s: &str, span: Span) -> Str {
+    Str { span, value: Atom::from(s).into(), raw: None }
 }
 
 impl Rewrite<'_> {
@@ -117,13 +126,13 @@ impl Rewrite<'_> {
         if let Some(first) = args.first_mut() {
             if let Some(s) = scope::literal_string(&first.expr) {
                 if let Some(new) = self.specifier(&s) {
-                    first.expr = Box::new(Expr::Lit(Lit::Str(str_lit(&new))));
+                    first.expr = Box::new(Expr::Lit(Lit::Str(str_lit(&new, first.expr.span()))));
                 }
             }
         }
     }
 
-    fn meta_value(&self, prop: &str) -> Option<Expr> {
+    fn meta_value(&self, prop: &str, span: Span) -> Option<Expr> {
         let text = match prop {
             "url" => Some(self.url.to_owned()),
             "filename" => self.path.clone(),
@@ -131,8 +140,8 @@ impl Rewrite<'_> {
             _ => return None,
         };
         Some(match text {
-            Some(t) => Expr::Lit(Lit::Str(str_lit(&t))),
-            None => Expr::Ident(Ident::new_no_ctxt("undefined".into(), DUMMY_SP)),
+            Some(t) => Expr::Lit(Lit::Str(str_lit(&t, span))),
+            None => Expr::Ident(Ident::new_no_ctxt("undefined".into(), span)),
         })
     }
 }
@@ -141,7 +150,7 @@ impl VisitMut for Rewrite<'_> {
     fn visit_mut_import_decl(&mut self, n: &mut ImportDecl) {
         let spec = n.src.value.to_atom_lossy().to_string();
         if let Some(new) = self.specifier(&spec) {
-            n.src = Box::new(str_lit(&new));
+            n.src = Box::new(str_lit(&new, n.src.span));
         }
     }
 
@@ -170,7 +179,7 @@ impl VisitMut for Rewrite<'_> {
                 if let (Expr::MetaProp(MetaPropExpr { kind: MetaPropKind::ImportMeta, .. }), MemberProp::Ident(p)) =
                     (&*m.obj, &m.prop)
                 {
-                    if let Some(v) = self.meta_value(&p.sym) {
+                    if let Some(v) = self.meta_value(&p.sym, m.span) {
                         *n = v;
                     }
                 }
@@ -182,7 +191,7 @@ impl VisitMut for Rewrite<'_> {
                     _ => None,
                 };
                 if let Some(v) = v {
-                    *n = Expr::Lit(Lit::Str(str_lit(&v)));
+                    *n = Expr::Lit(Lit::Str(str_lit(&v, i.span)));
                 }
             }
             _ => {}
@@ -206,20 +215,30 @@ impl VisitMut for Rewrite<'_> {
     }
 }
 
-fn emit(file: &SourceFile, body: Vec<ModuleItem>) -> String {
+/// The code for `body`, with the code generator's (original position, generated 0-based line and
+/// UTF-16 column) entries.
+fn emit(file: &SourceFile, body: Vec<ModuleItem>) -> (String, Vec<(BytePos, LineCol)>) {
     let module = Module { span: DUMMY_SP, body, shebang: None };
     let mut buf = Vec::new();
+    let mut srcmap = Vec::new();
     {
         let mut emitter = Emitter {
             cfg: swc_ecma_codegen::Config::default().with_target(EsVersion::latest()),
             cm: file.cm.clone(),
             comments: None,
-            wr: JsWriter::new(file.cm.clone(), "\n", &mut buf, None),
+            wr: JsWriter::new(file.cm.clone(), "\n", &mut buf, Some(&mut srcmap)),
         };
         // Writing to a Vec cannot fail.
         let _ = emitter.emit_module(&module);
     }
-    String::from_utf8_lossy(&buf).into_owned()
+    (String::from_utf8_lossy(&buf).into_owned(), srcmap)
+}
+
+/// The 0-based line and UTF-16 column at the end of `code`.
+fn end_of(code: &str) -> (u32, u32) {
+    let line = code.matches('\n').count() as u32;
+    let last = code.rsplit('\n').next().unwrap_or("");
+    (line, last.encode_utf16().count() as u32)
 }
 
 impl SourceFile {
@@ -234,8 +253,10 @@ impl SourceFile {
     /// naming the caller's file.
     ///
     /// # Errors
-    /// [`AnalyzeError::ForeignClosure`] if `closure` came from another file or version, and
-    /// [`AnalyzeError::UnknownByValueName`] for a `by_value` name the closure does not use.
+    /// [`AnalyzeError::ForeignClosure`] if `closure` came from another file or version,
+    /// [`AnalyzeError::UnknownByValueName`] for a `by_value` name the closure does not use,
+    /// [`AnalyzeError::CannotRecreate`], and [`AnalyzeError::DirectEval`] when a declaration to
+    /// re-create calls `eval` directly with anything but a call (`eval(spawn(...))` is fine).
     ///
     /// # Examples
     /// ```
@@ -284,6 +305,10 @@ impl SourceFile {
             }
         }
         parts.sort_by_key(|&p| (self.scope.parts[p].item, self.scope.parts[p].sub));
+        if let Some(at) = parts.iter().filter_map(|&p| self.scope.part_refs(&self.module, p).direct_eval).next() {
+            let (line, column) = self.pos(at.lo);
+            return Err(AnalyzeError::DirectEval { line, column });
+        }
 
         // Copy the needed pieces of each top-level item, without `export`.
         let mut items: Vec<ModuleItem> = Vec::new();
@@ -377,7 +402,9 @@ impl SourceFile {
         body.visit_with(&mut awaits);
         let is_async = awaits.has_await;
 
-        let mut code = emit(self, imports);
+        let mut map = MapBuilder::default();
+        let (mut code, srcmap) = emit(self, imports);
+        map.add(self, &srcmap, 0, 0);
         if rewrite.uses_require {
             code.push_str("import { createRequire as __weft_createRequire } from \"node:module\";\n");
             code.push_str(&format!("const require = __weft_createRequire({});\n", js_string(&self.url)));
@@ -389,8 +416,11 @@ impl SourceFile {
         if !top_params.is_empty() {
             code.push_str(&format!("let {{ {} }} = __weft_top;\n", top_params.join(", ")));
         }
-        code.push_str(&emit(self, body));
-        let closure_text = emit(
+        let (body_text, srcmap) = emit(self, body);
+        let (line, column) = end_of(&code);
+        map.add(self, &srcmap, line, column);
+        code.push_str(&body_text);
+        let (closure_text, srcmap) = emit(
             self,
             vec![ModuleItem::Stmt(Stmt::Expr(ExprStmt {
                 span: DUMMY_SP,
@@ -400,9 +430,23 @@ impl SourceFile {
         let closure_text = closure_text.trim_end().trim_end_matches(';');
         let locals: Vec<String> = closure.locals.iter().map(|c| c.name.clone()).collect();
         if locals.is_empty() {
-            code.push_str(&format!("return {closure_text}();\n}}\n"));
+            code.push_str("return ");
         } else {
-            code.push_str(&format!("return (({{ {} }}) => {closure_text}())(__weft_locals);\n}}\n", locals.join(", ")));
+            code.push_str(&format!("return (({{ {} }}) => ", locals.join(", ")));
+        }
+        // Entries past the trimmed text belong to the `;` and line break dropped above.
+        let (last_line, last_column) = end_of(closure_text);
+        let srcmap: Vec<_> =
+            srcmap.into_iter().filter(|(_, at)| (at.line, at.col) <= (last_line, last_column)).collect();
+        let (line, column) = end_of(&code);
+        map.add(self, &srcmap, line, column);
+        code.push_str(closure_text);
+        let (line, column) = end_of(&code);
+        map.end(line, column);
+        if locals.is_empty() {
+            code.push_str("();\n}\n");
+        } else {
+            code.push_str("())(__weft_locals);\n}\n");
         }
         Ok(GeneratedModule {
             code,
@@ -412,6 +456,7 @@ impl SourceFile {
             is_async,
             has_jsx: rewrite.has_jsx,
             unresolved_bare: rewrite.unresolved_bare,
+            mappings: map.finish(),
         })
     }
 }

@@ -7,6 +7,7 @@
 //! - `locate`: find the call by source position ([`SourceFile::closure_at`] → [`Closure`]);
 //! - `scope`: bindings and free variables from swc's syntax contexts ([`Capture`]);
 //! - `generate`: emit the worker module ([`SourceFile::generate`] → [`GeneratedModule`]);
+//! - `position_map`: map positions in that module back to the caller's file ([`map_position`]);
 //! - `error`: [`AnalyzeError`].
 //!
 //! # Examples
@@ -43,12 +44,14 @@ mod generate;
 mod lines;
 mod locate;
 mod parse;
+mod position_map;
 mod scope;
 mod specifier;
 
 pub use error::AnalyzeError;
 pub use generate::GeneratedModule;
 pub use locate::Closure;
+pub use position_map::map_position;
 pub use parse::{content_hash, Language, ModuleKind, ParseOptions, SourceFile, DEFAULT_MAX_DEPTH};
 pub use scope::{BindingKind, Capture};
 pub use specifier::is_bare;

@@ -140,6 +140,48 @@ impl Visit for Finder {
     fn visit_ts_type(&mut self, _: &TsType) {}
 }
 
+/// The innermost `new` expression containing a position.
+struct NewFinder {
+    at: BytePos,
+    found: Option<Span>,
+}
+
+impl NewFinder {
+    fn contains(&self, s: Span) -> bool {
+        s.lo <= self.at && self.at < s.hi
+    }
+}
+
+impl Visit for NewFinder {
+    fn visit_module_item(&mut self, n: &ModuleItem) {
+        if self.contains(n.span()) {
+            n.visit_children_with(self);
+        }
+    }
+    fn visit_stmt(&mut self, n: &Stmt) {
+        if self.contains(n.span()) {
+            n.visit_children_with(self);
+        }
+    }
+    fn visit_expr(&mut self, n: &Expr) {
+        if self.contains(n.span()) {
+            n.visit_children_with(self);
+        }
+    }
+    fn visit_class_member(&mut self, n: &ClassMember) {
+        if self.contains(n.span()) {
+            n.visit_children_with(self);
+        }
+    }
+    fn visit_new_expr(&mut self, n: &NewExpr) {
+        if self.contains(n.span) && self.found.is_none_or(|f| n.span.hi.0 - n.span.lo.0 <= f.hi.0 - f.lo.0) {
+            self.found = Some(n.span);
+        }
+        n.visit_children_with(self);
+    }
+    fn visit_ts_type(&mut self, _: &TsType) {}
+}
+
 /// Finds the closure expression with a given span and analyses it.
 struct Fetch<'f> {
     file: &'f SourceFile,
@@ -385,5 +427,40 @@ impl SourceFile {
         let mut fetch = Fetch { file: self, target, call, result: None };
         self.module.visit_with(&mut fetch);
         fetch.result.unwrap_or(Err(not_found))
+    }
+
+    /// The start (1-based line, UTF-16 column) of the innermost `new` expression containing
+    /// `line`:`column`.
+    ///
+    /// Engines report a construction at different points of it: V8 at the `new` keyword,
+    /// JavaScriptCore at the callee or the `(`. All of them lie inside the same expression, so the
+    /// answer is a stable identity for it, e.g. for an object shared between threads created by
+    /// `new Global(...)`. In `new Global(new Mutex(buffer))`, every position of `new Global` up to
+    /// its `(` gives the outer expression; positions inside its arguments give the inner one
+    /// wherever one contains them. The callee is not looked at: aliased and namespaced classes
+    /// (`new G(...)`, `new weft.Global(...)`) work alike.
+    ///
+    /// # Errors
+    /// [`AnalyzeError::NoNewExpressionAtPosition`] when no `new` expression contains the position.
+    ///
+    /// # Examples
+    /// ```
+    /// use weft_analyzer::SourceFile;
+    ///
+    /// let src = "import { Global as G, Mutex } from 'weft';\nconst a = new G(new Mutex(new SharedArrayBuffer(4))), b = new G(1);\n";
+    /// let file = SourceFile::parse("file:///a.js", src).unwrap();
+    /// assert_eq!(file.new_expression_at(2, 11), Ok((2, 11))); // V8: `new`
+    /// assert_eq!(file.new_expression_at(2, 15), Ok((2, 11))); // JSC: the callee
+    /// assert_eq!(file.new_expression_at(2, 16), Ok((2, 11))); // JSC: `(`
+    /// assert_eq!(file.new_expression_at(2, 17), Ok((2, 17))); // the inner `new Mutex`
+    /// assert_eq!(file.new_expression_at(2, 63), Ok((2, 59))); // b
+    /// assert!(file.new_expression_at(2, 1).is_err());
+    /// ```
+    pub fn new_expression_at(&self, line: u32, column: u32) -> Result<(u32, u32), AnalyzeError> {
+        let not_found = AnalyzeError::NoNewExpressionAtPosition { line, column };
+        let at = self.lines.offset(&self.src, line, column.max(1)).ok_or(not_found.clone())?;
+        let mut finder = NewFinder { at: BytePos(at + self.start), found: None };
+        self.module.visit_with(&mut finder);
+        finder.found.map(|s| self.pos(s.lo)).ok_or(not_found)
     }
 }

@@ -138,6 +138,9 @@ pub(crate) struct PartRefs {
     pub(crate) specifiers: Vec<String>,
     /// It contains JSX (which the classic JSX runtime compiles to `React.createElement`).
     pub(crate) has_jsx: bool,
+    /// Where it first calls `eval` directly with anything but a call (see [`Lexical::DirectEval`]):
+    /// such a declaration cannot be re-created, since the code evaluated may name anything.
+    pub(crate) direct_eval: Option<Span>,
 }
 
 /// Everything about names that is computed once per file.
@@ -266,7 +269,9 @@ impl ScopeInfo {
             }
             let mut specifiers: Vec<String> = part.source.iter().cloned().collect();
             specifiers.extend(refs.dynamic_imports);
-            PartRefs { deps, specifiers, has_jsx: refs.has_jsx }
+            let direct_eval =
+                refs.lexical.iter().filter(|(l, _)| *l == Lexical::DirectEval).map(|(_, s)| *s).min_by_key(|s| s.lo);
+            PartRefs { deps, specifiers, has_jsx: refs.has_jsx, direct_eval }
         })
     }
 
@@ -486,6 +491,26 @@ impl Refs {
     }
 }
 
+/// Whether the arguments of a direct `eval` are one call expression, as in a nested spawn,
+/// `await eval(spawn(() => work()))`: `spawn` returns a script that names only the inner closure's
+/// free variables, which the walk of the outer closure reaches anyway because it walks the inner
+/// closure too. Parentheses, `!` and type assertions around the call are allowed.
+fn evaluates_a_call(args: &[ExprOrSpread]) -> bool {
+    fn is_call(e: &Expr) -> bool {
+        match e {
+            Expr::Call(c) => matches!(c.callee, Callee::Expr(_)),
+            Expr::OptChain(o) => matches!(&*o.base, OptChainBase::Call(_)),
+            Expr::Paren(p) => is_call(&p.expr),
+            Expr::TsNonNull(t) => is_call(&t.expr),
+            Expr::TsAs(t) => is_call(&t.expr),
+            Expr::TsSatisfies(t) => is_call(&t.expr),
+            Expr::TsTypeAssertion(t) => is_call(&t.expr),
+            _ => false,
+        }
+    }
+    matches!(args, [ExprOrSpread { spread: None, expr }] if is_call(expr))
+}
+
 /// A string literal's value, when the expression is one (or a template without substitutions).
 pub(crate) fn literal_string(e: &Expr) -> Option<String> {
     match e {
@@ -566,7 +591,7 @@ impl Visit for Refs {
         match &c.callee {
             Callee::Expr(e) => {
                 if let Expr::Ident(i) = &**e {
-                    if &*i.sym == "eval" && i.ctxt == self.unresolved {
+                    if &*i.sym == "eval" && i.ctxt == self.unresolved && !evaluates_a_call(&c.args) {
                         self.lexical.push((Lexical::DirectEval, c.span));
                     }
                 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use weft_analyzer::{AnalyzeError, SourceFile};
+use weft_analyzer::{map_position, AnalyzeError, SourceFile};
 
 const SRC: &str =
     "import { spawn } from \"weft\";\nconst n = 2;\nexport function f(k) {\n  return spawn(() => n + k);\n}\n";
@@ -49,6 +49,7 @@ fn every_error_message_says_where_and_how() {
         AnalyzeError::Parse { line: 3, column: 4, message: "Unexpected token".into() },
         AnalyzeError::TooDeep { line: 3, column: 4, depth: 201, limit: 200 },
         AnalyzeError::NoClosureAtPosition { line: 3, column: 4 },
+        AnalyzeError::NoNewExpressionAtPosition { line: 3, column: 4 },
         AnalyzeError::ClosureNotInline { line: 3, column: 4 },
         AnalyzeError::AmbiguousClosure { line: 3, column: 4, candidates: 2 },
         AnalyzeError::ClosureHasParams { line: 3, column: 4 },
@@ -66,4 +67,83 @@ fn every_error_message_says_where_and_how() {
         assert!(text.contains("3:4"), "{text}");
         assert_eq!(serde_json::to_value(&e).unwrap()["kind"], e.name());
     }
+}
+
+/// 1-based line and UTF-16 column of the `n`th (0-based) occurrence of `needle` in `code`.
+fn find(code: &str, needle: &str, n: usize) -> (u32, u32) {
+    let at = code.match_indices(needle).nth(n).unwrap_or_else(|| panic!("{needle} #{n} in\n{code}")).0;
+    let before = &code[..at];
+    let line = before.matches('\n').count() as u32 + 1;
+    (line, before.rsplit('\n').next().unwrap().encode_utf16().count() as u32 + 1)
+}
+
+const NESTED: &str = r#"import { spawn, Global } from "weft";
+const base = 1;
+export function run(a /* ünïcödé 😀 */) {
+  return spawn(async () => {
+    const x = "😀" + a; const g = new Global(new Uint8Array(2));
+    if (!x) throw new Error("empty");
+    return await eval(spawn(() => x + base));
+  });
+}
+"#;
+
+#[test]
+fn a_spawn_inside_a_generated_module_is_found_in_the_original_file() {
+    let file = SourceFile::parse("file:///app/nested.js", NESTED).unwrap();
+    let outer = file.closure_at(4, 10, None).unwrap();
+    let module = file.generate(&outer, &[], &HashMap::new()).unwrap();
+    let json = serde_json::to_value(&module).unwrap();
+    assert_eq!(json["mappings"].as_array().unwrap().len(), module.mappings.len());
+
+    let direct = file.closure_at(7, 23, None).unwrap();
+    let (line, column) = find(&module.code, "spawn(", 0);
+    // V8 reports the callee, JavaScriptCore may report the `(` or the closure.
+    for c in [column, column + 5, column + 6] {
+        let (l, c) = map_position(&module.mappings, line, c).unwrap();
+        assert_eq!(l, 7);
+        let inner = file.closure_at(l, c, None).unwrap();
+        assert_eq!(inner.id, direct.id);
+        let names: Vec<_> = inner.locals.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["x"]);
+    }
+}
+
+#[test]
+fn stack_frames_and_constructions_map_back_to_the_original_file() {
+    let file = SourceFile::parse("file:///app/nested.js", NESTED).unwrap();
+    let outer = file.closure_at(4, 10, None).unwrap();
+    let module = file.generate(&outer, &[], &HashMap::new()).unwrap();
+
+    let (line, column) = find(&module.code, "new Error", 0);
+    assert_eq!(map_position(&module.mappings, line, column), Some((6, 19)), "{}\n{:?}", module.code, module.mappings);
+    assert_eq!(file.new_expression_at(6, 19), Ok((6, 19)));
+    // V8 and JavaScriptCore report different points of `new Global(...)`: one identity.
+    let (line, column) = find(&module.code, "new Global", 0);
+    for c in [column, column + 4, column + 10] {
+        let (l, c) = map_position(&module.mappings, line, c).unwrap();
+        assert_eq!(file.new_expression_at(l, c), Ok((5, 35)), "{l}:{c}");
+    }
+    let (line, column) = find(&module.code, "new Uint8Array", 0);
+    let (l, c) = map_position(&module.mappings, line, column).unwrap();
+    assert_eq!(file.new_expression_at(l, c), Ok((5, 46)));
+
+    // Wrapper code has no original position.
+    let (line, _) = find(&module.code, "export default", 0);
+    assert_eq!(map_position(&module.mappings, line, 1), None);
+    let (line, column) = find(&module.code, "return ((", 0);
+    assert_eq!(map_position(&module.mappings, line, column), None);
+    let (line, column) = find(&module.code, "__weft_locals);", 0);
+    assert_eq!(map_position(&module.mappings, line, column), None);
+    // The closure's own closing brace starts that line.
+    assert_eq!(map_position(&module.mappings, line, 1), Some((8, 3)));
+}
+
+#[test]
+fn new_expression_at_rejects_positions_outside_any_new() {
+    let file = SourceFile::parse("file:///a.js", "const a = new A(1);\nconst b = A(2);\n").unwrap();
+    assert_eq!(file.new_expression_at(1, 18), Ok((1, 11)));
+    assert_eq!(file.new_expression_at(1, 19), Err(AnalyzeError::NoNewExpressionAtPosition { line: 1, column: 19 }));
+    assert!(file.new_expression_at(2, 11).is_err());
+    assert!(file.new_expression_at(7, 1).is_err());
 }

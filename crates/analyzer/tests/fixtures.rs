@@ -6,7 +6,11 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use weft_analyzer::SourceFile;
+use swc_common::{sync::Lrc, FileName, SourceMap};
+use swc_ecma_ast::{Ident, IdentName};
+use swc_ecma_parser::{EsSyntax, Parser, StringInput, Syntax};
+use swc_ecma_visit::{Visit, VisitWith};
+use weft_analyzer::{map_position, Language, SourceFile};
 
 const EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"];
 
@@ -43,11 +47,55 @@ fn markers(src: &str) -> Vec<(u32, u32)> {
     out
 }
 
-pub fn run_case(path: &Path, root: &Path) -> String {
+/// What a fixture asks for: its text, URL, directives and positions.
+struct Case {
+    rel: String,
+    src: String,
+    url: String,
+    by_value: Vec<String>,
+    resolved: HashMap<String, String>,
+    fn_text: Option<String>,
+    positions: Vec<(u32, u32)>,
+    /// `// @new L:C` positions, for `new_expression_at`.
+    news: Vec<(u32, u32)>,
+}
+
+fn read_case(path: &Path, root: &Path) -> Case {
     let src = std::fs::read_to_string(path).unwrap();
     let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
     let url =
         directives(&src, "url").first().map(|s| s.to_string()).unwrap_or_else(|| format!("file:///fixtures/{rel}"));
+    let by_value = directives(&src, "by-value")
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let resolved = directives(&src, "resolve")
+        .iter()
+        .filter_map(|l| l.split_once('='))
+        .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+        .collect();
+    let fn_text = directives(&src, "fn-text").first().map(|s| s.to_string());
+    let parse = |name: &str| -> Vec<(u32, u32)> {
+        directives(&src, name)
+            .iter()
+            .filter_map(|p| p.split_once(':'))
+            .map(|(l, c)| (l.trim().parse().unwrap(), c.trim().parse().unwrap()))
+            .collect()
+    };
+    let mut positions = parse("position");
+    positions.extend(markers(&src));
+    let news = parse("new");
+    assert!(!positions.is_empty() || !news.is_empty(), "{rel}: no `// @position L:C`, /*@*/ or `// @new L:C`");
+    Case { rel, src, url, by_value, resolved, fn_text, positions, news }
+}
+
+pub fn run_case(path: &Path, root: &Path) -> String {
+    let Case { src, url, by_value, resolved, fn_text, positions, news, .. } = read_case(path, root);
+    let by_value: Vec<&str> = by_value.iter().map(String::as_str).collect();
+    let fn_text = fn_text.as_deref();
     let mut out = String::new();
     let file = match SourceFile::parse(&url, &src) {
         Ok(f) => f,
@@ -56,26 +104,12 @@ pub fn run_case(path: &Path, root: &Path) -> String {
             return out;
         }
     };
-    let by_value: Vec<&str> = directives(&src, "by-value")
-        .iter()
-        .flat_map(|l| l.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    let resolved: HashMap<String, String> = directives(&src, "resolve")
-        .iter()
-        .filter_map(|l| l.split_once('='))
-        .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
-        .collect();
-    let fn_text = directives(&src, "fn-text").first().copied();
-    let mut positions: Vec<(u32, u32)> = directives(&src, "position")
-        .iter()
-        .filter_map(|p| p.split_once(':'))
-        .map(|(l, c)| (l.trim().parse().unwrap(), c.trim().parse().unwrap()))
-        .collect();
-    positions.extend(markers(&src));
-    assert!(!positions.is_empty(), "{rel}: no `// @position L:C` and no /*@*/ marker");
-
+    for (line, column) in news {
+        match file.new_expression_at(line, column) {
+            Ok((l, c)) => writeln!(out, "== new {line}:{column} == {l}:{c}").unwrap(),
+            Err(e) => writeln!(out, "== new {line}:{column} == error {}: {e}", e.name()).unwrap(),
+        }
+    }
     for (line, column) in positions {
         writeln!(out, "== {line}:{column} ==").unwrap();
         let closure = match file.closure_at(line, column, fn_text) {
@@ -167,4 +201,120 @@ fn fixtures() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// Every identifier in a generated module, with its 1-based line and UTF-16 column.
+struct Names<'a> {
+    code: &'a str,
+    start: u32,
+    out: Vec<(String, u32, u32)>,
+}
+
+impl Names<'_> {
+    fn push(&mut self, name: &str, lo: u32) {
+        let at = (lo - self.start) as usize;
+        let before = &self.code[..at];
+        let line = before.matches('\n').count() as u32 + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").encode_utf16().count() as u32 + 1;
+        self.out.push((name.to_owned(), line, column));
+    }
+}
+
+impl Visit for Names<'_> {
+    fn visit_ident(&mut self, i: &Ident) {
+        self.push(&i.sym, i.span.lo.0);
+    }
+    fn visit_ident_name(&mut self, i: &IdentName) {
+        self.push(&i.sym, i.span.lo.0);
+    }
+}
+
+fn identifiers(code: &str) -> Vec<(String, u32, u32)> {
+    let cm: Lrc<SourceMap> = Default::default();
+    let fm = cm.new_source_file(Lrc::new(FileName::Anon), code.to_owned());
+    let syntax = Syntax::Es(EsSyntax {
+        jsx: true,
+        decorators: true,
+        import_attributes: true,
+        explicit_resource_management: true,
+        ..Default::default()
+    });
+    let module = Parser::new(syntax, StringInput::from(&*fm), None)
+        .parse_module()
+        .unwrap_or_else(|e| panic!("generated module does not parse: {:?}\n{code}", e.kind()));
+    let mut names = Names { code, start: fm.start_pos.0, out: Vec::new() };
+    module.visit_with(&mut names);
+    names.out
+}
+
+/// Whether the text at a 1-based line and UTF-16 column of `src` starts with `name`.
+fn names_at(src: &str, line: u32, column: u32, name: &str) -> bool {
+    let Some(text) = src.lines().nth(line as usize - 1) else { return false };
+    let mut units = 0;
+    for (i, ch) in text.char_indices() {
+        if units == column - 1 {
+            return text[i..].starts_with(name);
+        }
+        units += ch.len_utf16() as u32;
+    }
+    false
+}
+
+/// Every identifier the generated module copied from the caller's file maps back to the same
+/// identifier there: all of the closure's, and those of imports and re-created declarations.
+/// Exempt: the wrapper's names, names the caller's file does not contain (`undefined` for
+/// `import.meta.filename` outside `file:` URLs), and declarations outside the closure in
+/// TypeScript, whose enums, namespaces and parameter properties are lowered to new code.
+#[test]
+fn mappings_lead_back_to_the_same_identifiers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut cases = Vec::new();
+    collect(&root, &mut cases);
+    let (mut modules, mut checked, mut failures) = (0, 0, Vec::new());
+    for path in &cases {
+        let case = read_case(path, &root);
+        let Ok(file) = SourceFile::parse(&case.url, &case.src) else { continue };
+        for &(line, column) in &case.positions {
+            let Ok(closure) = file.closure_at(line, column, case.fn_text.as_deref()) else { continue };
+            let by_value: Vec<&str> = case
+                .by_value
+                .iter()
+                .map(String::as_str)
+                .filter(|n| closure.top_level.iter().any(|c| c.name == *n))
+                .collect();
+            let Ok(module) = file.generate(&closure, &by_value, &case.resolved) else { continue };
+            modules += 1;
+            let lines: Vec<&str> = module.code.lines().collect();
+            let run = lines.iter().position(|l| l.starts_with("export default ")).unwrap() as u32 + 1;
+            let ret = lines.iter().rposition(|l| l.starts_with("return ")).unwrap() as u32 + 1;
+            let prefix = lines[ret as usize - 1];
+            let closure_column = match prefix.find("}) => ") {
+                Some(i) if prefix.starts_with("return (({") => prefix[..i + 6].encode_utf16().count() as u32 + 1,
+                _ => "return ".len() as u32 + 1,
+            };
+            for (name, l, c) in identifiers(&module.code) {
+                let wrapper = name.starts_with("__weft_")
+                    || l == run
+                    || (l == run + 1 && lines[l as usize - 1].ends_with("= __weft_top;"))
+                    || (l == ret && c < closure_column)
+                    || lines[l as usize - 1].contains("__weft_createRequire");
+                let lowered = matches!(file.language(), Language::Ts | Language::Tsx) && (l < ret || c < closure_column);
+                if wrapper || lowered || !case.src.contains(name.as_str()) {
+                    continue;
+                }
+                checked += 1;
+                let at = format!("{}: {name} at generated {l}:{c} ({line}:{column})", case.rel);
+                match map_position(&module.mappings, l, c) {
+                    Some((ol, oc)) if names_at(&case.src, ol, oc, &name) => {}
+                    Some((ol, oc)) => failures.push(format!("{at} maps to {ol}:{oc}")),
+                    None => failures.push(format!("{at} is not mapped")),
+                }
+            }
+            for w in module.mappings.windows(2) {
+                assert!((w[0][0], w[0][1]) < (w[1][0], w[1][1]), "{}: unsorted {:?}", case.rel, module.mappings);
+            }
+        }
+    }
+    assert!(modules >= 80 && checked >= 500, "only {modules} modules, {checked} identifiers");
+    assert!(failures.is_empty(), "{} of {checked} identifiers mis-mapped:\n{}", failures.len(), failures.join("\n"));
 }

@@ -320,6 +320,34 @@ impl<'a> RawMutex<'a> {
         }
     }
 
+    /// Gives up a waiting attempt (abort, timeout). Nothing is held, so nothing must be undone for
+    /// correctness; but an attempt that waited may have set `FAIR`, which would make
+    /// [`try_lock`](Self::try_lock) fail on a free mutex until some later waiter takes it. Clearing
+    /// the bit costs at most some fairness to other waiters, who set it again when they park.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{AtomicU32, LockAttempt, RawMutex, Step};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// let mutex = RawMutex::new(&word);
+    /// assert!(mutex.try_lock());
+    /// let mut a = LockAttempt::new();
+    /// assert!(matches!(mutex.lock_step(&mut a), Step::Wait(_)));
+    /// mutex.abandon(&a); // the waiter timed out
+    /// assert_eq!(mutex.unlock(), Ok(true));
+    /// assert!(mutex.try_lock(), "free, and owed to nobody");
+    /// # }
+    /// ```
+    pub fn abandon(&self, attempt: &LockAttempt) {
+        if attempt.has_waited() {
+            // Relaxed: FAIR is a scheduling hint read by RMWs of this word; it guards no data.
+            self.word.fetch_and(!FAIR, Ordering::Relaxed);
+        }
+    }
+
     /// Releases the mutex. Returns `Ok(true)` when the caller must then wake **all** waiters of
     /// the word (`Atomics.notify(view, index)` / [`Futex::wake`] with [`WAKE_ALL`]); `Ok(false)`
     /// when nobody waits.

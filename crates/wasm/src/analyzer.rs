@@ -80,7 +80,9 @@ pub fn analyze_call_site(
 
 /// Generates the worker module for a closure returned by `analyzeCallSite` on the same file:
 /// `by_value` lists the top-level names passed by value, `resolved` maps bare specifiers to the
-/// URLs they resolve to from the caller (an object `{ [specifier]: url }`).
+/// URLs they resolve to from the caller (an object `{ [specifier]: url }`). The module's
+/// `mappings` lead positions in its code back to the caller's file (see
+/// `weft_analyzer::map_position`).
 #[wasm_bindgen(js_name = generateModule)]
 pub fn generate_module(
     url: &str,
@@ -105,6 +107,18 @@ pub fn generate_module(
         parsed.file.generate(closure, &by_value, &resolved).map_err(|e| error_to_js(&e))
     })?;
     to_js(&module)
+}
+
+/// The start `[line, column]` of the innermost `new` expression containing `line`:`column` in the
+/// file `url` with text `source`, whichever point of the expression the engine reported (the
+/// `new` keyword, the callee or the `(`): a stable identity for an object created there, e.g. a
+/// `new Global(...)`. Positions in a generated worker module are first mapped back with its
+/// `mappings`. Throws an error object (`NoNewExpressionAtPosition`, or a parse error).
+#[wasm_bindgen(js_name = newExpressionAt)]
+pub fn new_expression_at(url: &str, source: &str, line: u32, column: u32) -> Result<JsValue, JsValue> {
+    let start = with_file(url, source, |parsed| parsed.file.new_expression_at(line, column))?
+        .map_err(|e| error_to_js(&e))?;
+    to_js(&[start.0, start.1])
 }
 
 /// Drops every cached parse (tests and `shutdown()`).

@@ -16,6 +16,7 @@ compile_error!(
 mod analyzer;
 mod diag;
 mod memory;
+mod sync;
 mod threads;
 
 pub use diag::{count_primes, diag_atomic_increments, diag_plain_increments};

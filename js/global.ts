@@ -1,0 +1,136 @@
+/**
+ * `Global<T>`: one value for the whole process tree, identified by where it is declared.
+ *
+ * The identity of a Global is its `new Global(...)` expression: file URL, line and column. Every
+ * isolate that evaluates that expression — in an imported module or in the spawning file itself,
+ * before or after workers started, in a declaration re-created inside a worker module — gets the
+ * same value: the first one registered with the root thread (the isolate that loaded weft first).
+ *
+ * The root keeps the registry; a worker asks it the first time it meets a key (a synchronous
+ * request, see sync_channel.ts) and remembers the answer. Nothing is broadcast and no registry
+ * travels with tasks. A Global captured by a closure crosses as its key plus its value, so the
+ * receiving worker knows it without asking. Globals live as long as the process.
+ * @module
+ */
+
+import { noCallSite, WeftError } from "./errors.js";
+import { crosserOf, decodeHandles, encodeHandles, registerCrosser } from "./handles.js";
+import { runtime } from "./runtime.js";
+import { canonicalSite } from "./sites.js";
+import { hasSyncChannel, onSyncRequest, syncRequest } from "./sync_channel.js";
+
+/** Set by `_of` for the next constructor call: the key and value the new object stands for. */
+let adopting: { key: string; value: unknown } | undefined;
+
+/** This isolate's Globals, by key. On the root thread this is the registry. */
+const known = new Map<string, unknown>();
+
+interface Wire {
+  readonly key: string;
+  readonly value: unknown;
+  readonly handles: boolean;
+}
+
+function toWire(key: string, value: unknown): Wire {
+  const encoded = encodeHandles(value);
+  return { key, value: encoded.value, handles: encoded.handles };
+}
+
+function fromWire(wire: Wire): unknown {
+  return wire.handles ? decodeHandles(wire.value) : wire.value;
+}
+
+/** The root's side: the first value registered for a key wins. */
+onSyncRequest("global", (payload) => {
+  const wire = payload as Wire;
+  if (!known.has(wire.key)) known.set(wire.key, fromWire(wire));
+  return toWire(wire.key, known.get(wire.key));
+});
+
+function resolve(key: string, initial: unknown): unknown {
+  if (known.has(key)) return known.get(key);
+  const value = hasSyncChannel() ? fromWire(syncRequest("global", toWire(key, initial)) as Wire) : initial;
+  known.set(key, value);
+  return value;
+}
+
+function checkValue(value: unknown): void {
+  if (typeof value === "function" || typeof value === "symbol") {
+    throw new WeftError(
+      "WEFT_INVALID_ARGUMENT",
+      `Cannot create a Global holding a ${typeof value}: a Global's value is shared data (SharedArrayBuffers, weft primitives, plain data)`,
+    );
+  }
+  if (typeof value === "object" && value !== null && crosserOf(value) === undefined) {
+    const proto = Object.getPrototypeOf(value);
+    const plain = proto === Object.prototype || proto === null || Array.isArray(value) || value instanceof SharedArrayBuffer || ArrayBuffer.isView(value);
+    if (!plain) {
+      throw new WeftError(
+        "WEFT_INVALID_ARGUMENT",
+        "Cannot create a Global holding a class instance: it would reach other threads without its methods; hold shared data or a weft primitive",
+      );
+    }
+  }
+}
+
+/**
+ * A value shared by every thread that evaluates the same `new Global(...)` expression.
+ *
+ * @example
+ * ```ts
+ * import { Global, Mutex } from "weft";
+ * export const counter = new Global(new Mutex(new SharedArrayBuffer(4)));
+ * // in any module, any worker:
+ * { using guard = await counter.value.lock(); new Int32Array(guard.value)[0]++; }
+ * ```
+ */
+export class Global<T> {
+  #key: string;
+  #value: T;
+
+  /**
+   * The Global declared by this expression: `initial` if this is the first evaluation in the
+   * process tree, otherwise the value the first evaluation registered (`initial` is dropped).
+   */
+  constructor(initial: T) {
+    const adopted = adopting;
+    adopting = undefined;
+    if (adopted !== undefined) {
+      this.#key = adopted.key;
+      this.#value = adopted.value as T;
+      return;
+    }
+    checkValue(initial);
+    const at = runtime().callerOf(Global);
+    if (at === undefined) throw noCallSite();
+    const site = canonicalSite(at, "new");
+    this.#key = `${site.url}:${site.line}:${site.column}`;
+    this.#value = resolve(this.#key, initial) as T;
+  }
+
+  /** @internal */
+  static _of<T>(key: string, value: T): Global<T> {
+    adopting = { key, value };
+    return new Global(value);
+  }
+
+  /** @internal */
+  static _key(global: Global<unknown>): string {
+    return global.#key;
+  }
+
+  /** The shared value. */
+  get value(): T {
+    return this.#value;
+  }
+}
+
+registerCrosser<Global<unknown>, Wire>({
+  kind: "global",
+  is: (v): v is Global<unknown> => v instanceof Global,
+  toWire: (g) => toWire(Global._key(g), g.value),
+  fromWire: (wire) => {
+    if (!known.has(wire.key)) known.set(wire.key, fromWire(wire));
+    return Global._of(wire.key, known.get(wire.key));
+  },
+});

@@ -1,0 +1,206 @@
+/**
+ * `Mutex<T>`: mutual exclusion across every thread of the process tree, guarding a shared value.
+ *
+ * The lock is a word in the shared Wasm memory driven by `weft-sync`'s `RawMutex`:
+ * bit 0 locked, bit 1 waiters parked (unlock wakes them all), bit 2 owed to a waiter. An
+ * uncontended lock and unlock are one compare-exchange each and never notify.
+ *
+ * Fairness: a thread that has waited goes before newcomers, including the thread that just
+ * unlocked, so no thread starves. There is no hand-off to a particular waiter: a waiter that gave
+ * up, or a worker that died while waiting, never holds things up.
+ *
+ * Cancellation: `lock({ signal, timeout })` rejects with `signal.reason` or a `WEFT_TIMED_OUT`
+ * WeftError and leaves the lock exactly as it was: nothing is held, nothing owed.
+ * @module
+ */
+
+import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
+import { dropWhenCollected } from "./blocks.js";
+import { core } from "./core.js";
+import { WeftError } from "./errors.js";
+import { registerCrosser } from "./handles.js";
+import { words } from "./memory.js";
+import { blockingOnMainThread, syncCall } from "./sync_errors.js";
+import { isForwarding } from "./tasks.js";
+import { uncloneableReason } from "./capture.js";
+
+/** Set by `_adopt` for the next constructor call: a block the new object takes over. */
+let adopting: number | undefined;
+
+const dispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
+
+/** Proof of holding a {@link Mutex}; `value` is the guarded value. Unlock it exactly once. */
+export class MutexGuard<T> {
+  #mutex: Mutex<T> | undefined;
+  #value: T;
+
+  /** @internal */
+  constructor(mutex: Mutex<T>, value: T) {
+    this.#mutex = mutex;
+    this.#value = value;
+  }
+
+  /** The guarded value. Throws once the guard is unlocked. */
+  get value(): T {
+    if (this.#mutex === undefined) {
+      throw new WeftError("WEFT_GUARD_RELEASED", "Cannot use a MutexGuard after unlock(): lock the mutex again");
+    }
+    return this.#value;
+  }
+
+  /** Unlocks the mutex. A second call does nothing. */
+  unlock(): void {
+    const mutex = this.#mutex;
+    if (mutex === undefined) return;
+    this.#mutex = undefined;
+    mutex._unlock();
+  }
+
+  /** Unlocks at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.unlock();
+  }
+}
+Object.defineProperty(MutexGuard.prototype, dispose, { value: MutexGuard.prototype.unlock, writable: true, configurable: true });
+
+function checkShared(value: unknown): void {
+  if (value === undefined) return;
+  const reason = uncloneableReason(value);
+  const shared =
+    value instanceof SharedArrayBuffer ||
+    (ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer) ||
+    (typeof value === "object" && value !== null && reason === undefined && isDeeplyShared(value, new Set()));
+  if (!shared) {
+    throw new WeftError(
+      "WEFT_INVALID_ARGUMENT",
+      "Cannot create a Mutex around this value: it must live in shared memory (a SharedArrayBuffer, " +
+        "a typed array over one, or an object or array of those and other weft primitives), " +
+        "otherwise each thread would lock its own copy",
+    );
+  }
+}
+
+function isDeeplyShared(value: unknown, seen: Set<object>): boolean {
+  if (typeof value !== "object" || value === null) return typeof value !== "function" && typeof value !== "symbol";
+  if (seen.has(value)) return true;
+  seen.add(value);
+  if (value instanceof SharedArrayBuffer) return true;
+  if (ArrayBuffer.isView(value)) return value.buffer instanceof SharedArrayBuffer;
+  if (value instanceof Mutex) return true;
+  if (Array.isArray(value)) return value.every((v) => isDeeplyShared(v, seen));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.values(value).every((v) => isDeeplyShared(v, seen));
+}
+
+/**
+ * A mutual-exclusion lock over a shared value, usable from every thread: captured by a spawned
+ * closure (directly, through an import, or nested in an object) it arrives as a handle to the
+ * same lock.
+ *
+ * @example
+ * ```ts
+ * import { Mutex } from "weft";
+ * const counter = new Mutex(new SharedArrayBuffer(4));
+ * {
+ *   using guard = await counter.lock();   // or: const guard = …; try { … } finally { guard.unlock(); }
+ *   new Int32Array(guard.value)[0] += 1;
+ * }
+ * ```
+ */
+export class Mutex<T = undefined> {
+  #block: number;
+  #value: T;
+
+  /**
+   * A new unlocked mutex guarding `value`, which must be shared memory (a SharedArrayBuffer, a
+   * typed array over one, or objects/arrays of those) so that every thread sees the same data.
+   */
+  constructor(value?: T) {
+    const adopted = adopting;
+    adopting = undefined;
+    if (adopted === undefined) checkShared(value);
+    this.#value = value as T;
+    const block = adopted ?? syncCall(() => core.mutexCreate());
+    this.#block = block;
+    dropWhenCollected(this, () => core.mutexRelease(block));
+  }
+
+  /** @internal A second object for an existing block; the caller already holds its reference. */
+  static _adopt<T>(block: number, value: T): Mutex<T> {
+    adopting = block;
+    return new Mutex(value);
+  }
+
+  /** @internal */
+  static _block(mutex: Mutex<unknown>): number {
+    return mutex.#block;
+  }
+
+  /** @internal */
+  static _value<T>(mutex: Mutex<T>): T {
+    return mutex.#value;
+  }
+
+  /** Whether some thread holds the lock right now (a snapshot, for diagnostics). */
+  get locked(): boolean {
+    return core.mutexIsLocked(this.#block);
+  }
+
+  /**
+   * Waits for the lock without blocking the thread. Resolves with a guard; rejects with
+   * `signal.reason` when aborted or a `WEFT_TIMED_OUT` WeftError after `timeout` ms.
+   */
+  async lock(options?: WaitOptions): Promise<MutexGuard<T>> {
+    const checked = checkWaitOptions(options, "lock the mutex");
+    if (core.mutexTryLock(this.#block)) return new MutexGuard(this, this.#value);
+    if (checked.signal?.aborted === true) throw checked.signal.reason;
+    const block = this.#block;
+    await acquireAsync(
+      {
+        addr: block,
+        step: (a) => core.mutexLockStep(block, a),
+        abandon: (a) => {
+          core.mutexAbandon(block, a);
+          return false;
+        },
+        what: "lock the mutex",
+      },
+      0,
+      checked,
+    );
+    return new MutexGuard(this, this.#value);
+  }
+
+  /** Takes the lock if it is free and owed to no waiter; otherwise returns `null`. */
+  tryLock(): MutexGuard<T> | null {
+    return core.mutexTryLock(this.#block) ? new MutexGuard(this, this.#value) : null;
+  }
+
+  /**
+   * Takes the lock, blocking this thread until it is free (`timeout` in ms: then throws
+   * `WEFT_TIMED_OUT`). Only inside weft workers; on other threads use `await lock()`.
+   */
+  lockSync(options?: { readonly timeout?: number }): MutexGuard<T> {
+    const { timeout } = checkWaitOptions(options, "lock the mutex");
+    if (!isForwarding()) throw blockingOnMainThread("lock the mutex");
+    syncCall(() => core.mutexLockBlocking(this.#block, timeout ?? -1));
+    return new MutexGuard(this, this.#value);
+  }
+
+  /** @internal Called by the guard. */
+  _unlock(): void {
+    if (syncCall(() => core.mutexUnlock(this.#block))) Atomics.notify(words(), this.#block >>> 2);
+  }
+}
+
+registerCrosser<Mutex<unknown>, { block: number; value: unknown }>({
+  kind: "mutex",
+  is: (v): v is Mutex<unknown> => v instanceof Mutex,
+  toWire: (m) => {
+    const block = Mutex._block(m);
+    syncCall(() => core.blockRetain(block + 4));
+    return { block, value: Mutex._value(m) };
+  },
+  fromWire: ({ block, value }) => Mutex._adopt(block, value),
+});

@@ -1,0 +1,175 @@
+/**
+ * `Semaphore`: a counting semaphore shared by every thread of the process tree.
+ *
+ * The state lives in two words of the shared Wasm memory driven by `weft-sync`'s `RawSemaphore`:
+ * word 0 holds the free permits (bits 0–13), a reservation for one waiting acquirer (bits 14–27),
+ * that waiter's heartbeat (bits 28–30) and a waiters-parked flag (bit 31); word 1 holds the
+ * capacity. A third word counts the JS objects referring to the block.
+ *
+ * Fairness: an acquirer that has to wait reserves its permits; others may only take permits
+ * beyond the reservation, so a large request is not starved by a stream of small ones. The
+ * reservation is a lease: a waiter that vanished (its worker died) loses it within milliseconds.
+ *
+ * Cancellation: `acquire(n, { signal, timeout })` rejects with `signal.reason` or a `WEFT_TIMED_OUT`
+ * WeftError and gives its reservation up; no permit is taken.
+ * @module
+ */
+
+import { dropWhenCollected } from "./blocks.js";
+import { core } from "./core.js";
+import { invalidArgument } from "./errors.js";
+import { registerCrosser } from "./handles.js";
+import { words } from "./memory.js";
+import { blockingOnMainThread, syncCall } from "./sync_errors.js";
+import { isForwarding } from "./tasks.js";
+import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
+
+/** Set by `_adopt` for the next constructor call: a block the new object takes over. */
+let adopting: number | undefined;
+
+const dispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
+
+/** Permits taken by an acquire; release them once (or let `using` do it). */
+export class Permit {
+  #semaphore: Semaphore | undefined;
+  /** How many permits this holds. */
+  readonly count: number;
+
+  /** @internal */
+  constructor(semaphore: Semaphore, count: number) {
+    this.#semaphore = semaphore;
+    this.count = count;
+  }
+
+  /** Returns the permits. A second call does nothing. */
+  release(): void {
+    const semaphore = this.#semaphore;
+    if (semaphore === undefined) return;
+    this.#semaphore = undefined;
+    semaphore.release(this.count);
+  }
+
+  /** Releases at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+Object.defineProperty(Permit.prototype, dispose, { value: Permit.prototype.release, writable: true, configurable: true });
+
+function checkCount(what: string, n: unknown): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw invalidArgument(what, "a positive integer count", n);
+  return n;
+}
+
+/**
+ * A counting semaphore usable from every thread; captured by a spawned closure it arrives as a
+ * handle to the same permits.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "weft";
+ * const connections = new Semaphore(3);
+ * {
+ *   using permit = await connections.acquire();
+ *   // at most 3 holders at once, across all threads
+ * }
+ * ```
+ */
+export class Semaphore {
+  #block: number;
+
+  /** A semaphore with `permits` permits (1 to 16,383), all free. */
+  constructor(permits: number) {
+    const adopted = adopting;
+    adopting = undefined;
+    if (adopted === undefined && (typeof permits !== "number" || !Number.isInteger(permits))) {
+      throw invalidArgument("create a Semaphore", "an integer number of permits", permits);
+    }
+    const block = adopted ?? syncCall(() => core.semaphoreCreate(permits, permits));
+    this.#block = block;
+    dropWhenCollected(this, () => core.semaphoreRelease(block));
+  }
+
+  /** @internal A second object for an existing block; the caller already holds its reference. */
+  static _adopt(block: number): Semaphore {
+    adopting = block;
+    return new Semaphore(0);
+  }
+
+  /** @internal */
+  static _block(semaphore: Semaphore): number {
+    return semaphore.#block;
+  }
+
+  /** The total number of permits. */
+  get capacity(): number {
+    return core.semaphoreCapacity(this.#block);
+  }
+
+  /** Permits free right now (a snapshot). */
+  get available(): number {
+    return core.semaphoreAvailable(this.#block);
+  }
+
+  /**
+   * Waits for `n` permits without blocking the thread. `n` above the capacity fails at once with
+   * `WEFT_SEMAPHORE_EXCEEDS_CAPACITY`; abort and timeout reject and take nothing.
+   */
+  async acquire(n = 1, options?: WaitOptions): Promise<Permit> {
+    const count = checkCount("acquire permits", n);
+    const checked = checkWaitOptions(options, `acquire ${count} permit${count === 1 ? "" : "s"}`);
+    const block = this.#block;
+    if (syncCall(() => core.semaphoreTryAcquire(block, count))) return new Permit(this, count);
+    if (checked.signal?.aborted === true) throw checked.signal.reason;
+    const attempt = syncCall(() => core.semaphoreBeginAcquire(block, count));
+    await acquireAsync(
+      {
+        addr: block,
+        step: (a) => syncCall(() => core.semaphoreAcquireStep(block, a)),
+        abandon: (a) => core.semaphoreAbandon(block, a),
+        what: `acquire ${count} permit${count === 1 ? "" : "s"}`,
+      },
+      attempt,
+      checked,
+    );
+    return new Permit(this, count);
+  }
+
+  /** Takes `n` permits if they are free (beyond any reservation); otherwise returns `null`. */
+  tryAcquire(n = 1): Permit | null {
+    const count = checkCount("acquire permits", n);
+    return syncCall(() => core.semaphoreTryAcquire(this.#block, count)) ? new Permit(this, count) : null;
+  }
+
+  /**
+   * Takes `n` permits, blocking this thread (`timeout` in ms: then throws `WEFT_TIMED_OUT`). Only
+   * inside weft workers; elsewhere use `await acquire()`.
+   */
+  acquireSync(n = 1, options?: { readonly timeout?: number }): Permit {
+    const count = checkCount("acquire permits", n);
+    const { timeout } = checkWaitOptions(options, "acquire permits");
+    if (!isForwarding()) throw blockingOnMainThread("acquire permits");
+    syncCall(() => core.semaphoreAcquireBlocking(this.#block, count, timeout ?? -1));
+    return new Permit(this, count);
+  }
+
+  /** Returns `n` permits; more than were taken fails with `WEFT_SEMAPHORE_RELEASE_EXCEEDS_CAPACITY`. */
+  release(n = 1): void {
+    const count = checkCount("release permits", n);
+    if (syncCall(() => core.semaphoreReleasePermits(this.#block, count))) {
+      Atomics.notify(words(), this.#block >>> 2);
+    }
+  }
+}
+
+registerCrosser<Semaphore, number>({
+  kind: "semaphore",
+  is: (v): v is Semaphore => v instanceof Semaphore,
+  toWire: (s) => {
+    const block = Semaphore._block(s);
+    syncCall(() => core.blockRetain(block + 8));
+    return block;
+  },
+  fromWire: (block) => Semaphore._adopt(block),
+});
+

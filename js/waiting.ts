@@ -1,0 +1,109 @@
+/**
+ * Waiting for a lock or permits without blocking the thread: the async driver of `weft-sync`'s
+ * step protocol, with `Atomics.waitAsync` as the wait.
+ *
+ * Liveness: a pending `waitAsync` does not keep Node or Deno alive, so a referenced interval timer
+ * is held while anything in this isolate waits (one for all waiters; it never fires in practice,
+ * and costs no CPU). When nothing waits, nothing is held.
+ *
+ * Cancellation: on abort or timeout the driver simply stops stepping (the semaphore also abandons
+ * its attempt). A `waitAsync` left pending is resolved by the next release, which wakes all
+ * waiters, and is ignored: no wake-up is ever owed to a particular waiter.
+ * @module
+ */
+
+import { core } from "./core.js";
+import { WeftError } from "./errors.js";
+import { words } from "./memory.js";
+
+/** Longest wait when a step says bounded (`weft_sync::GRACE_MS`). */
+const GRACE_MS = 1;
+
+let waiters = 0;
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+
+function hold(): void {
+  if (waiters++ === 0) keepAlive = setInterval(() => {}, 2 ** 30);
+}
+
+function release(): void {
+  if (--waiters === 0) {
+    clearInterval(keepAlive);
+    keepAlive = undefined;
+  }
+}
+
+/** Options of an async acquire. */
+export interface WaitOptions {
+  /** Gives up when aborted: the promise rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+  /** Gives up after this many milliseconds: the promise rejects with `WEFT_TIMED_OUT`. */
+  readonly timeout?: number;
+}
+
+/** The steps of one primitive's contended acquire. */
+export interface Acquire {
+  /** Byte address of the word to wait on. */
+  readonly addr: number;
+  /** One step: 0 acquired, 1 wait, 2 wait at most `GRACE_MS`. Reads `core.stepAttempt()` after. */
+  step(attempt: number): number;
+  /** Undoes a waiting attempt (semaphore); returns true when waiters must be woken. */
+  abandon?(attempt: number): boolean;
+  /** Describes the acquire for errors ("lock the mutex", "acquire 2 permits"). */
+  readonly what: string;
+}
+
+/** Checks and normalises options up front, so that bad ones fail before any waiting. */
+export function checkWaitOptions(options: WaitOptions | undefined, what: string): WaitOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: options must be an object { signal, timeout }`);
+  }
+  const { signal, timeout } = options;
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
+    throw new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: timeout must be a number of milliseconds >= 0, received ${String(timeout)}`);
+  }
+  if (signal !== undefined && !(typeof signal === "object" && signal !== null && "aborted" in signal)) {
+    throw new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: signal must be an AbortSignal`);
+  }
+  return { ...(signal === undefined ? {} : { signal }), ...(timeout === undefined ? {} : { timeout }) };
+}
+
+function timedOut(what: string, timeout: number): WeftError {
+  return new WeftError("WEFT_TIMED_OUT", `Cannot ${what} within ${timeout} ms: it stayed unavailable; nothing was acquired`);
+}
+
+/** Runs the step loop until acquired, aborted or timed out. */
+export async function acquireAsync(acquire: Acquire, firstAttempt: number, options: WaitOptions): Promise<void> {
+  const { signal, timeout } = options;
+  const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
+  let attempt = firstAttempt;
+  let onAbort: (() => void) | undefined;
+  const aborted =
+    signal === undefined
+      ? undefined
+      : new Promise<void>((resolve) => {
+          onAbort = () => resolve();
+          signal.addEventListener("abort", onAbort, { once: true });
+        });
+  hold();
+  try {
+    for (;;) {
+      const status = acquire.step(attempt);
+      attempt = core.stepAttempt();
+      if (status === 0) return;
+      const left = deadline - Date.now();
+      if (signal?.aborted === true || left <= 0) {
+        if (acquire.abandon?.(attempt) === true) Atomics.notify(words(), acquire.addr >>> 2);
+        if (signal?.aborted === true) throw signal.reason;
+        throw timedOut(acquire.what, timeout!);
+      }
+      const wait = status === 2 ? Math.min(GRACE_MS, left) : left;
+      const result = Atomics.waitAsync(words(), acquire.addr >>> 2, core.stepExpected() | 0, wait === Infinity ? undefined : wait);
+      if (result.async) await (aborted === undefined ? result.value : Promise.race([result.value, aborted]));
+    }
+  } finally {
+    if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+    release();
+  }
+}
