@@ -37,15 +37,19 @@ dist/npm/package.json: build/.ts-stamp scripts/assemble.mjs $(wildcard pkg-templ
 build: package
 
 # The package as an application would install it, for the tests and the examples.
-local-install: tests/node_modules/weft/package.json examples/node_modules/weft/package.json
+local-install: tests/node_modules/weft/package.json examples/node_modules/weft/package.json bench/node_modules/weft/package.json
 %/node_modules/weft/package.json: dist/npm/package.json
 	rm -rf $*/node_modules/weft && mkdir -p $*/node_modules && cp -R dist/npm $*/node_modules/weft
 
 test: package local-install
 	scripts/test.sh
 
+# Benchmarks on Node 24, Deno and Bun: writes bench/results.md and bench/results.json.
+bench: package local-install bench/node_modules/weft/package.json
+	$(NODE24) bench/run.mjs
+
 demo: package local-install
 	$(NODE24) examples/primes.mjs
 
 clean:
-	rm -rf build dist js/wasm target tests/node_modules/weft examples/node_modules/weft
+	rm -rf build dist js/wasm target tests/node_modules/weft examples/node_modules/weft bench/node_modules/weft
