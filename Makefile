@@ -49,7 +49,7 @@ bench: package local-install bench/node_modules/weft/package.json
 	$(NODE24) bench/run.mjs
 
 demo: package local-install
-	$(NODE24) examples/primes.mjs
+	$(NODE24) examples/mandelbrot.mjs
 
 clean:
 	rm -rf build dist js/wasm target tests/node_modules/weft examples/node_modules/weft bench/node_modules/weft
