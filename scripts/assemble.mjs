@@ -1,9 +1,10 @@
 // Assembles the publishable packages from the templates and the build outputs:
 //   dist/npm/  compiled ESM + .d.ts (build/ts), the Wasm glue and module (js/wasm), package.json
 //              and README from pkg-templates/;
-//   dist/jsr/  TypeScript sources of js/ and deno/, the Wasm glue and module, jsr.json, README.
+//   dist/jsr/  the same compiled ESM for Deno (js/, deno/, node/ports), with @ts-self-types headers,
+//              the Wasm glue and module, jsr.json, README.
 // Refuses to assemble when the versions in Cargo.toml, js/version.ts and the templates disagree.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -44,14 +45,23 @@ for (const f of WASM_FILES) cpSync(at("js/wasm", f), join(npm, "js/wasm", f));
 writeTemplate("package.json", join(npm, "package.json"));
 writeTemplate("README.md", join(npm, "README.md"));
 
-// jsr
+// jsr: the same compiled ESM as npm for Deno (js/, deno/, and node/ports shared with Node), each
+// .js naming its declarations with @ts-self-types so that Deno and JSR type-check it.
 const jsr = at("dist/jsr");
 rmSync(jsr, { recursive: true, force: true });
-for (const dir of ["js", "deno"]) {
-  cpSync(at(dir), join(jsr, dir), {
-    recursive: true,
-    filter: (src) => !src.endsWith("tsconfig.json") && !src.includes(`${dir}/wasm/`) && !src.endsWith(".test.ts"),
-  });
+const jsrFiles = (dir, keep = () => true) =>
+  readdirSync(at("build/ts", dir))
+    .filter(keep)
+    .map((f) => join(dir, f));
+for (const rel of [...jsrFiles("js"), ...jsrFiles("deno"), ...jsrFiles("node", (f) => f.startsWith("ports."))]) {
+  const dest = join(jsr, rel);
+  mkdirSync(dirname(dest), { recursive: true });
+  if (rel.endsWith(".js")) {
+    const types = `./${rel.split("/").at(-1).replace(/\.js$/, ".d.ts")}`;
+    writeFileSync(dest, `/* @ts-self-types="${types}" */\n${readFileSync(at("build/ts", rel), "utf8")}`);
+  } else {
+    cpSync(at("build/ts", rel), dest);
+  }
 }
 mkdirSync(join(jsr, "js/wasm"), { recursive: true });
 for (const f of WASM_FILES) cpSync(at("js/wasm", f), join(jsr, "js/wasm", f));

@@ -2,7 +2,8 @@
 # Every test on every supported runtime:
 #   1. native Rust tests of the workspace (analyzer fixtures, sync state machines, glue);
 #   2. the glue crate's wasm-bindgen tests, inside the threaded module, headless on Node 24;
-#   3. the public type declarations, checked against a strict usage file;
+#   3. the public type declarations, checked against a strict usage file, and the JSR build with
+#      `deno check`;
 #   4. the cross-runtime JS suite (tests/*.test.js) on Node 22, Node 24, Deno and Bun, against
 #      dist/npm installed as tests/node_modules/weft (by `make local-install`).
 # Fails when any step fails; the last line is the JS suite's "N passed, N failed".
@@ -27,6 +28,10 @@ scripts/test-wasm.sh
 echo "== public types (tests/types/usage.ts, tsc --strict)"
 node_modules/node24/bin/node node_modules/typescript/bin/tsc -p tests/types/tsconfig.json
 echo "types: ok"
+
+echo "== JSR package (deno check of dist/jsr)"
+(cd dist/jsr && ../../node_modules/.bin/deno check --quiet deno/mod.js)
+echo "jsr: ok"
 
 echo "== cross-runtime suite"
 node_modules/node24/bin/node tests/run.mjs "$@"
