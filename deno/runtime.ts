@@ -62,7 +62,7 @@ export const denoRuntime: Runtime = {
   exitMeansThreadStopped: false,
   readFile: (url) => Deno.readFile(url),
   readTextFileSync: (url) => Deno.readTextFileSync(new URL(url)),
-  moduleUrl: (source) => `data:text/javascript;base64,${encodeBase64(source)}`,
+  moduleUrl: (source, id) => `data:text/javascript;weft=${id};base64,${encodeBase64(source)}`,
   adoptModule: () => {},
   resolveSpecifiers,
   receiveMessageSync: (port) => receiveMessageOnPort(port as never)?.message,

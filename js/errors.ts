@@ -53,7 +53,8 @@ export type WeftErrorCode =
   | "WEFT_SUPER_CAPTURED"
   | "WEFT_DIRECT_EVAL"
   | "WEFT_WITH_STATEMENT"
-  | "WEFT_CANNOT_RECREATE";
+  | "WEFT_CANNOT_RECREATE"
+  | "WEFT_NO_NEW_EXPRESSION";
 
 /** An error raised by weft itself (as opposed to one thrown by user code in a worker). */
 export class WeftError extends Error {
@@ -153,6 +154,7 @@ const ANALYSIS_CODES: Record<string, WeftErrorCode> = {
   SuperCaptured: "WEFT_SUPER_CAPTURED",
   DirectEval: "WEFT_DIRECT_EVAL",
   WithStatement: "WEFT_WITH_STATEMENT",
+  NoNewExpressionAtPosition: "WEFT_NO_NEW_EXPRESSION",
   CannotRecreate: "WEFT_CANNOT_RECREATE",
 };
 

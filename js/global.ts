@@ -13,10 +13,12 @@
  * @module
  */
 
-import { noCallSite, WeftError } from "./errors.js";
+import { analysisFailed, noCallSite, WeftError } from "./errors.js";
 import { crosserOf, decodeHandles, encodeHandles, registerCrosser } from "./handles.js";
 import { runtime } from "./runtime.js";
-import { canonicalSite } from "./sites.js";
+import { core } from "./core.js";
+import { originalSite, sourceText } from "./sites.js";
+import type { CallSite } from "./runtime.js";
 import { hasSyncChannel, onSyncRequest, syncRequest } from "./sync_channel.js";
 
 /** Set by `_of` for the next constructor call: the key and value the new object stands for. */
@@ -52,6 +54,23 @@ function resolve(key: string, initial: unknown): unknown {
   const value = hasSyncChannel() ? fromWire(syncRequest("global", toWire(key, initial)) as Wire) : initial;
   known.set(key, value);
   return value;
+}
+
+/**
+ * A Global's key: the start of its `new` expression in the original source, whatever position the
+ * engine reported (V8 and JavaScriptCore differ) and wherever the code runs (a generated worker
+ * module maps back to its caller file).
+ */
+function identity(reported: CallSite): string {
+  const at = originalSite(reported);
+  if (at === undefined) throw noCallSite();
+  let position: [number, number];
+  try {
+    position = core.newExpressionAt(at.url, sourceText(at.url), at.line, at.column) as [number, number];
+  } catch (failure) {
+    throw analysisFailed(`${at.url}:${at.line}:${at.column}`, failure);
+  }
+  return `${at.url}:${position[0]}:${position[1]}`;
 }
 
 function checkValue(value: unknown): void {
@@ -103,8 +122,7 @@ export class Global<T> {
     checkValue(initial);
     const at = runtime().callerOf(Global);
     if (at === undefined) throw noCallSite();
-    const site = canonicalSite(at, "new");
-    this.#key = `${site.url}:${site.line}:${site.column}`;
+    this.#key = identity(at);
     this.#value = resolve(this.#key, initial) as T;
   }
 

@@ -6,6 +6,7 @@
  */
 
 import { runtime } from "./runtime.js";
+import type { Mapping } from "./sites.js";
 
 /** A generated module travelling with a task: its source is sent once per worker. */
 export interface ModuleRef {
@@ -15,6 +16,8 @@ export interface ModuleRef {
   readonly original: string;
   /** Present when the receiving thread may not have seen this key yet. */
   readonly source?: string;
+  /** Generated → original positions; sent with the source. */
+  readonly mappings?: readonly Mapping[];
   /** Set by a pool for a worker: the number the worker will know this module by from now on. */
   readonly index?: number;
 }
@@ -23,11 +26,14 @@ interface Known {
   readonly url: string;
   readonly source: string;
   readonly original: string;
+  readonly mappings: readonly Mapping[];
 }
 
 const byKey = new Map<string, Known>();
 const byUrl = new Map<string, Known>();
 const byIndex: Known[] = [];
+/** Every generated module this isolate loaded, by the id in its URL. */
+const byId: Known[] = [];
 
 /**
  * The URL to import the module at, creating it from `ref.source` the first time. A number is the
@@ -47,16 +53,23 @@ export function moduleUrl(ref: ModuleRef | number): string {
   if (ref.source === undefined) {
     throw new Error(`Cannot load the worker module ${ref.key}: its source was never sent to this worker`);
   }
-  const url = runtime().moduleUrl(ref.source);
+  const id = byId.length;
+  const url = runtime().moduleUrl(ref.source, id);
   runtime().adoptModule(url, ref.original);
-  const entry = { url, source: ref.source, original: ref.original };
+  const entry = { url, source: ref.source, original: ref.original, mappings: ref.mappings ?? [] };
+  byId.push(entry);
   byKey.set(ref.key, entry);
   byUrl.set(url, entry);
   if (ref.index !== undefined) byIndex[ref.index] = entry;
   return url;
 }
 
-/** The source and original file of a generated module loaded in this isolate, by its URL. */
-export function generatedModule(url: string): { source: string; original: string } | undefined {
+/** A generated module loaded in this isolate, by the id in its URL (`weft=<id>`). */
+export function generatedModuleById(id: number): Known | undefined {
+  return byId[id];
+}
+
+/** A generated module loaded in this isolate, by its URL. */
+export function generatedModule(url: string): Known | undefined {
   return byUrl.get(url);
 }

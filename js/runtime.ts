@@ -71,9 +71,10 @@ export interface Runtime {
   readTextFileSync(url: string): string;
   /**
    * A URL from which `import()` loads an ES module with this source text, in this isolate. Every
-   * specifier in the source is absolute or bare.
+   * specifier in the source is absolute or bare. `id` is unique per isolate; a `data:` URL carries
+   * it as `weft=<id>` so stack frames can be traced to the module however the URL is shortened.
    */
-  moduleUrl(source: string): string;
+  moduleUrl(source: string, id: number): string;
   /**
    * Called once per generated module URL before it is imported: bare specifiers in it must then
    * resolve exactly as they do in `originalUrl` (a no-op where {@link resolveSpecifiers} already

@@ -26,7 +26,8 @@ import {
   WeftError,
 } from "./errors.js";
 import { encodeHandles } from "./handles.js";
-import { generatedModule, type ModuleRef } from "./modules.js";
+import type { ModuleRef } from "./modules.js";
+import { clearSourceTexts, type Mapping, originalSite, sourceText } from "./sites.js";
 import { runtime } from "./runtime.js";
 import { submit } from "./tasks.js";
 
@@ -64,19 +65,20 @@ interface Closure {
 
 interface Generated {
   readonly code: string;
+  readonly mappings: readonly Mapping[];
   readonly locals: readonly string[];
   readonly top_level: readonly string[];
 }
 
 interface Site {
   readonly id: number;
-  /** The caller's file as the analyzer saw it (a generated module's own URL for nested spawns). */
+  /** The caller's source file (for a nested spawn: the file its generated module came from). */
   readonly url: string;
-  /** The file to name in messages and to resolve bare specifiers from. */
-  readonly original: string;
   /** `file:line:column` of the call, for messages. */
   readonly where: string;
   readonly closure: Closure;
+  /** The top-level captures the script reads at the eval; the others are re-created. */
+  readonly readTop: readonly Capture[];
   readonly script: string;
   readonly resolved: Record<string, string>;
   readonly modules: Map<string, ModuleRef & { readonly source: string }>;
@@ -87,7 +89,6 @@ const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
 
 const sites: Site[] = [];
 const sitesByPosition = new Map<string, Site>();
-const sources = new Map<string, string>();
 let analyzerBroken: unknown;
 
 interface Pending {
@@ -116,12 +117,15 @@ let checkScheduled = false;
 export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awaited<T>> {
   if (typeof fn !== "function") throw invalidArgument("spawn", "a closure such as () => work()", fn);
   const transfer = checkTransfer(options);
-  const at = runtime().callerOf(spawn);
-  if (at === undefined) throw noCallSite();
-  const position = `${at.url}:${at.line}:${at.column}`;
+  const reported = runtime().callerOf(spawn);
+  if (reported === undefined) throw noCallSite();
+  const position = `${reported.url}:${reported.line}:${reported.column}`;
   let site = sitesByPosition.get(position);
   if (site === undefined) {
-    site = analyse(at.url, at.line, at.column, fn);
+    const at = originalSite(reported);
+    if (at === undefined) throw noCallSite();
+    // In a generated module the closure's text was reprinted, so only the position identifies it.
+    site = analyse(at.url, at.line, at.column, at.mapped ? undefined : fn, at.mapped);
     sitesByPosition.set(position, site);
   }
   pending.push({ site, transfer });
@@ -163,30 +167,19 @@ function checkEvaluated(): void {
   }
 }
 
-function sourceOf(url: string): { source: string; original: string } {
-  const generated = generatedModule(url);
-  if (generated !== undefined) return generated;
-  let source = sources.get(url);
-  if (source === undefined) {
-    source = runtime().readTextFileSync(url);
-    sources.set(url, source);
-  }
-  return { source, original: url };
-}
-
-/** A URL the analyzer can read the language from, for a module that was never a file. */
-function analyzerUrl(url: string, original: string): string {
-  return url === original ? url : new URL(`./__weft_nested_${sites.length}.mjs`, original).href;
-}
-
-function analyse(url: string, line: number, column: number, fn: Function): Site {
-  const { source, original } = sourceOf(url);
-  const where = `${original}:${line}:${column}`;
+/**
+ * Analyses the call site. `nested`: the call runs inside a generated worker module, where only the
+ * closure's direct captures are in scope (the top-level names they need in turn were copied or
+ * re-created there already), so only those are read.
+ */
+function analyse(url: string, line: number, column: number, fn: Function | undefined, nested: boolean): Site {
+  const source = sourceText(url);
+  const where = `${url}:${line}:${column}`;
   if (analyzerBroken !== undefined) throw analyzerCrashed(where, analyzerBroken);
-  const aUrl = analyzerUrl(url, original);
   let closure: Closure;
   try {
-    closure = core.analyzeCallSite(aUrl, source, line, column, Function.prototype.toString.call(fn)) as Closure;
+    const text = fn === undefined ? undefined : Function.prototype.toString.call(fn);
+    closure = core.analyzeCallSite(url, source, line, column, text) as Closure;
   } catch (failure) {
     if (failure instanceof WebAssembly.RuntimeError) {
       analyzerBroken = failure;
@@ -199,7 +192,8 @@ function analyse(url: string, line: number, column: number, fn: Function): Site 
   }
   // Enums are re-created from their declaration, never read: TypeScript emitters may erase a
   // `const enum` entirely, so the caller may have no binding to read.
-  const names = [...closure.locals, ...closure.top_level.filter(readable)].map((c) => c.name);
+  const read = closure.top_level.filter((c) => readable(c) && !(nested && c.via !== null));
+  const names = [...closure.locals, ...read].map((c) => c.name);
   for (const name of names) {
     if (!IDENTIFIER.test(name) || name === BRIDGE) {
       throw new WeftError("WEFT_INTERNAL", `Cannot spawn at ${where}: the analyzer returned the name ${JSON.stringify(name)}`);
@@ -207,8 +201,8 @@ function analyse(url: string, line: number, column: number, fn: Function): Site 
   }
   const id = sites.length;
   const script = names.length === 0 ? `${BRIDGE}(${id})` : `${BRIDGE}(${id},{${names.join(",")}})`;
-  const resolved = runtime().resolveSpecifiers(closure.bare_specifiers, original);
-  const site: Site = { id, url: aUrl, original, where, closure, script, resolved, modules: new Map() };
+  const resolved = runtime().resolveSpecifiers(closure.bare_specifiers, url);
+  const site: Site = { id, url, where, closure, readTop: read, script, resolved, modules: new Map() };
   sites.push(site);
   return site;
 }
@@ -218,7 +212,7 @@ function readable(capture: Capture): boolean {
 }
 
 function declaredAt(site: Site, capture: Capture): string {
-  return `${site.original}:${capture.line}:${capture.column}`;
+  return `${site.url}:${capture.line}:${capture.column}`;
 }
 
 /**
@@ -245,8 +239,7 @@ function start(site: Site, values: Record<string, unknown>, transfer: Transferab
   }
   const top: Record<string, unknown> = {};
   const byValue: string[] = [];
-  for (const capture of site.closure.top_level) {
-    if (!readable(capture)) continue;
+  for (const capture of site.readTop) {
     const value = values[capture.name];
     if (uncloneableReason(value) === undefined) {
       top[capture.name] = value;
@@ -279,7 +272,12 @@ function moduleFor(site: Site, byValue: string[]): ModuleRef {
       }
       throw analysisFailed(site.where, failure);
     }
-    module = { key: `${site.original}#${site.closure.id}|${key}`, original: site.original, source: generated.code };
+    module = {
+      key: `${site.url}#${site.closure.id}|${key}`,
+      original: site.url,
+      source: generated.code,
+      mappings: generated.mappings,
+    };
     site.modules.set(key, module);
   }
   return module;
@@ -294,7 +292,7 @@ export function installBridge(): void {
 /** Forgets analysed call sites (shutdown and tests). */
 export function clearSpawnCaches(): void {
   sitesByPosition.clear();
-  sources.clear();
+  clearSourceTexts();
   for (const site of sites) site.modules.clear();
   core.clearAnalyzerCache();
 }

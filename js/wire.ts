@@ -39,8 +39,11 @@ function isWireError(value: unknown): value is WireError {
   return typeof value === "object" && value !== null && (value as Record<string, unknown>)[WIRE] === true;
 }
 
-/** Converts a thrown value for posting: Errors (with causes and nested errors) become WireErrors. */
-export function errorToWire(thrown: unknown, depth = 0): unknown {
+/**
+ * Converts a thrown value for posting: Errors (with causes and nested errors) become WireErrors,
+ * their stacks passed through `rewrite`.
+ */
+export function errorToWire(thrown: unknown, rewrite: (stack: string) => string = (s) => s, depth = 0): unknown {
   if (!(thrown instanceof Error) || depth > 8) return thrown;
   const props: Record<string, unknown> = {};
   for (const key of Object.keys(thrown)) {
@@ -52,11 +55,13 @@ export function errorToWire(thrown: unknown, depth = 0): unknown {
     [WIRE]: true,
     name: thrown.name,
     message: thrown.message,
-    stack: thrown.stack,
+    stack: typeof thrown.stack === "string" ? rewrite(thrown.stack) : thrown.stack,
     props,
   };
-  if ("cause" in thrown) wire.cause = errorToWire(cloneOrString(thrown.cause), depth + 1);
-  if (thrown instanceof AggregateError) wire.errors = thrown.errors.map((e) => errorToWire(cloneOrString(e), depth + 1));
+  if ("cause" in thrown) wire.cause = errorToWire(cloneOrString(thrown.cause), rewrite, depth + 1);
+  if (thrown instanceof AggregateError) {
+    wire.errors = thrown.errors.map((e) => errorToWire(cloneOrString(e), rewrite, depth + 1));
+  }
   return wire;
 }
 

@@ -20,6 +20,7 @@ import { asToWorker, type CallMessage, type FromWorker } from "./protocol.js";
 import { runtime } from "./runtime.js";
 import { forwardTasks } from "./tasks.js";
 import { decodeHandles, encodeHandles } from "./handles.js";
+import { rewriteStack } from "./sites.js";
 import { useSyncChannel } from "./sync_channel.js";
 import { errorFromWire, errorToWire, transferablesIn } from "./wire.js";
 
@@ -49,7 +50,7 @@ async function call(message: CallMessage, post: Post): Promise<void> {
     const args = message.handles ? (decodeHandles(message.args) as unknown[]) : message.args;
     value = await (fn as (...args: unknown[]) => unknown)(...args);
   } catch (error) {
-    post({ type: "weft:result", id: message.id, ok: false, error: errorToWire(error) });
+    post({ type: "weft:result", id: message.id, ok: false, error: errorToWire(error, rewriteStack) });
     return;
   }
   try {

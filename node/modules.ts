@@ -20,8 +20,12 @@ interface HooksApi {
   registerHooks?(hooks: { resolve: (specifier: string, context: ResolveContext, next: Resolve) => unknown }): unknown;
 }
 
-export function dataModuleUrl(source: string): string {
-  return `data:text/javascript;base64,${Buffer.from(source, "utf8").toString("base64")}`;
+/**
+ * The `weft=<id>` parameter names the module in stack traces even where a runtime abbreviates long
+ * `data:` URLs (Deno does), so that frames can be mapped back to the caller's file.
+ */
+export function dataModuleUrl(source: string, id: number): string {
+  return `data:text/javascript;weft=${id};base64,${Buffer.from(source, "utf8").toString("base64")}`;
 }
 
 export function adoptDataModule(url: string, originalUrl: string): void {

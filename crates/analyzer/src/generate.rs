@@ -126,7 +126,7 @@ impl Rewrite<'_> {
         if let Some(first) = args.first_mut() {
             if let Some(s) = scope::literal_string(&first.expr) {
                 if let Some(new) = self.specifier(&s) {
-                    first.expr = Box::new(Expr::Lit(Lit::Str(str_lit(&new, first.expr.span()))));
+                    *first.expr = Expr::Lit(Lit::Str(str_lit(&new, first.expr.span())));
                 }
             }
         }
@@ -150,7 +150,7 @@ impl VisitMut for Rewrite<'_> {
     fn visit_mut_import_decl(&mut self, n: &mut ImportDecl) {
         let spec = n.src.value.to_atom_lossy().to_string();
         if let Some(new) = self.specifier(&spec) {
-            n.src = Box::new(str_lit(&new, n.src.span));
+            *n.src = str_lit(&new, n.src.span);
         }
     }
 
@@ -234,11 +234,18 @@ fn emit(file: &SourceFile, body: Vec<ModuleItem>) -> (String, Vec<(BytePos, Line
     (String::from_utf8_lossy(&buf).into_owned(), srcmap)
 }
 
-/// The 0-based line and UTF-16 column at the end of `code`.
+/// The 0-based line and UTF-16 column at the end of `code`, counting lines as the code generator
+/// does (`\n`, `\r\n`, `\r`).
 fn end_of(code: &str) -> (u32, u32) {
-    let line = code.matches('\n').count() as u32;
-    let last = code.rsplit('\n').next().unwrap_or("");
-    (line, last.encode_utf16().count() as u32)
+    let bytes = code.as_bytes();
+    let (mut line, mut start) = (0, 0);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            line += 1;
+            start = i + 1;
+        }
+    }
+    (line, code[start..].encode_utf16().count() as u32)
 }
 
 impl SourceFile {

@@ -4,7 +4,8 @@
 //! The stages, one module each:
 //! - `depth`: a linear pre-scan that rejects input nested too deeply to parse safely;
 //! - `parse`: parse once and resolve scopes with swc ([`SourceFile`]);
-//! - `locate`: find the call by source position ([`SourceFile::closure_at`] → [`Closure`]);
+//! - `locate`: find the call by source position ([`SourceFile::closure_at`] → [`Closure`]), and
+//!   the `new` expression at a position ([`SourceFile::new_expression_at`]);
 //! - `scope`: bindings and free variables from swc's syntax contexts ([`Capture`]);
 //! - `generate`: emit the worker module ([`SourceFile::generate`] → [`GeneratedModule`]);
 //! - `position_map`: map positions in that module back to the caller's file ([`map_position`]);
@@ -51,7 +52,7 @@ mod specifier;
 pub use error::AnalyzeError;
 pub use generate::GeneratedModule;
 pub use locate::Closure;
-pub use position_map::map_position;
 pub use parse::{content_hash, Language, ModuleKind, ParseOptions, SourceFile, DEFAULT_MAX_DEPTH};
+pub use position_map::map_position;
 pub use scope::{BindingKind, Capture};
 pub use specifier::is_bare;

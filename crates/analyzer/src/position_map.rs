@@ -42,7 +42,7 @@ pub fn map_position(mappings: &[[u32; 4]], line: u32, column: u32) -> Option<(u3
     if entry[0] != line || entry[2] == 0 {
         return None;
     }
-    Some((entry[2], entry[3] + (column - entry[1])))
+    Some((entry[2], entry[3].saturating_add(column - entry[1])))
 }
 
 /// Collects the entries of a generated module as its pieces are emitted.
@@ -124,8 +124,9 @@ mod tests {
 
     #[test]
     fn finish_keeps_the_last_entry_per_position_and_drops_implied_ones() {
-        let mut b = MapBuilder::default();
-        b.entries = vec![[1, 1, 3, 1], [1, 4, 3, 9], [1, 4, 3, 4], [1, 6, 3, 6], [1, 8, 4, 1], [2, 1, 4, 5]];
+        let b = MapBuilder {
+            entries: vec![[1, 1, 3, 1], [1, 4, 3, 9], [1, 4, 3, 4], [1, 6, 3, 6], [1, 8, 4, 1], [2, 1, 4, 5]],
+        };
         assert_eq!(b.finish(), [[1, 1, 3, 1], [1, 8, 4, 1], [2, 1, 4, 5]]);
     }
 }

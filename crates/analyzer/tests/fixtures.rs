@@ -298,7 +298,8 @@ fn mappings_lead_back_to_the_same_identifiers() {
                     || (l == run + 1 && lines[l as usize - 1].ends_with("= __weft_top;"))
                     || (l == ret && c < closure_column)
                     || lines[l as usize - 1].contains("__weft_createRequire");
-                let lowered = matches!(file.language(), Language::Ts | Language::Tsx) && (l < ret || c < closure_column);
+                let lowered =
+                    matches!(file.language(), Language::Ts | Language::Tsx) && (l < ret || c < closure_column);
                 if wrapper || lowered || !case.src.contains(name.as_str()) {
                     continue;
                 }

@@ -116,8 +116,8 @@ pub fn generate_module(
 /// `mappings`. Throws an error object (`NoNewExpressionAtPosition`, or a parse error).
 #[wasm_bindgen(js_name = newExpressionAt)]
 pub fn new_expression_at(url: &str, source: &str, line: u32, column: u32) -> Result<JsValue, JsValue> {
-    let start = with_file(url, source, |parsed| parsed.file.new_expression_at(line, column))?
-        .map_err(|e| error_to_js(&e))?;
+    let start =
+        with_file(url, source, |parsed| parsed.file.new_expression_at(line, column))?.map_err(|e| error_to_js(&e))?;
     to_js(&[start.0, start.1])
 }
 
