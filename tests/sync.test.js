@@ -12,6 +12,16 @@ import { events, log, sharedLock as lockInModule } from "./fixtures/shared_lock.
 /** The seed README's Global: declared in this very file. */
 const sharedLock = new Global(new Mutex(new SharedArrayBuffer(4)));
 
+/** Re-created inside worker modules when a closure calls it: its Global keeps this file's identity. */
+function sharedCell() {
+  return new Global(new Int32Array(new SharedArrayBuffer(4)));
+}
+
+/** Two Globals on one line: distinct identities. */
+function twoOnOneLine() {
+  return [new Global(new Int32Array(new SharedArrayBuffer(4))), new Global(new Int32Array(new SharedArrayBuffer(4)))];
+}
+
 /** Tight non-atomic read-modify-write increments of word 0, each under the lock. */
 function incrementUnderLock(mutex, times) {
   for (let i = 0; i < times; i++) {
@@ -94,6 +104,36 @@ test("the seed example: a Global in this file is shared with a worker and its ne
   const guard = await sharedLock.value.lock();
   assert.equal(new Int32Array(guard.value)[0], 3);
   guard.unlock();
+});
+
+test("a Global created by code re-created in a worker module keeps its original identity", async () => {
+  const cell = sharedCell().value;
+  assert.equal(sharedCell().value, cell, "the same expression gives the same value in one thread");
+  Atomics.store(cell, 0, 5);
+  const seen = await eval(
+    spawn(() => {
+      const mine = sharedCell().value;
+      const before = Atomics.load(mine, 0);
+      Atomics.store(mine, 0, 6);
+      return before;
+    }),
+  );
+  assert.equal(seen, 5);
+  assert.equal(Atomics.load(cell, 0), 6);
+});
+
+test("two new Global expressions on one line never alias, in any thread", async () => {
+  const [a, b] = twoOnOneLine();
+  assert.notEqual(a.value, b.value);
+  Atomics.store(a.value, 0, 1);
+  Atomics.store(b.value, 0, 2);
+  const seen = await eval(
+    spawn(() => {
+      const [x, y] = twoOnOneLine();
+      return [Atomics.load(x.value, 0), Atomics.load(y.value, 0)];
+    }),
+  );
+  assert.deepEqual(seen, [1, 2]);
 });
 
 test("a Global in another module: main → W1 → W2 each block until the previous holder releases", async () => {
