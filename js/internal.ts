@@ -8,3 +8,4 @@ export { core, coreMemory, isCoreReady, WORKER_STACK_SIZE, type ThreadResources 
 export { memoryBytes, words } from "./memory.js";
 export { runtime } from "./runtime.js";
 export { WorkerHost } from "./worker_host.js";
+export { rootPool } from "./tasks.js";

@@ -32,5 +32,12 @@ export function threadParentPort(): ParentPort | null {
   return {
     postMessage: (message, transfer) => port.postMessage(message, transfer as never),
     onMessage: (listener) => void port.on("message", listener),
+    // Caught here rather than left to the runtime: Node would deliver them through the Worker's
+    // 'error' event, but Deno can abort the whole process when such an error races with the
+    // worker's termination.
+    onUncaught: (listener) => {
+      process.on("uncaughtException", listener);
+      process.on("unhandledRejection", listener);
+    },
   };
 }

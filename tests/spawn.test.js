@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configure, shutdown, spawn, WeftError } from "weft";
+import { rootPool } from "weft/_internal";
 import { assert, runScript, runtimeName, test } from "./harness/mod.js";
 
 /** CPU-bound work, declared at the top level so that spawned closures re-create it. */
@@ -240,11 +241,19 @@ test("shutdown rejects tasks in flight, and spawning works again afterwards", as
     while (Date.now() < end);
     return "finished";
   }));
-  const rejected = assert.rejects(longTask, { code: "WEFT_SHUTDOWN", message: /spawn\.test\.js:\d+/ });
+  let rejectedAt = 0;
+  const rejected = assert.rejects(longTask, (e) => {
+    rejectedAt = Date.now();
+    assert.equal(e.code, "WEFT_SHUTDOWN");
+    assert.match(e.message, /spawn\.test\.js:\d+/);
+    return true;
+  });
   await new Promise((r) => setTimeout(r, 200));
+  const shutdownAt = Date.now();
   await shutdown();
   await rejected;
-  assert.ok(Date.now() - started < 5_000);
+  assert.ok(rejectedAt - shutdownAt < 1_000, `rejected ${rejectedAt - shutdownAt} ms after shutdown()`);
+  void started;
   const n = 41;
   assert.equal(await eval(spawn(() => n + 1)), 42);
 });
@@ -268,18 +277,24 @@ test("a process that never calls shutdown exits soon after its last result", asy
   }
 });
 
-test("CPU-bound work on all cores is faster than on one (ratio measured in this run)", async () => {
+test("CPU-bound work on all cores is faster than on one (ratio of medians measured in this run)", async () => {
   const cores = navigator.hardwareConcurrency;
-  // Warm the pool and JIT with one round first.
+  // Warm the pool and JIT with one round first, then interleave serial and parallel rounds so
+  // that a burst of load elsewhere on the machine hits both alike; compare the medians.
   await Promise.all(Array.from({ length: cores }, (_, k) => eval(spawn(() => work(k)))));
-  let t = performance.now();
-  for (let k = 0; k < cores; k++) await eval(spawn(() => work(k)));
-  const serial = performance.now() - t;
-  t = performance.now();
-  await Promise.all(Array.from({ length: cores }, (_, k) => eval(spawn(() => work(k)))));
-  const parallel = performance.now() - t;
-  const speedup = serial / parallel;
-  assert.ok(speedup >= 0.8 * cores * 0.75, `speed-up ${speedup.toFixed(2)} on ${cores} cores`);
+  const serial = [];
+  const parallel = [];
+  for (let round = 0; round < 3; round++) {
+    let t = performance.now();
+    for (let k = 0; k < cores; k++) await eval(spawn(() => work(k)));
+    serial.push(performance.now() - t);
+    t = performance.now();
+    await Promise.all(Array.from({ length: cores }, (_, k) => eval(spawn(() => work(k)))));
+    parallel.push(performance.now() - t);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[1];
+  const speedup = median(serial) / median(parallel);
+  assert.ok(speedup >= 0.6 * cores, `speed-up ${speedup.toFixed(2)} on ${cores} cores`);
 }, { timeoutMs: 120_000 });
 
 test("an uncaught async error in a worker fails its task, and the pool recovers", async () => {
@@ -318,3 +333,51 @@ test("a worker over its heap limit fails its task with WEFT_WORKER_OUT_OF_MEMORY
     await shutdown();
   }
 }, { skip: runtimeName === "node" ? false : `resourceLimits are a Node feature (${runtimeName} ignores them)` });
+
+test("idle workers are closed after idleTimeoutMs", async () => {
+  await shutdown();
+  configure({ idleTimeoutMs: 150 });
+  try {
+    const v = 1;
+    await Promise.all([eval(spawn(() => v)), eval(spawn(() => v))]);
+    assert.ok(rootPool().size >= 1);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(rootPool().size, 0);
+    assert.equal(await eval(spawn(() => v + 1)), 2, "a new worker starts on demand");
+  } finally {
+    configure({ idleTimeoutMs: 30_000 });
+  }
+});
+
+/** Writes a caller module into tests/.scratch and imports it. */
+async function callerModule(name, text) {
+  const dir = scratch("gen-");
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return import(new URL(`file://${file}`).href);
+}
+
+// The analyzer's own tests cover 5,000 levels natively; here the caller must still be loadable by
+// every engine's parser, whose stacks overflow long before that.
+test("nesting beyond the analyzer's limit is refused with WEFT_TOO_DEEP, and the analyzer stays usable", async () => {
+  const deep = `${"[".repeat(600)}0${"]".repeat(600)}`;
+  const mod = await callerModule(
+    "deep.js",
+    `import { spawn } from "weft";\nconst deep = ${deep};\nexport function run() { return eval(spawn(() => deep)); }\n`,
+  );
+  assert.throws(() => mod.run(), (e) => {
+    assert.equal(e.code, "WEFT_TOO_DEEP");
+    assert.match(e.message, /deep\.js/);
+    return true;
+  });
+  const after = 3;
+  assert.equal(await eval(spawn(() => after * 2)), 6);
+});
+
+test("a 50,000-line caller file is analysed", async () => {
+  const lines = ["import { spawn } from \"weft\";"];
+  for (let i = 0; i < 50_000; i++) lines.push(`export const value${i} = ${i} * 2;`);
+  lines.push("export function run() { return eval(spawn(() => value49999 + value1)); }");
+  const mod = await callerModule("big.js", `${lines.join("\n")}\n`);
+  assert.equal(await mod.run(), 49_999 * 2 + 2);
+}, { timeoutMs: 120_000 });

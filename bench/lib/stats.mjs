@@ -28,7 +28,7 @@ export function ratioOf(a, b) {
 }
 
 /**
- * Runs each variant (`name → async () => measurement`) `warmup` times, then `rounds` rounds in
+ * Runs each variant (`name → async (warmingUp) => measurement`) `warmup` times, then `rounds` rounds in
  * which every variant runs once. The order rotates each round and reverses every other round
  * (A B, B A, …), so that slow drift and order effects hit every variant alike.
  * Returns the samples by variant, in round order.
@@ -39,7 +39,7 @@ export async function interleave(variants, { warmup = 2, rounds = 9 } = {}) {
     warmup = Math.min(warmup, 1);
     rounds = Math.min(rounds, 3);
   }
-  for (let w = 0; w < warmup; w++) for (const name of names) await variants[name]();
+  for (let w = 0; w < warmup; w++) for (const name of names) await variants[name](true);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     const rotated = names.map((_, i) => names[(i + r) % names.length]);
