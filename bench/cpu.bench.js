@@ -5,7 +5,7 @@ import { emit, interleave, now, ratioOf, scaled, summarize } from "./lib/stats.m
 
 const CORES = navigator.hardwareConcurrency;
 const CHUNKS = CORES * 4;
-const STEPS = scaled(6_000_000, 1_000_000);
+const STEPS = scaled(3_000_000, 500_000);
 
 /** A linear congruential generator run `steps` times: pure integer work the JIT cannot skip. */
 function burn(seed, steps) {

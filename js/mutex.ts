@@ -199,7 +199,7 @@ registerCrosser<Mutex<unknown>, { block: number; value: unknown }>({
   is: (v): v is Mutex<unknown> => v instanceof Mutex,
   toWire: (m) => {
     const block = Mutex._block(m);
-    syncCall(() => core.blockRetain(block + 4));
+    syncCall(() => core.mutexRetain(block));
     return { block, value: Mutex._value(m) };
   },
   fromWire: ({ block, value }) => Mutex._adopt(block, value),

@@ -167,7 +167,7 @@ registerCrosser<Semaphore, number>({
   is: (v): v is Semaphore => v instanceof Semaphore,
   toWire: (s) => {
     const block = Semaphore._block(s);
-    syncCall(() => core.blockRetain(block + 8));
+    syncCall(() => core.semaphoreRetain(block));
     return block;
   },
   fromWire: (block) => Semaphore._adopt(block),

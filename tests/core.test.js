@@ -1,8 +1,8 @@
 // The threaded core: one module and one shared memory across the main thread and every worker.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { core, memoryBytes, runtime, words, WORKER_STACK_SIZE, WorkerHost } from "weft/_internal";
-import { assert, here, runScript, runtimeName, test } from "./harness/mod.js";
+import { assert, here, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 
 const FIXTURE = here("./fixtures/increments.js", import.meta.url);
 const WORKERS = 4;
@@ -170,9 +170,7 @@ test("calls on a closed worker reject with WEFT_WORKER_CLOSED", async () => {
 });
 
 test("live workers are counted across threads, with one warning above 4 × hardware threads", async () => {
-  const base = new URL("./.scratch/", import.meta.url).pathname;
-  mkdirSync(base, { recursive: true });
-  const dir = mkdtempSync(join(base, "many-"));
+  const dir = scratchDir("many-");
   try {
     const script = join(dir, "probe.js");
     writeFileSync(

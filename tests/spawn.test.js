@@ -1,23 +1,16 @@
 // spawn() end to end: capture, analysis, module generation, the pool, errors — on every runtime.
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configure, shutdown, spawn, WeftError } from "weft";
 import { rootPool } from "weft/_internal";
-import { assert, runScript, runtimeName, test } from "./harness/mod.js";
+import { assert, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 
 /** CPU-bound work, declared at the top level so that spawned closures re-create it. */
 function work(seed) {
   let x = seed;
   for (let i = 0; i < 30_000_000; i++) x = (x * 1103515245 + 12345) % 2147483647;
   return x;
-}
-
-/** A scratch folder inside tests/, where "weft" resolves to the installed package. */
-function scratch(prefix) {
-  const base = new URL("./.scratch/", import.meta.url).pathname;
-  mkdirSync(base, { recursive: true });
-  return mkdtempSync(join(base, prefix));
 }
 
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url).href;
@@ -115,7 +108,7 @@ test("a 64 MB typed-array result comes back intact", async () => {
 });
 
 test("top-level functions and data are re-created or copied; other top-level code never runs", async () => {
-  const dir = scratch("side-");
+  const dir = scratchDir("side-");
   const log = join(dir, "log.txt");
   writeFileSync(log, "");
   try {
@@ -201,7 +194,7 @@ test("`this` in a closure is refused with a clear error", () => {
 });
 
 test("spawn without eval is reported, not silently ignored", async () => {
-  const dir = scratch("noeval-");
+  const dir = scratchDir("noeval-");
   try {
     const script = join(dir, "probe.js");
     writeFileSync(script, `import { spawn } from "weft";\nconst x = 1;\nconst forgotten = spawn(() => x);\n`);
@@ -259,7 +252,7 @@ test("shutdown rejects tasks in flight, and spawning works again afterwards", as
 });
 
 test("a process that never calls shutdown exits soon after its last result", async () => {
-  const dir = scratch("exit-");
+  const dir = scratchDir("exit-");
   try {
     const script = join(dir, "probe.js");
     writeFileSync(
@@ -351,7 +344,7 @@ test("idle workers are closed after idleTimeoutMs", async () => {
 
 /** Writes a caller module into tests/.scratch and imports it. */
 async function callerModule(name, text) {
-  const dir = scratch("gen-");
+  const dir = scratchDir("gen-");
   const file = join(dir, name);
   writeFileSync(file, text);
   return import(new URL(`file://${file}`).href);

@@ -2,9 +2,9 @@
 // tests unlock explicitly; sync_using.test.js covers `using` where the runtime parses it.
 import { Global, Mutex, Semaphore, spawn, WeftError } from "weft";
 import { memoryBytes } from "weft/_internal";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { assert, runScript, runtimeName, test } from "./harness/mod.js";
+import { assert, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 import { firstWorker } from "./fixtures/chain.js";
 import { counterLock } from "./fixtures/plain_mutex.js";
 import { events, log, sharedLock as lockInModule } from "./fixtures/shared_lock.js";
@@ -342,9 +342,7 @@ test("200,000 mutexes created and dropped keep the shared memory bounded", async
 }, { timeoutMs: 60_000 });
 
 test("a process waiting for a lock stays alive, and exits by itself after the last guard is released", async () => {
-  const base = new URL("./.scratch/", import.meta.url).pathname;
-  mkdirSync(base, { recursive: true });
-  const dir = mkdtempSync(join(base, "live-"));
+  const dir = scratchDir("live-");
   try {
     const script = join(dir, "probe.js");
     writeFileSync(

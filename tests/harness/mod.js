@@ -4,6 +4,8 @@
 // A file's tests run in order, each with a time limit (a hang is a failure, never a stall of the
 // suite). Results go to stdout as lines the driver (tests/run.mjs) reads.
 import { spawn as spawnProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { join } from "node:path";
 
 export { strict as assert } from "node:assert";
 
@@ -24,6 +26,16 @@ export function test(name, fn, options = {}) {
 /** The registered tests, for the per-file runner. */
 export function registeredTests() {
   return registered;
+}
+
+/**
+ * A new folder inside tests/.scratch (git-ignored), where "weft" resolves to the installed package
+ * as it does for the tests. The caller removes it.
+ */
+export function scratchDir(prefix) {
+  const base = new URL("../.scratch/", import.meta.url).pathname;
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(join(base, prefix));
 }
 
 /** A URL next to the calling test file. */

@@ -23,8 +23,40 @@ use weft_sync::{AcquireAttempt, Counter, LockAttempt, RawMutex, RawSemaphore, St
 
 use crate::memory::{alloc_words, free_words};
 
-const MUTEX_WORDS: u32 = 2;
-const SEMAPHORE_WORDS: u32 = 3;
+/// A kind of block: `words` words, the last of which counts references.
+#[derive(Clone, Copy)]
+struct Block {
+    words: u32,
+}
+
+const MUTEX: Block = Block { words: 2 };
+const SEMAPHORE: Block = Block { words: 3 };
+
+impl Block {
+    fn refcount<'a>(self, addr: u32) -> Counter<'a> {
+        Counter::new(word(addr + 4 * (self.words - 1)))
+    }
+
+    /// Allocates a zeroed block holding one reference.
+    fn create(self) -> Result<u32, JsError> {
+        let addr = alloc_words(self.words)?;
+        self.refcount(addr).increment().expect("a fresh refcount is 0");
+        Ok(addr)
+    }
+
+    fn retain(self, addr: u32) -> Result<(), JsValue> {
+        self.refcount(addr).increment().map(|_| ()).map_err(sync_error)
+    }
+
+    /// Drops a reference; frees the block when it was the last. Returns true when freed.
+    fn release(self, addr: u32) -> Result<bool, JsValue> {
+        let left = self.refcount(addr).decrement().map_err(sync_error)?;
+        if left == 0 {
+            free_words(addr, self.words).map_err(JsValue::from)?;
+        }
+        Ok(left == 0)
+    }
+}
 
 #[derive(Clone, Copy, Default)]
 struct LastStep {
@@ -80,30 +112,24 @@ pub fn step_attempt() -> u32 {
     LAST_STEP.with(|s| s.get().attempt)
 }
 
-/// Adds a reference to a block (its refcount word at `refcount_addr`).
-#[wasm_bindgen(js_name = blockRetain)]
-pub fn block_retain(refcount_addr: u32) -> Result<(), JsValue> {
-    Counter::new(word(refcount_addr)).increment().map(|_| ()).map_err(sync_error)
-}
-
 // ---- mutex ----
 
 /// Allocates an unlocked mutex block with one reference.
 #[wasm_bindgen(js_name = mutexCreate)]
 pub fn mutex_create() -> Result<u32, JsError> {
-    let addr = alloc_words(MUTEX_WORDS)?;
-    Counter::new(word(addr + 4)).increment().expect("a fresh refcount is 0");
-    Ok(addr)
+    MUTEX.create()
+}
+
+/// Adds a reference to a mutex block (for an object in another thread).
+#[wasm_bindgen(js_name = mutexRetain)]
+pub fn mutex_retain(addr: u32) -> Result<(), JsValue> {
+    MUTEX.retain(addr)
 }
 
 /// Drops a reference; frees the block when it was the last. Returns true when freed.
 #[wasm_bindgen(js_name = mutexRelease)]
 pub fn mutex_release(addr: u32) -> Result<bool, JsValue> {
-    let left = Counter::new(word(addr + 4)).decrement().map_err(sync_error)?;
-    if left == 0 {
-        free_words(addr, MUTEX_WORDS).map_err(JsValue::from)?;
-    }
-    Ok(left == 0)
+    MUTEX.release(addr)
 }
 
 #[wasm_bindgen(js_name = mutexTryLock)]
@@ -157,9 +183,8 @@ pub fn mutex_lock_blocking(addr: u32, timeout_ms: f64) -> Result<(), JsValue> {
 pub fn semaphore_create(capacity: u32, available: u32) -> Result<u32, JsValue> {
     // Validate before allocating, so a bad capacity leaks nothing.
     weft_sync::SemaphoreWords::initial(capacity, available).map_err(sync_error)?;
-    let addr = alloc_words(SEMAPHORE_WORDS).map_err(JsValue::from)?;
+    let addr = SEMAPHORE.create().map_err(JsValue::from)?;
     semaphore(addr).init(capacity, available).map_err(sync_error)?;
-    Counter::new(word(addr + 8)).increment().expect("a fresh refcount is 0");
     Ok(addr)
 }
 
@@ -168,13 +193,16 @@ fn semaphore<'a>(addr: u32) -> RawSemaphore<'a> {
     unsafe { RawSemaphore::from_ptr(addr as usize as *mut u32) }
 }
 
+/// Adds a reference to a semaphore block (for an object in another thread).
+#[wasm_bindgen(js_name = semaphoreRetain)]
+pub fn semaphore_retain(addr: u32) -> Result<(), JsValue> {
+    SEMAPHORE.retain(addr)
+}
+
+/// Drops a reference; frees the block when it was the last. Returns true when freed.
 #[wasm_bindgen(js_name = semaphoreRelease)]
 pub fn semaphore_release_block(addr: u32) -> Result<bool, JsValue> {
-    let left = Counter::new(word(addr + 8)).decrement().map_err(sync_error)?;
-    if left == 0 {
-        free_words(addr, SEMAPHORE_WORDS).map_err(JsValue::from)?;
-    }
-    Ok(left == 0)
+    SEMAPHORE.release(addr)
 }
 
 #[wasm_bindgen(js_name = semaphoreTryAcquire)]

@@ -1,0 +1,31 @@
+// (3) First spawn at a new call site, in a fresh process (run.mjs starts one per sample):
+// `weft`: from weft loaded to the first result (analysis + module generation + worker start +
+// round-trip); `raw` / `rawOther`: from `new Worker` to the first round-trip of a raw echo worker.
+// Loading weft itself (reading and compiling the .wasm) is reported separately as `loadMs`.
+import process from "node:process";
+import { emit, now } from "./lib/stats.mjs";
+import { mechanismLabel, otherMechanism, startRaw, weftMechanism } from "./lib/raw.mjs";
+
+const variant = process.argv[2] ?? "weft";
+
+if (variant === "weft") {
+  const t0 = now();
+  const { spawn, shutdown } = await import("weft");
+  const loadMs = now() - t0;
+  const x = 41;
+  const t1 = now();
+  const r = await eval(spawn(() => x + 1));
+  const ms = now() - t1;
+  if (r !== 42) throw new Error(`weft returned ${r}`);
+  emit({ bench: "first_spawn", variant, ms, loadMs });
+  await shutdown();
+} else {
+  const kind = variant === "raw" ? weftMechanism() : otherMechanism();
+  const t1 = now();
+  const worker = startRaw(kind);
+  const r = await worker.call(41);
+  const ms = now() - t1;
+  if (r !== 42) throw new Error(`raw worker returned ${r}`);
+  emit({ bench: "first_spawn", variant, mechanism: mechanismLabel(kind), ms });
+  await worker.terminate();
+}
