@@ -19,10 +19,17 @@ import { startThreadWorker, threadParentPort } from "./ports.js";
  * (`--experimental-transform-types`, or a loader that registers source maps), V8's call sites
  * point into the compiled code; the source map Node keeps for the file maps them back.
  */
+const sourceMaps = new Map<string, ReturnType<typeof findSourceMap>>();
+
 function callerOf(callee: Function): CallSite | undefined {
   const site = v8CallerOf(callee);
   if (site === undefined || !site.url.startsWith("file:")) return site;
-  const map = findSourceMap(site.url);
+  // A running module's source map, if any, is registered when it is compiled: look it up once.
+  let map = sourceMaps.get(site.url);
+  if (map === undefined && !sourceMaps.has(site.url)) {
+    map = findSourceMap(site.url);
+    sourceMaps.set(site.url, map);
+  }
   if (map === undefined) return site;
   const origin = map.findOrigin(site.line, site.column) as { lineNumber?: number; columnNumber?: number };
   if (origin.lineNumber === undefined || origin.columnNumber === undefined) return site;
