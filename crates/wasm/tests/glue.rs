@@ -33,3 +33,65 @@ fn bad_counts_and_addresses_are_errors() {
 fn primes() {
     assert_eq!(count_primes(0, 10_000), 1229);
 }
+
+use wasm_bindgen::JsValue;
+use weft_wasm::{
+    analyze_call_site, generate_module, mutex_create, mutex_lock_step, mutex_release, mutex_retain, mutex_try_lock,
+    mutex_unlock, new_expression_at, semaphore_begin_acquire, semaphore_create, semaphore_release_block,
+    semaphore_release_permits, semaphore_try_acquire, step_attempt,
+};
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &key.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn mutex_block_steps_and_refcount() {
+    let m = mutex_create().unwrap();
+    assert!(mutex_try_lock(m));
+    assert!(!mutex_try_lock(m));
+    assert_eq!(mutex_lock_step(m, 0), 1, "held: wait unbounded");
+    let attempt = step_attempt();
+    assert!(mutex_unlock(m).unwrap(), "a parked waiter must be woken");
+    assert_eq!(mutex_lock_step(m, attempt), 0, "the waiter takes it");
+    assert!(!mutex_unlock(m).unwrap());
+    assert!(mutex_unlock(m).is_err(), "unlocking a free mutex is an error");
+    mutex_retain(m).unwrap();
+    assert!(!mutex_release(m).unwrap(), "one reference left");
+    assert!(mutex_release(m).unwrap(), "the last release frees the block");
+}
+
+#[wasm_bindgen_test]
+fn semaphore_block_capacity_errors() {
+    let s = semaphore_create(2, 2).unwrap();
+    assert!(semaphore_try_acquire(s, 2).unwrap());
+    assert!(!semaphore_try_acquire(s, 1).unwrap());
+    let error = semaphore_begin_acquire(s, 3).unwrap_err();
+    assert_eq!(get(&error, "code"), JsValue::from("WEFT_SEMAPHORE_EXCEEDS_CAPACITY"));
+    assert!(!semaphore_release_permits(s, 2).unwrap());
+    assert!(semaphore_release_permits(s, 1).is_err(), "more than were taken");
+    assert!(semaphore_create(0, 0).is_err());
+    assert!(semaphore_release_block(s).unwrap());
+}
+
+#[wasm_bindgen_test]
+fn analyzer_round_trip_and_errors_inside_wasm() {
+    let url = "file:///app/main.js";
+    let source = "import { spawn } from 'weft';\nconst k = 2;\nexport function f(x) { return eval(spawn(() => x * k)); }\n";
+    let closure = analyze_call_site(url, source, 3, 37, None).unwrap();
+    let id = get(&closure, "id").as_string().unwrap();
+    let locals = js_sys::Array::from(&get(&closure, "locals"));
+    assert_eq!(get(&locals.get(0), "name"), JsValue::from("x"));
+    let module = generate_module(url, &id, vec!["k".into()], JsValue::UNDEFINED).unwrap();
+    assert!(get(&module, "code").as_string().unwrap().contains("__weft_top"));
+    let position = js_sys::Array::from(&new_expression_at("file:///app/g.js", "const g = new Map();\n", 1, 15).unwrap());
+    assert_eq!(position.get(1), JsValue::from(11));
+
+    // Too deep: a typed error, and the instance keeps working.
+    let deep = format!("spawn(() => {}0{});\n", "[".repeat(5000), "]".repeat(5000));
+    let error = analyze_call_site("file:///app/deep.js", &deep, 1, 1, None).unwrap_err();
+    assert_eq!(get(&error, "kind"), JsValue::from("TooDeep"));
+    assert!(analyze_call_site(url, source, 3, 37, None).is_ok());
+    let error = analyze_call_site("file:///app/bad.js", "spawn(() => {\n", 1, 1, None).unwrap_err();
+    assert_eq!(get(&error, "kind"), JsValue::from("Parse"));
+}

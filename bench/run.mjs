@@ -1,0 +1,387 @@
+// Runs weft's benchmarks on Node 24, Deno and Bun (Node-only peers on Node), one process per
+// (runtime, benchmark file) and one fresh process per sample for first-use measurements, then
+// writes bench/results.md and bench/results.json.
+//   node bench/run.mjs [--runtimes node,deno,bun] [--only roundtrip,cpu,...] [--quick]
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { summarize } from "./lib/stats.mjs";
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = join(benchDir, "..");
+const bin = (p) => join(root, "node_modules", p);
+
+const RUNTIMES = {
+  node: [bin("node24/bin/node"), "--expose-gc"],
+  deno: [bin(".bin/deno"), "run", "-A", "--v8-flags=--expose-gc"],
+  bun: [bin(".bin/bun")],
+};
+const BENCHES = ["roundtrip", "throughput", "first_spawn", "cpu", "mutex", "analyzer", "memory"];
+
+let runtimes = Object.keys(RUNTIMES);
+let only = BENCHES;
+let quick = false;
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === "--runtimes") runtimes = argv[++i].split(",");
+  else if (argv[i] === "--only") only = argv[++i].split(",");
+  else if (argv[i] === "--quick") quick = true;
+  else {
+    console.error(`Unknown argument "${argv[i]}": use --runtimes node,deno,bun --only ${BENCHES.join(",")} --quick`);
+    process.exit(2);
+  }
+}
+for (const r of runtimes) if (!RUNTIMES[r]) throw new Error(`Unknown runtime "${r}"; choose from ${Object.keys(RUNTIMES)}`);
+for (const b of only) if (!BENCHES.includes(b)) throw new Error(`Unknown benchmark "${b}"; choose from ${BENCHES}`);
+
+/** Fresh-process samples per variant. */
+const FRESH = quick ? 3 : 7;
+const MEMORY_FRESH = quick ? 2 : 3;
+const TIMEOUT_MS = 5 * 60_000;
+
+const log = (text) => process.stderr.write(`${text}\n`);
+
+/** Runs one benchmark file in a new process; resolves with its `##bench` result. */
+function run(runtime, file, args = []) {
+  const [cmd, ...pre] = RUNTIMES[runtime];
+  const env = { ...process.env, WEFT_BENCH_QUICK: quick ? "1" : "0", NO_COLOR: "1" };
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...pre, join(benchDir, file), ...args], { cwd: benchDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith("##bench "));
+      if (code === 0 && line !== undefined) resolve(JSON.parse(line.slice(8)));
+      else reject(new Error(`${runtime} ${file} ${args.join(" ")}: exited with ${signal ?? `code ${code}`}\n${err.slice(-2000)}`));
+    });
+  });
+}
+
+/** `samples` fresh processes per variant, the variants alternating (A B, B A, …). */
+async function fresh(runtime, file, variants, samples) {
+  const out = Object.fromEntries(variants.map((v) => [v.join(" "), []]));
+  for (let i = 0; i < samples; i++) {
+    const order = i % 2 === 0 ? variants : [...variants].reverse();
+    for (const v of order) out[v.join(" ")].push(await run(runtime, file, v));
+  }
+  return out;
+}
+
+const rows = [];
+const rawResults = [];
+const failures = [];
+
+function row(r) {
+  rows.push(r);
+}
+
+const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fmtStats = (s, unit) => `${fmt(s.median)} ${unit} (${fmt(s.min)}–${fmt(s.max)})`;
+const fmtBytes = (b) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+
+/**
+ * A comparison row. `ratio`: summary of per-round (or per-pair) ratios; `target`: { op: "<=" | ">=",
+ * value } or undefined for information only.
+ */
+function compare({ workload, runtime, what, weft, baseline, ratio, ratioLabel, target, note }) {
+  let status = "info";
+  if (target !== undefined && Number.isFinite(ratio.median)) {
+    const ok = target.op === "<=" ? ratio.median <= target.value : ratio.median >= target.value;
+    status = ok ? "met" : "missed";
+  }
+  row({
+    workload,
+    runtime,
+    what,
+    weft,
+    baseline,
+    ratio: { ...ratio, label: ratioLabel },
+    target: target && `${target.op === "<=" ? "≤" : "≥"} ${target.value}`,
+    status,
+    note,
+  });
+}
+
+function pairRatio(a, b) {
+  return summarize(a.map((x, i) => x / b[i]));
+}
+
+async function roundtrip(runtime) {
+  const r = await run(runtime, "roundtrip.bench.js");
+  rawResults.push(r);
+  const m = r.metrics;
+  const u = "µs";
+  compare({
+    workload: "1 warm round-trip", runtime, what: `weft vs raw worker (${r.mechanism}), sequential`,
+    weft: fmtStats(m.weft, u), baseline: fmtStats(m.raw, u), ratio: r.ratios["weft/raw"], ratioLabel: "weft/raw",
+    target: { op: "<=", value: 1.3 },
+  });
+  if (m.rawOther) {
+    compare({
+      workload: "1 warm round-trip", runtime, what: `weft vs raw worker (${r.otherMechanism}, not used by weft here)`,
+      weft: fmtStats(m.weft, u), baseline: fmtStats(m.rawOther, u), ratio: r.ratios["weft/rawOther"], ratioLabel: "weft/raw",
+    });
+  }
+  for (const peer of ["piscina", "tinypool"]) {
+    if (!m[peer]) continue;
+    compare({
+      workload: "1 warm round-trip", runtime, what: `weft vs ${peer} run(), 1 thread each`,
+      weft: fmtStats(m.weft, u), baseline: fmtStats(m[peer], u), ratio: r.ratios[`weft/${peer}`], ratioLabel: `weft/${peer}`,
+    });
+  }
+}
+
+async function throughput(runtime) {
+  const r = await run(runtime, "throughput.bench.js");
+  rawResults.push(r);
+  const m = r.metrics;
+  const u = "tasks/s";
+  const what = (b) => `${r.tasks.toLocaleString("en")} tasks at once, ${r.workers} workers: weft vs ${b}`;
+  for (const peer of ["piscina", "tinypool"]) {
+    if (!m[peer]) continue;
+    compare({
+      workload: "2 throughput", runtime, what: what(peer),
+      weft: fmtStats(m.weft, u), baseline: fmtStats(m[peer], u), ratio: r.ratios[`weft/${peer}`], ratioLabel: `weft/${peer}`,
+      target: peer === "piscina" ? { op: ">=", value: 1 } : undefined,
+    });
+  }
+  compare({
+    workload: "2 throughput", runtime, what: what(`raw round-robin ${r.mechanism} workers`),
+    weft: fmtStats(m.weft, u), baseline: fmtStats(m.raw, u), ratio: r.ratios["weft/raw"], ratioLabel: "weft/raw",
+  });
+}
+
+async function firstSpawn(runtime) {
+  const variants = [["weft"], ["raw"]];
+  if (runtime !== "node") variants.push(["rawOther"]);
+  const s = await fresh(runtime, "first_spawn.bench.js", variants, FRESH);
+  rawResults.push({ runtime, bench: "first_spawn", samples: s });
+  const ms = (v) => s[v].map((x) => x.ms);
+  const u = "ms";
+  compare({
+    workload: "3 first spawn", runtime,
+    what: `first spawn at a new call site vs a raw worker's first round-trip (${s.raw[0].mechanism}), fresh processes`,
+    weft: fmtStats(summarize(ms("weft")), u), baseline: fmtStats(summarize(ms("raw")), u),
+    ratio: pairRatio(ms("weft"), ms("raw")), ratioLabel: "weft/raw", target: { op: "<=", value: 1.5 },
+    note: `loading weft before it (import, .wasm compile): ${fmtStats(summarize(s.weft.map((x) => x.loadMs)), u)}`,
+  });
+  if (s.rawOther) {
+    compare({
+      workload: "3 first spawn", runtime, what: `vs a raw ${s.rawOther[0].mechanism}'s first round-trip (not used by weft here)`,
+      weft: fmtStats(summarize(ms("weft")), u), baseline: fmtStats(summarize(ms("rawOther")), u),
+      ratio: pairRatio(ms("weft"), ms("rawOther")), ratioLabel: "weft/raw",
+    });
+  }
+}
+
+async function cpu(runtime) {
+  const r = await run(runtime, "cpu.bench.js");
+  rawResults.push(r);
+  compare({
+    workload: "4 CPU-bound speedup", runtime, what: `${r.chunks} chunks on ${r.cores} cores vs the same work serially`,
+    weft: fmtStats(r.metrics.weft, "ms"), baseline: fmtStats(r.metrics.serial, "ms"),
+    ratio: r.ratios["serial/weft"], ratioLabel: "serial/weft (speedup)", target: { op: ">=", value: 1.85 },
+  });
+}
+
+async function mutex(runtime) {
+  const r = await run(runtime, "mutex.bench.js");
+  rawResults.push(r);
+  const m = r.metrics;
+  compare({
+    workload: "5 Mutex uncontended", runtime, what: "tryLock() + unlock() vs a bare Atomics.compareExchange pair",
+    weft: fmtStats(m.weftTryLock, "ns/op"), baseline: fmtStats(m.compareExchange, "ns/op"),
+    ratio: r.ratios["weftTryLock/compareExchange"], ratioLabel: "weft/CAS pair",
+  });
+  compare({
+    workload: "5 Mutex uncontended", runtime, what: "await lock() + unlock() vs plain-JS futex mutex's async lock",
+    weft: fmtStats(m.weftLock, "ns/op"), baseline: fmtStats(m.futexLockAsync, "ns/op"),
+    ratio: r.ratios["weftLock/futexLockAsync"], ratioLabel: "weft/futex",
+  });
+  compare({
+    workload: "5 Mutex contended", runtime,
+    what: `2 workers (lockSync) + main (await lock()) vs plain-JS SAB futex mutex on raw ${r.mechanism} workers`,
+    weft: fmtStats(m.contendedWeft, "ops/ms"), baseline: fmtStats(m.contendedFutex, "ops/ms"),
+    ratio: r.ratios["contendedWeft/contendedFutex"], ratioLabel: "weft/futex (throughput)", target: { op: ">=", value: 1 },
+  });
+}
+
+async function analyzer(runtime) {
+  if (runtime !== "node") return;
+  const s = await fresh(runtime, "analyzer.bench.js", [["first", "weft"], ["first", "ts"]], FRESH);
+  rawResults.push({ runtime, bench: "analyzer_first", samples: s });
+  const weft = s["first weft"];
+  const ts = s["first ts"];
+  const version = ts[0].version;
+  const lines = weft[0].lines;
+  const u = "ms";
+  const first = (xs) => xs.map((x) => x.ms);
+  const loadAndFirst = (xs) => xs.map((x) => x.loadMs + x.ms);
+  compare({
+    workload: "6 analyzer first use", runtime,
+    what: `first analysis of a ${lines}-line TS file (fresh process) vs typescript ${version} createSourceFile + free-variable walk`,
+    weft: fmtStats(summarize(first(weft)), u), baseline: fmtStats(summarize(first(ts)), u),
+    ratio: pairRatio(first(ts), first(weft)), ratioLabel: "typescript/weft (speedup)", target: { op: ">=", value: 6 },
+  });
+  compare({
+    workload: "6 analyzer first use", runtime, what: "the same, including loading each (import, .wasm compile)",
+    weft: fmtStats(summarize(loadAndFirst(weft)), u), baseline: fmtStats(summarize(loadAndFirst(ts)), u),
+    ratio: pairRatio(loadAndFirst(ts), loadAndFirst(weft)), ratioLabel: "typescript/weft (speedup)",
+  });
+  compare({
+    workload: "6 analyzer second call site", runtime, what: "second call site in the analysed file vs the first analysis (fresh process)",
+    weft: fmtStats(summarize(weft.map((x) => x.secondMs)), u), baseline: fmtStats(summarize(first(weft)), u),
+    ratio: summarize(weft.map((x) => x.secondMs / x.ms)), ratioLabel: "second/first", target: { op: "<=", value: 0.05 },
+  });
+  const w = await run(runtime, "analyzer.bench.js", ["warm"]);
+  rawResults.push(w);
+  compare({
+    workload: "6 analyzer warm", runtime, what: "full analysis, warm (weft's file cache cleared each round) vs typescript",
+    weft: fmtStats(w.metrics.weft, u), baseline: fmtStats(w.metrics.typescript, u),
+    ratio: w.ratios["typescript/weft"], ratioLabel: "typescript/weft (speedup)",
+  });
+  compare({
+    workload: "6 analyzer second call site", runtime, what: "second call site vs first analysis, warm",
+    weft: fmtStats(w.metrics.weftSecondSite, u), baseline: fmtStats(w.metrics.weft, u),
+    ratio: w.ratios["weftSecondSite/weft"], ratioLabel: "second/first", target: { op: "<=", value: 0.05 },
+  });
+}
+
+async function memory(runtime) {
+  const s = await fresh(runtime, "memory.bench.js", [["weft"], ["raw"]], MEMORY_FRESH);
+  rawResults.push({ runtime, bench: "memory", samples: s });
+  const mib = (xs) => summarize(xs.map((x) => x / 1024 / 1024));
+  const weftRss = s.weft.map((x) => x.rssPerWorker);
+  const rawRss = s.raw.map((x) => x.rssPerWorker);
+  compare({
+    workload: "7 memory", runtime, what: `RSS per idle worker (${s.weft[0].workers} started) vs a raw ${s.raw[0].mechanism}`,
+    weft: fmtStats(mib(weftRss), "MiB"), baseline: fmtStats(mib(rawRss), "MiB"),
+    ratio: pairRatio(weftRss, rawRss), ratioLabel: "weft/raw",
+  });
+  const wasm = summarize(s.weft.map((x) => x.wasmPerWorker));
+  row({
+    workload: "7 memory", runtime, what: "shared Wasm memory per worker (its stack + TLS)",
+    weft: `${fmtBytes(wasm.median)} (${fmtBytes(wasm.min)}–${fmtBytes(wasm.max)})`, baseline: "—",
+    ratio: undefined, target: undefined, status: "info",
+  });
+}
+
+function packageSize() {
+  const dist = join(root, "dist/npm");
+  let raw = 0;
+  let gz = 0;
+  let files = 0;
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else {
+        const bytes = readFileSync(path);
+        raw += bytes.length;
+        gz += gzipSync(bytes, { level: 9 }).length;
+        files++;
+      }
+    }
+  };
+  walk(dist);
+  const wasm = readFileSync(join(dist, "js/wasm/weft_bg.wasm"));
+  const wasmGz = gzipSync(wasm, { level: 9 }).length;
+  const sizes = { files, raw, gzipped: gz, wasm: wasm.length, wasmGzipped: wasmGz };
+  rawResults.push({ bench: "package_size", ...sizes });
+  row({
+    workload: "7 package size", runtime: "—", what: `dist/npm, ${files} files (gzip -9 per file, summed)`,
+    weft: `${fmtBytes(raw)} raw, ${fmtBytes(gz)} gzipped`, baseline: "—", status: "info",
+  });
+  row({
+    workload: "7 package size", runtime: "—", what: "weft_bg.wasm alone",
+    weft: `${fmtBytes(wasm.length)} raw, ${fmtBytes(wasmGz)} gzipped`, baseline: "—", status: "info",
+  });
+}
+
+const STEPS = { roundtrip, throughput, first_spawn: firstSpawn, cpu, mutex, analyzer, memory };
+
+function versionOf(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  return (r.stdout || r.stderr || "").split("\n")[0].trim();
+}
+function packageVersion(path) {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")).version;
+  } catch {
+    return "not installed";
+  }
+}
+
+const started = Date.now();
+for (const bench of only) {
+  for (const runtime of runtimes) {
+    if (bench === "analyzer" && runtime !== "node") continue;
+    log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${bench} on ${runtime}`);
+    try {
+      await STEPS[bench](runtime);
+    } catch (error) {
+      log(String(error.stack ?? error));
+      failures.push({ bench, runtime, error: String(error.message ?? error) });
+    }
+  }
+}
+if (only.includes("memory")) packageSize();
+
+const environment = {
+  date: new Date().toISOString(),
+  quick,
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  os: `${os.type()} ${os.release()} ${os.arch()}`,
+  loadAverageAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))),
+  node: versionOf(RUNTIMES.node[0], ["--version"]),
+  deno: versionOf(RUNTIMES.deno[0], ["--version"]),
+  bun: versionOf(RUNTIMES.bun[0], ["--version"]),
+  weft: packageVersion(join(benchDir, "node_modules/weft/package.json")),
+  piscina: packageVersion(bin("piscina/package.json")),
+  tinypool: packageVersion(bin("tinypool/package.json")),
+  typescript: packageVersion(bin("typescript/package.json")),
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+};
+
+writeFileSync(join(benchDir, "results.json"), `${JSON.stringify({ environment, rows, failures, results: rawResults }, null, 2)}\n`);
+
+const cell = (s) => String(s ?? "—").replace(/\|/g, "\\|");
+const md = [];
+md.push("# weft benchmark results", "");
+md.push(
+  `Generated by \`make bench\` (\`bench/run.mjs\`) on ${environment.date}: ${environment.cpus} × ${environment.cpuModel}, ` +
+    `${environment.os}; Node ${environment.node}, ${environment.deno.replace(/\s*\(.*/, "")}, Bun ${environment.bun}; ` +
+    `weft ${environment.weft}, piscina ${environment.piscina}, tinypool ${environment.tinypool}, typescript ${environment.typescript}. ` +
+    `Load average at the end: ${environment.loadAverageAtEnd.join(", ")}. Took ${environment.durationSeconds} s.` +
+    (quick ? " **Quick mode: fewer rounds, not for quoting.**" : ""),
+  "",
+  "Each figure is the median over repeated measured runs after warm-up, with min–max in parentheses. Each ratio " +
+    "is the median of per-round ratios of two variants measured in the same process, interleaved (order " +
+    "alternating every round), or, for first-use rows, of pairs of fresh processes run alternately. " +
+    "Status compares the median ratio with the target; `info` rows have no target.",
+  "",
+  "| # | runtime | comparison | weft | baseline | ratio | target | status |",
+  "|---|---|---|---|---|---|---|---|",
+);
+for (const r of rows) {
+  const ratio = r.ratio ? `${fmt(r.ratio.median)} (${fmt(r.ratio.min)}–${fmt(r.ratio.max)}) ${r.ratio.label}` : "—";
+  const what = r.note ? `${r.what}; ${r.note}` : r.what;
+  md.push(`| ${cell(r.workload)} | ${cell(r.runtime)} | ${cell(what)} | ${cell(r.weft)} | ${cell(r.baseline)} | ${cell(ratio)} | ${cell(r.target)} | ${r.status === "missed" ? "**missed**" : r.status} |`);
+}
+if (failures.length > 0) {
+  md.push("", "## Failures", "");
+  for (const f of failures) md.push(`- ${f.bench} on ${f.runtime}: ${f.error.split("\n")[0]}`);
+}
+md.push("");
+writeFileSync(join(benchDir, "results.md"), md.join("\n"));
+process.stdout.write(md.join("\n"));
+log(`wrote bench/results.md and bench/results.json in ${environment.durationSeconds} s`);
+if (failures.length > 0) process.exitCode = 1;
