@@ -16,8 +16,26 @@
 
 import { crosserOf } from "./handles.js";
 
+/** What {@link inspectCapture} found. */
+export interface Inspection {
+  /** Why the value cannot be structured-cloned faithfully; `undefined` when it can. */
+  readonly reason: string | undefined;
+  /** The value holds weft primitives, which must be encoded as handles (handles.ts). */
+  readonly handles: boolean;
+}
+
+const PRIMITIVE: Inspection = { reason: undefined, handles: false };
+
 /** Why a value cannot be structured-cloned faithfully, or `undefined` when it can. */
 export function uncloneableReason(value: unknown): string | undefined {
+  return inspectCapture(value).reason;
+}
+
+/** Checks a value in one walk: can it cross, and does it hold weft primitives? */
+export function inspectCapture(value: unknown): Inspection {
+  if (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol") return PRIMITIVE;
+  if (value === null) return PRIMITIVE;
+  let handles = false;
   const seen = new Set<object>();
   const visit = (v: unknown, path: string): string | undefined => {
     switch (typeof v) {
@@ -60,7 +78,11 @@ export function uncloneableReason(value: unknown): string | undefined {
       }
       return undefined;
     }
-    if (o instanceof Error || crosserOf(o) !== undefined) return undefined;
+    if (o instanceof Error) return undefined;
+    if (crosserOf(o) !== undefined) {
+      handles = true;
+      return undefined;
+    }
     const proto = Object.getPrototypeOf(o);
     if (proto !== Object.prototype && proto !== null) {
       const name = (proto?.constructor as Function | undefined)?.name || "an unnamed class";
@@ -72,7 +94,8 @@ export function uncloneableReason(value: unknown): string | undefined {
     }
     return undefined;
   };
-  return visit(value, "the value");
+  const reason = visit(value, "the value");
+  return { reason, handles };
 }
 
 /** Values structured cloning copies faithfully as a whole, by their built-in tag. */

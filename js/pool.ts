@@ -117,7 +117,17 @@ export class Pool {
 
   #enqueue(task: Task): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ task, resolve, reject });
+      const queued = { task, resolve, reject };
+      if (this.#queue.length === 0) {
+        // Fast path: straight to an idle worker when nothing waits before this task.
+        for (const slot of this.#slots) {
+          if (slot.running === 0) {
+            this.#runOn(slot, queued);
+            return;
+          }
+        }
+      }
+      this.#queue.push(queued);
       this.#dispatch();
     });
   }

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { uncloneableReason } from "./capture.js";
+import { inspectCapture } from "./capture.js";
 import { core } from "./core.js";
 import {
   analysisFailed,
@@ -229,30 +229,34 @@ function bridge(id: unknown, values: Record<string, unknown> = {}): Promise<unkn
 
 function start(site: Site, values: Record<string, unknown>, transfer: Transferable[]): Promise<unknown> {
   const locals: Record<string, unknown> = {};
+  let handles = false;
   for (const capture of site.closure.locals) {
     const value = values[capture.name];
-    const reason = uncloneableReason(value);
-    if (reason !== undefined) {
-      throw uncloneableCapture(site.where, capture.name, declaredAt(site, capture), reason);
+    const found = inspectCapture(value);
+    if (found.reason !== undefined) {
+      throw uncloneableCapture(site.where, capture.name, declaredAt(site, capture), found.reason);
     }
+    handles ||= found.handles;
     locals[capture.name] = value;
   }
   const top: Record<string, unknown> = {};
   const byValue: string[] = [];
   for (const capture of site.readTop) {
     const value = values[capture.name];
-    if (uncloneableReason(value) === undefined) {
+    const found = inspectCapture(value);
+    if (found.reason === undefined) {
+      handles ||= found.handles;
       top[capture.name] = value;
       byValue.push(capture.name);
     }
   }
   const module = moduleFor(site, byValue);
-  const args = encodeHandles([locals, top]);
+  const args = handles ? (encodeHandles([locals, top]).value as unknown[]) : [locals, top];
   return submit({
     target: module,
     name: "default",
-    args: args.value as unknown[],
-    handles: args.handles,
+    args,
+    handles,
     transfer,
     what: `the task spawned at ${site.where}`,
   });

@@ -54,6 +54,10 @@ async function call(message: CallMessage, post: Post): Promise<void> {
     return;
   }
   try {
+    if (typeof value !== "object" || value === null) {
+      post({ type: "weft:result", id: message.id, ok: true, value, handles: false });
+      return;
+    }
     const encoded = encodeHandles(value);
     post(
       { type: "weft:result", id: message.id, ok: true, value: encoded.value, handles: encoded.handles },
