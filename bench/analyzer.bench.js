@@ -96,5 +96,6 @@ if (mode === "first") {
       "typescript/weft": ratioOf(samples.typescript, samples.weft),
       "weftSecondSite/weft": ratioOf(seconds, firsts),
     },
+    samples: { ...samples, weftSecondSite: seconds },
   });
 }

@@ -39,7 +39,7 @@ const samples = await interleave(
     weft: () => timed((seed) => eval(spawn(() => burn(seed, STEPS)))),
     raw: () => timed((seed) => raw[seed % CORES].call({ seed, steps: STEPS })),
   },
-  { warmup: 2, rounds: 7 },
+  { warmup: 2, rounds: 11 },
 );
 emit({
   bench: "cpu",
@@ -52,6 +52,7 @@ emit({
     raw: { unit: "ms", ...summarize(samples.raw) },
   },
   ratios: { "serial/weft": ratioOf(samples.serial, samples.weft), "serial/raw": ratioOf(samples.serial, samples.raw) },
+  samples,
 });
 await Promise.all(raw.map((w) => w.terminate()));
 await shutdown();

@@ -4,7 +4,7 @@ import { configure, shutdown, spawn } from "weft";
 import { emit, interleave, microsPerOp, ratioOf, runtimeName, scaled, summarize } from "./lib/stats.mjs";
 import { mechanismLabel, otherMechanism, startRaw, weftMechanism } from "./lib/raw.mjs";
 
-const OPS = scaled(500, 100);
+const OPS = scaled(1000, 100);
 const TASK = new URL("./lib/pool_task.mjs", import.meta.url).href;
 
 configure({ maxWorkers: 1 });
@@ -35,7 +35,7 @@ if (runtimeName() === "node") {
   variants.tinypool = () => microsPerOp(OPS, (i) => tinypool.run(i));
 }
 
-const samples = await interleave(variants, { warmup: 3, rounds: 15 });
+const samples = await interleave(variants, { warmup: 3, rounds: 21 });
 const unit = "µs/round-trip";
 const metrics = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, { unit, ...summarize(v) }]));
 const ratios = {};
@@ -47,6 +47,7 @@ emit({
   otherMechanism: other && mechanismLabel(other),
   metrics,
   ratios,
+  samples,
 });
 await Promise.all(closers.map((c) => c()));
 await shutdown();

@@ -41,6 +41,6 @@ const unit = "tasks/s";
 const metrics = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, { unit, ...summarize(v) }]));
 const ratios = {};
 for (const k of Object.keys(samples)) if (k !== "weft") ratios[`weft/${k}`] = ratioOf(samples.weft, samples[k]);
-emit({ bench: "throughput", tasks: TASKS, workers: CORES, mechanism: mechanismLabel(weftMechanism()), metrics, ratios });
+emit({ bench: "throughput", tasks: TASKS, workers: CORES, mechanism: mechanismLabel(weftMechanism()), metrics, ratios, samples });
 await Promise.all(closers.map((c) => c()));
 await shutdown();

@@ -14,7 +14,7 @@ export { Global } from "./global.js";
 export { Mutex, MutexGuard } from "./mutex.js";
 export { Permit, Semaphore } from "./semaphore.js";
 export { spawn, type SpawnOptions, type WorkerScript } from "./spawn.js";
-export type { WaitOptions } from "./waiting.js";
+export type { AbortSignalLike, WaitOptions } from "./waiting.js";
 export { VERSION as version } from "./version.js";
 
 declare global {

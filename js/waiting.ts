@@ -33,10 +33,21 @@ function release(): void {
   }
 }
 
+/**
+ * What weft uses of an `AbortSignal`, so that its declarations need no DOM types; any
+ * `AbortSignal` fits.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
 /** Options of an async acquire. */
 export interface WaitOptions {
   /** Gives up when aborted: the promise rejects with `signal.reason`. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
   /** Gives up after this many milliseconds: the promise rejects with `WEFT_TIMED_OUT`. */
   readonly timeout?: number;
 }

@@ -29,8 +29,8 @@ export function ratioOf(a, b) {
 
 /**
  * Runs each variant (`name → async (warmingUp) => measurement`) `warmup` times, then `rounds` rounds in
- * which every variant runs once. The order rotates each round and reverses every other round
- * (A B, B A, …), so that slow drift and order effects hit every variant alike.
+ * which every variant runs once. The order reverses every round and rotates every second round
+ * (A B C, C B A, B C A, A C B, …), so that slow drift and order effects hit every variant alike.
  * Returns the samples by variant, in round order.
  */
 export async function interleave(variants, { warmup = 2, rounds = 9 } = {}) {
@@ -42,7 +42,8 @@ export async function interleave(variants, { warmup = 2, rounds = 9 } = {}) {
   for (let w = 0; w < warmup; w++) for (const name of names) await variants[name](true);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
-    const rotated = names.map((_, i) => names[(i + r) % names.length]);
+    const shift = r >> 1;
+    const rotated = names.map((_, i) => names[(i + shift) % names.length]);
     const order = r % 2 === 1 ? rotated.reverse() : rotated;
     for (const name of order) samples[name].push(await variants[name]());
   }

@@ -76,7 +76,7 @@ function scopeOf(ts, node) {
     }
     if (!isScope(ts, child)) ts.forEachChild(child, collect);
   };
-  const body = ts.isModuleDeclaration(node) ? node.body : node.body;
+  const body = node.body;
   if (body !== undefined) {
     if (isScope(ts, body)) collect(body);
     else ts.forEachChild(body, collect);

@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` (strict) against the assembled package: `make test` fails if the
 // public types regress. Lines marked @ts-expect-error must stay errors.
-import { configure, shutdown, spawn, WeftError, type WorkerScript } from "weft";
+import { configure, Global, Mutex, type MutexGuard, type Permit, Semaphore, shutdown, spawn, WeftError, type WorkerScript } from "weft";
 
 const rounds = 3;
 const user = { name: "ada" };
@@ -38,7 +38,28 @@ try {
   }
 }
 
+// Primitives: guards carry the guarded value's type; `using` works with guards and permits.
+const counter = new Mutex(new SharedArrayBuffer(4));
+// Any AbortSignal fits the signal option; this file compiles without DOM types, so a stand-in.
+const signal = { aborted: false, addEventListener() {}, removeEventListener() {} };
+const guard: MutexGuard<SharedArrayBuffer> = await counter.lock({ timeout: 100, signal });
+const cell: Int32Array = new Int32Array(guard.value);
+guard.unlock();
+{
+  using scoped = await counter.lock();
+  void scoped.value.byteLength;
+}
+const permits = new Semaphore(2);
+const permit: Permit | null = permits.tryAcquire(2);
+permit?.release();
+const shared = new Global(new Mutex(new SharedArrayBuffer(8)));
+const viaGlobal: Promise<MutexGuard<SharedArrayBuffer>> = shared.value.lock();
+// @ts-expect-error lock options take a number of milliseconds
+void counter.lock({ timeout: "soon" });
+// The result of a spawned closure that returns a Mutex is a Mutex.
+const returned: Mutex<SharedArrayBuffer> = await eval(spawn(() => counter));
+
 // Plain eval still works on strings.
 const plain: unknown = eval("1 + 1");
 
-void [doubled, greeting, pair, fromScript, wrong, plain];
+void [doubled, greeting, pair, fromScript, wrong, plain, cell, viaGlobal, returned];
