@@ -3,6 +3,10 @@
  *
  * - At most `maxWorkers` workers (default: hardware concurrency); tasks beyond them wait in a FIFO
  *   queue. Any worker can run any task: a task names an ES module URL and an export to call.
+ * - Pipelining: while the queue holds at least two tasks per worker (a burst of small tasks), each
+ *   worker is sent one task beyond the one it runs, so it starts the next without waiting for a
+ *   round-trip through this thread. With a short queue, tasks go only to free workers, so the last
+ *   tasks of a burst go to whichever worker frees first.
  * - Nested spawns: workers never start workers of their own; a task spawned inside a worker is
  *   forwarded to this pool. A worker whose running tasks are all waiting for tasks they spawned
  *   counts as free, so a recursion deeper than `maxWorkers` (a parallel fib, say) always has a
@@ -71,7 +75,9 @@ interface Queued {
 export class Pool {
   #options: PoolOptions;
   #slots = new Set<Slot>();
+  /** FIFO of waiting tasks: `#queue[#head]` is the oldest. */
   #queue: Queued[] = [];
+  #head = 0;
   #starting = 0;
   /** Bumped by shutdown so that workers still starting are discarded. */
   #generation = 0;
@@ -103,7 +109,7 @@ export class Pool {
   /** Kills every worker and rejects every queued and running task. */
   async shutdown(): Promise<void> {
     this.#generation++;
-    const queued = this.#queue.splice(0);
+    const queued = this.#takeAll();
     for (const q of queued) q.reject(shutDown(q.task.what));
     const slots = [...this.#slots];
     this.#slots.clear();
@@ -118,7 +124,7 @@ export class Pool {
   #enqueue(task: Task): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const queued = { task, resolve, reject };
-      if (this.#queue.length === 0) {
+      if (this.#waiting === 0) {
         // Fast path: straight to an idle worker when nothing waits before this task.
         for (const slot of this.#slots) {
           if (slot.running === 0) {
@@ -137,26 +143,52 @@ export class Pool {
    * them when ready); else on a worker whose tasks are all waiting for tasks they spawned.
    */
   #dispatch(): void {
-    while (this.#queue.length > 0) {
+    while (this.#waiting > 0) {
       let target: Slot | undefined;
       let waiting: Slot | undefined;
+      let pipelined: Slot | undefined;
+      const burst = this.#waiting >= 2 * Math.max(1, this.#slots.size);
       for (const slot of this.#slots) {
         if (slot.running === 0) {
           target = slot;
           break;
         }
         if (waiting === undefined && slot.running <= slot.children) waiting = slot;
+        if (burst && pipelined === undefined && slot.running - slot.children < 2) pipelined = slot;
       }
       if (target === undefined && this.size < this.#options.maxWorkers) {
-        while (this.#starting < this.#queue.length && this.size < this.#options.maxWorkers) {
+        while (this.#starting < this.#waiting && this.size < this.#options.maxWorkers) {
           this.#startWorker();
         }
         return;
       }
-      target ??= waiting;
+      target ??= waiting ?? pipelined;
       if (target === undefined) return;
-      this.#runOn(target, this.#queue.shift()!);
+      this.#runOn(target, this.#take());
     }
+  }
+
+  /** Tasks in the queue. */
+  get #waiting(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** The oldest queued task (the queue is not empty). */
+  #take(): Queued {
+    const queued = this.#queue[this.#head]!;
+    this.#queue[this.#head++] = undefined as unknown as Queued;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return queued;
+  }
+
+  #takeAll(): Queued[] {
+    const all = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+    return all;
   }
 
   #startWorker(): void {
@@ -182,7 +214,7 @@ export class Pool {
         if (generation !== this.#generation) return;
         // Nothing can run: fail what waits rather than retry forever.
         if (this.#slots.size === 0 && this.#starting === 0) {
-          for (const q of this.#queue.splice(0)) q.reject(error);
+          for (const q of this.#takeAll()) q.reject(error);
         }
       },
     );

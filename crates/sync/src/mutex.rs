@@ -12,6 +12,10 @@ const PARKED: u32 = 0b010;
 /// Set by every waiter that parks on a held mutex: until a waiter takes it, newcomers may not.
 const FAIR: u32 = 0b100;
 
+/// An attempt asks for fairness (`FAIR`) when it parks for this many times or more: once it has
+/// been woken and lost the race at least once.
+const FAIR_AFTER_WAITS: u32 = 1;
+
 /// A mutex whose whole state is one 32-bit word in (possibly shared) memory.
 ///
 /// `RawMutex` is a view: it borrows the word and can be created afresh for every call, from any
@@ -52,7 +56,8 @@ const FAIR: u32 = 0b100;
 /// Hence "waiters before newcomers", without hand-off:
 ///
 /// - An acquire in progress is tracked by a [`LockAttempt`] that counts its waits. Parking on a
-///   held mutex sets `FAIR` as well as `PARKED`.
+///   held mutex sets `PARKED`; parking again after having been woken (the attempt lost the race
+///   for the free mutex once) also sets `FAIR`.
 /// - While `FAIR` is set, [`try_lock`](Self::try_lock) fails and a *newcomer* (an attempt that has
 ///   not waited yet, such as the thread that just unlocked) may not take the free mutex: it sets
 ///   `PARKED` and waits, bounded by [`crate::GRACE`]. Any attempt that *has* waited may take it, and
@@ -61,10 +66,12 @@ const FAIR: u32 = 0b100;
 ///   whichever the engine runs first, not back to the thread that released it. The order among
 ///   waiters is not FIFO, but a thread cannot be overtaken by the same hot thread again and again.
 ///
-/// Asking for fairness only after a waiter has lost once or twice (parking_lot's eventual
-/// fairness, counted in waits because Wasm has no shared clock) would still leave a hot releaser
-/// hundreds of acquisitions per waiter acquisition, since each loss costs the waiter a whole
-/// wake-up (µs) while the releaser relocks in ns; so the request is made at the first wait.
+/// Fairness is eventual (parking_lot's idea, counted in waits because Wasm has no shared clock):
+/// a waiter's first wake-up may lose to a barging releaser, but a waiter that lost asks for the
+/// mutex with `FAIR` and gets it at the next contended unlock. So no waiter loses more than once in
+/// a row, while a hot thread keeps the mutex for a whole wake-up latency between hand-offs instead
+/// of handing it over at every unlock: with 3 threads in a tight loop this doubled contended
+/// throughput against requesting fairness at the first wait (`bench/`, "Mutex contended").
 ///
 /// If every waiter that could take a `FAIR` mutex is gone, nobody is obliged to wake the newcomers,
 /// which is why their wait is bounded: after one [`crate::GRACE`] they count as waiters and take
@@ -261,8 +268,8 @@ impl<'a> RawMutex<'a> {
     /// let mutex = RawMutex::new(&word);
     /// assert!(mutex.try_lock());
     /// let mut a = LockAttempt::new();
-    /// // Held: wait on "locked + waiters + owed to waiters" (7); the unlock will wake us.
-    /// assert_eq!(mutex.lock_step(&mut a), Step::Wait(Park { expected: 7, bounded: false }));
+    /// // Held: wait on "locked + waiters parked" (3); the unlock will wake us.
+    /// assert_eq!(mutex.lock_step(&mut a), Step::Wait(Park { expected: 3, bounded: false }));
     /// assert_eq!(mutex.unlock(), Ok(true)); // must wake all waiters
     /// assert_eq!(mutex.lock_step(&mut a), Step::Acquired);
     /// # }
@@ -305,7 +312,7 @@ impl<'a> RawMutex<'a> {
                 return attempt.park(want, true);
             }
             // Held. Make sure the holder's unlock wakes us and that the mutex is owed to waiters.
-            let want = v | PARKED | FAIR;
+            let want = v | PARKED | if attempt.waits() >= FAIR_AFTER_WAITS { FAIR } else { 0 };
             if want != v {
                 // Relaxed: as above, only the modification order of this word matters.
                 if let Err(now) =
@@ -508,13 +515,13 @@ mod tests {
         assert_eq!(
             m.lock_step(&mut a),
             Step::Wait(Park {
-                expected: LOCKED | PARKED | FAIR,
+                expected: LOCKED | PARKED,
                 bounded: false
             })
         );
         assert_eq!(a.waits(), 1);
         assert_eq!(m.unlock(), Ok(true));
-        assert_eq!(w.load(Ordering::Relaxed), FAIR);
+        assert_eq!(w.load(Ordering::Relaxed), 0);
         assert_eq!(m.lock_step(&mut a), Step::Acquired);
         assert_eq!(w.load(Ordering::Relaxed), LOCKED);
     }
@@ -524,6 +531,18 @@ mod tests {
         let w = word(LOCKED);
         let m = RawMutex::new(&w);
         let mut old = LockAttempt::new();
+        // First wait: no fairness requested yet.
+        assert_eq!(
+            m.lock_step(&mut old),
+            Step::Wait(Park {
+                expected: LOCKED | PARKED,
+                bounded: false
+            })
+        );
+        // Woken, but the releaser barged back in first: the waiter lost once...
+        assert_eq!(m.unlock(), Ok(true));
+        assert!(m.try_lock());
+        // ...so it parks again, now asking for the mutex.
         assert_eq!(
             m.lock_step(&mut old),
             Step::Wait(Park {
