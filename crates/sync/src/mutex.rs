@@ -70,8 +70,8 @@ const FAIR_AFTER_WAITS: u32 = 1;
 /// a waiter's first wake-up may lose to a barging releaser, but a waiter that lost asks for the
 /// mutex with `FAIR` and gets it at the next contended unlock. So no waiter loses more than once in
 /// a row, while a hot thread keeps the mutex for a whole wake-up latency between hand-offs instead
-/// of handing it over at every unlock: with 3 threads in a tight loop this doubled contended
-/// throughput against requesting fairness at the first wait (`bench/`, "Mutex contended").
+/// of handing it over at every unlock, which raises contended throughput well above requesting
+/// fairness at the first wait (`bench/`, "Mutex contended").
 ///
 /// If every waiter that could take a `FAIR` mutex is gone, nobody is obliged to wake the newcomers,
 /// which is why their wait is bounded: after one [`crate::GRACE`] they count as waiters and take
