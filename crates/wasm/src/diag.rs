@@ -41,8 +41,8 @@ pub fn diag_plain_increments(addr: u32, count: u32) -> Result<u32, JsError> {
     Ok(last)
 }
 
-/// The number of primes in `[from, to)` by trial division: CPU work for the demo and the speed-up
-/// tests. Pure computation, no shared state.
+/// The number of primes in `[from, to)` by trial division: deterministic CPU work inside the
+/// module for the glue's tests. Pure computation, no shared state.
 #[wasm_bindgen(js_name = countPrimes)]
 pub fn count_primes(from: u32, to: u32) -> u32 {
     (from..to).filter(|&n| is_prime(n)).count() as u32
