@@ -195,18 +195,22 @@ proptest! {
         let sources = fixture_sources();
         let (url, src) = &sources[which % sources.len()];
         let mutated = apply(src, &muts);
-        let done = RUN.fetch_add(1, Relaxed) + 1;
-        if done % 10_000 == 0 {
-            eprintln!(
-                "mutated_fixtures_never_panic: {done} cases, {} parsed, {} closures analysed, {} modules generated",
-                PARSED.load(Relaxed),
-                ANALYSED.load(Relaxed),
-                GENERATED.load(Relaxed)
-            );
-        }
-        let url = url.clone();
-        on_small_stack(move || exercise(&url, &mutated, &positions));
+        run_case("mutated_fixtures_never_panic", url.clone(), mutated, positions);
     }
+}
+
+/// Runs one generated case on a Wasm-sized stack, reporting progress every 10,000 cases.
+fn run_case(target: &str, url: String, source: String, positions: Vec<(u32, u32)>) {
+    let done = RUN.fetch_add(1, Relaxed) + 1;
+    if done % 10_000 == 0 {
+        eprintln!(
+            "{target}: {done} cases, {} parsed, {} closures analysed, {} modules generated",
+            PARSED.load(Relaxed),
+            ANALYSED.load(Relaxed),
+            GENERATED.load(Relaxed)
+        );
+    }
+    on_small_stack(move || exercise(&url, &source, &positions));
 }
 
 /// Line-level edits keep far more inputs parseable, so they reach `closure_at` and `generate`
@@ -256,17 +260,7 @@ proptest! {
         let sources = fixture_sources();
         let (url, src) = &sources[which % sources.len()];
         let edited = apply_lines(src, &ops);
-        let done = RUN.fetch_add(1, Relaxed) + 1;
-        if done % 10_000 == 0 {
-            eprintln!(
-                "line_edited_fixtures_never_panic: {done} cases, {} parsed, {} closures analysed, {} modules generated",
-                PARSED.load(Relaxed),
-                ANALYSED.load(Relaxed),
-                GENERATED.load(Relaxed)
-            );
-        }
-        let url = url.clone();
-        on_small_stack(move || exercise(&url, &edited, &positions));
+        run_case("line_edited_fixtures_never_panic", url.clone(), edited, positions);
     }
 }
 
