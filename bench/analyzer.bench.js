@@ -26,19 +26,25 @@ function checkTs(result, expected) {
 const EXPECTED = "Kind0,Kind1,Util3,limit,records,score0";
 const EXPECTED_SECOND = "Kind2,defaults2,limit,score2";
 
+/** Analyses the file's first call site, then its second; checks both; returns their times. */
+function analyzeBothSites(core) {
+  const t0 = now();
+  const first = core.analyzeCallSite(url, source.text, source.first.line, source.first.column, undefined);
+  const ms = now() - t0;
+  const t1 = now();
+  const second = core.analyzeCallSite(url, source.text, source.second.line, source.second.column, undefined);
+  const secondMs = now() - t1;
+  checkWeft(first, EXPECTED);
+  checkWeft(second, EXPECTED_SECOND);
+  return { ms, secondMs };
+}
+
 if (mode === "first") {
   if (which === "weft") {
     const t0 = now();
     const { core } = await import("weft/_internal");
     const loadMs = now() - t0;
-    const t1 = now();
-    const first = core.analyzeCallSite(url, source.text, source.first.line, source.first.column, undefined);
-    const ms = now() - t1;
-    const t2 = now();
-    const second = core.analyzeCallSite(url, source.text, source.second.line, source.second.column, undefined);
-    const secondMs = now() - t2;
-    checkWeft(first, EXPECTED);
-    checkWeft(second, EXPECTED_SECOND);
+    const { ms, secondMs } = analyzeBothSites(core);
     emit({ bench: "analyzer_first", variant: "weft", lines: source.lines, loadMs, ms, secondMs });
   } else {
     const t0 = now();
@@ -59,14 +65,7 @@ if (mode === "first") {
     {
       weft: (warmingUp) => {
         core.clearAnalyzerCache();
-        const t0 = now();
-        const first = core.analyzeCallSite(url, source.text, source.first.line, source.first.column, undefined);
-        const ms = now() - t0;
-        const t1 = now();
-        const second = core.analyzeCallSite(url, source.text, source.second.line, source.second.column, undefined);
-        const secondMs = now() - t1;
-        checkWeft(first, EXPECTED);
-        checkWeft(second, EXPECTED_SECOND);
+        const { ms, secondMs } = analyzeBothSites(core);
         if (!warmingUp) {
           firsts.push(ms);
           seconds.push(secondMs);
