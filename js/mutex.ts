@@ -27,8 +27,6 @@ import { uncloneableReason } from "./capture.js";
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
 let adopting: number | undefined;
 
-const dispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
-
 /** Proof of holding a {@link Mutex}; `value` is the guarded value. Unlock it exactly once. */
 export class MutexGuard<T> {
   #mutex: Mutex<T> | undefined;
@@ -61,7 +59,6 @@ export class MutexGuard<T> {
     this.unlock();
   }
 }
-Object.defineProperty(MutexGuard.prototype, dispose, { value: MutexGuard.prototype.unlock, writable: true, configurable: true });
 
 function checkShared(value: unknown): void {
   if (value === undefined) return;

@@ -27,8 +27,6 @@ import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
 let adopting: number | undefined;
 
-const dispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for("Symbol.dispose");
-
 /** Permits taken by an acquire; release them once (or let `using` do it). */
 export class Permit {
   #semaphore: Semaphore | undefined;
@@ -54,7 +52,6 @@ export class Permit {
     this.release();
   }
 }
-Object.defineProperty(Permit.prototype, dispose, { value: Permit.prototype.release, writable: true, configurable: true });
 
 function checkCount(what: string, n: unknown): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw invalidArgument(what, "a positive integer count", n);

@@ -30,11 +30,8 @@ type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 const namespaces = new Map<string, Record<string, unknown>>();
 
 async function load(url: string): Promise<Record<string, unknown>> {
-  let namespace = namespaces.get(url);
-  if (namespace === undefined) {
-    namespace = (await import(url)) as Record<string, unknown>;
-    namespaces.set(url, namespace);
-  }
+  const namespace = (await import(url)) as Record<string, unknown>;
+  namespaces.set(url, namespace);
   return namespace;
 }
 
