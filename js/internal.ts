@@ -5,7 +5,7 @@
  */
 
 export { core, coreMemory, isCoreReady, WORKER_STACK_SIZE, type ThreadResources } from "./core.js";
-export { memoryBytes, words } from "./memory.js";
+export { memoryBytes, words, wordsAt } from "./memory.js";
 export { runtime } from "./runtime.js";
 export { WorkerHost } from "./worker_host.js";
 export { rootPool } from "./tasks.js";

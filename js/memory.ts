@@ -2,8 +2,10 @@
  * Views over the shared memory that stay valid when it grows.
  *
  * When any thread grows the memory, `memory.buffer` becomes a new, longer SharedArrayBuffer; views
- * made earlier keep their old length and silently read `undefined` past it. Every access therefore
- * goes through {@link words}, which re-derives the view when the buffer changed.
+ * made earlier keep their old length and read `undefined` past it. Shared memory never moves, so
+ * an old view still aliases the same bytes up to its length: a cached view is reused for every
+ * word it covers and re-derived only for a word past its end (reading `memory.buffer` is far
+ * dearer than an atomic operation on some engines, so the lock fast paths must not do it).
  * @module
  */
 
@@ -11,11 +13,16 @@ import { coreMemory } from "./core.js";
 
 let view: Int32Array | undefined;
 
-/** An `Int32Array` over the whole shared memory; index a word at byte address `a` as `a >>> 2`. */
+/** An `Int32Array` over the whole shared memory as it is now; index byte address `a` as `a >>> 2`. */
 export function words(): Int32Array {
   const buffer = coreMemory().buffer;
   if (view === undefined || view.buffer !== buffer) view = new Int32Array(buffer);
   return view;
+}
+
+/** An `Int32Array` over the shared memory that covers the word at byte address `addr` (index it as `addr >>> 2`). */
+export function wordsAt(addr: number): Int32Array {
+  return view !== undefined && addr >>> 2 < view.length ? view : words();
 }
 
 /** The current size of the shared memory in bytes. */

@@ -5,6 +5,11 @@
  * bit 0 locked, bit 1 waiters parked (unlock wakes them all), bit 2 owed to a waiter. An
  * uncontended lock and unlock are one compare-exchange each and never notify.
  *
+ * Fast path: those two compare-exchanges run here, in JS, on the same word (`0 → LOCKED` is
+ * `RawMutex::try_lock`, `LOCKED → 0` is `RawMutex::unlock` when nobody is parked and nothing is
+ * owed); every other case goes to the Rust state machine. JS atomics are sequentially consistent,
+ * stronger than the Acquire/Release the Rust side documents, so the two paths mix freely.
+ *
  * Fairness: a thread that has waited goes before newcomers, including the thread that just
  * unlocked, so no thread starves. There is no hand-off to a particular waiter: a waiter that gave
  * up, or a worker that died while waiting, never holds things up.
@@ -19,10 +24,19 @@ import { dropWhenCollected } from "./blocks.js";
 import { core } from "./core.js";
 import { WeftError } from "./errors.js";
 import { registerCrosser } from "./handles.js";
-import { words } from "./memory.js";
+import { wordsAt } from "./memory.js";
 import { blockingOnMainThread, syncCall } from "./sync_errors.js";
 import { isForwarding } from "./tasks.js";
 import { uncloneableReason } from "./capture.js";
+
+/** `weft_sync::RawMutex`'s word: unlocked, and held with nobody parked and nothing owed. */
+const UNLOCKED = 0;
+const LOCKED = 1;
+
+/** Takes the mutex at byte address `block` if it is free and owed to nobody (`RawMutex::try_lock`). */
+function tryLockWord(block: number): boolean {
+  return Atomics.compareExchange(wordsAt(block), block >>> 2, UNLOCKED, LOCKED) === UNLOCKED;
+}
 
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
 let adopting: number | undefined;
@@ -148,11 +162,17 @@ export class Mutex<T = undefined> {
    * Waits for the lock without blocking the thread. Resolves with a guard; rejects with
    * `signal.reason` when aborted or a `WEFT_TIMED_OUT` WeftError after `timeout` ms.
    */
-  async lock(options?: WaitOptions): Promise<MutexGuard<T>> {
+  lock(options?: WaitOptions): Promise<MutexGuard<T>> {
+    // Not `async`: the uncontended path skips the async function's machinery.
+    if (options === undefined && tryLockWord(this.#block)) return Promise.resolve(new MutexGuard(this, this.#value));
+    return this.#lockSlow(options);
+  }
+
+  async #lockSlow(options: WaitOptions | undefined): Promise<MutexGuard<T>> {
     const checked = checkWaitOptions(options, "lock the mutex");
-    if (core.mutexTryLock(this.#block)) return new MutexGuard(this, this.#value);
-    if (checked.signal?.aborted === true) throw checked.signal.reason;
     const block = this.#block;
+    if (tryLockWord(block) || core.mutexSpinLock(block)) return new MutexGuard(this, this.#value);
+    if (checked.signal?.aborted === true) throw checked.signal.reason;
     await acquireAsync(
       {
         addr: block,
@@ -171,7 +191,7 @@ export class Mutex<T = undefined> {
 
   /** Takes the lock if it is free and owed to no waiter; otherwise returns `null`. */
   tryLock(): MutexGuard<T> | null {
-    return core.mutexTryLock(this.#block) ? new MutexGuard(this, this.#value) : null;
+    return tryLockWord(this.#block) ? new MutexGuard(this, this.#value) : null;
   }
 
   /**
@@ -181,13 +201,16 @@ export class Mutex<T = undefined> {
   lockSync(options?: { readonly timeout?: number }): MutexGuard<T> {
     const { timeout } = checkWaitOptions(options, "lock the mutex");
     if (!isForwarding()) throw blockingOnMainThread("lock the mutex");
-    syncCall(() => core.mutexLockBlocking(this.#block, timeout ?? -1));
+    const block = this.#block;
+    if (!tryLockWord(block)) syncCall(() => core.mutexLockBlocking(block, timeout ?? -1));
     return new MutexGuard(this, this.#value);
   }
 
   /** @internal Called by the guard. */
   _unlock(): void {
-    if (syncCall(() => core.mutexUnlock(this.#block))) Atomics.notify(words(), this.#block >>> 2);
+    const block = this.#block;
+    if (Atomics.compareExchange(wordsAt(block), block >>> 2, LOCKED, UNLOCKED) === LOCKED) return;
+    if (syncCall(() => core.mutexUnlock(block))) Atomics.notify(wordsAt(block), block >>> 2);
   }
 }
 

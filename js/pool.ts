@@ -106,6 +106,14 @@ export class Pool {
     return this.#enqueue(task);
   }
 
+  /**
+   * Starts a worker now if the pool has none, ahead of a task that is about to come (spawn calls
+   * it before analysing a new call site, so that the worker starts while the analysis runs).
+   */
+  prestart(): void {
+    if (this.size === 0 && this.#options.maxWorkers > 0) this.#startWorker();
+  }
+
   /** Kills every worker and rejects every queued and running task. */
   async shutdown(): Promise<void> {
     this.#generation++;

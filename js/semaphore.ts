@@ -19,7 +19,7 @@ import { dropWhenCollected } from "./blocks.js";
 import { core } from "./core.js";
 import { invalidArgument } from "./errors.js";
 import { registerCrosser } from "./handles.js";
-import { words } from "./memory.js";
+import { wordsAt } from "./memory.js";
 import { blockingOnMainThread, syncCall } from "./sync_errors.js";
 import { isForwarding } from "./tasks.js";
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
@@ -114,7 +114,7 @@ export class Semaphore {
    */
   async acquire(n = 1, options?: WaitOptions): Promise<Permit> {
     const count = checkCount("acquire permits", n);
-    const checked = checkWaitOptions(options, `acquire ${count} permit${count === 1 ? "" : "s"}`);
+    const checked = checkWaitOptions(options, "acquire permits");
     const block = this.#block;
     if (syncCall(() => core.semaphoreTryAcquire(block, count))) return new Permit(this, count);
     if (checked.signal?.aborted === true) throw checked.signal.reason;
@@ -154,7 +154,7 @@ export class Semaphore {
   release(n = 1): void {
     const count = checkCount("release permits", n);
     if (syncCall(() => core.semaphoreReleasePermits(this.#block, count))) {
-      Atomics.notify(words(), this.#block >>> 2);
+      Atomics.notify(wordsAt(this.#block), this.#block >>> 2);
     }
   }
 }

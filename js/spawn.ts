@@ -29,7 +29,7 @@ import { encodeHandles } from "./handles.js";
 import type { ModuleRef } from "./modules.js";
 import { clearSourceTexts, type Mapping, originalSite, sourceText } from "./sites.js";
 import { runtime } from "./runtime.js";
-import { submit } from "./tasks.js";
+import { prepareToSubmit, submit } from "./tasks.js";
 
 declare const resultType: unique symbol;
 
@@ -124,6 +124,7 @@ export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awai
   if (site === undefined) {
     const at = originalSite(reported);
     if (at === undefined) throw noCallSite();
+    prepareToSubmit(); // the first worker starts while the call site is analysed
     // In a generated module the closure's text was reprinted, so only the position identifies it.
     site = analyse(at.url, at.line, at.column, at.mapped ? undefined : fn, at.mapped);
     sitesByPosition.set(position, site);

@@ -14,7 +14,7 @@
  */
 
 import { WeftError } from "./errors.js";
-import { words } from "./memory.js";
+import { wordsAt } from "./memory.js";
 import { runtime } from "./runtime.js";
 
 type Handler = (payload: unknown) => unknown;
@@ -47,8 +47,8 @@ export function serveSyncRequests(port: MessagePort, flag: number): void {
       reply = { ok: false, error };
     }
     port.postMessage(reply);
-    Atomics.store(words(), flag >>> 2, 1);
-    Atomics.notify(words(), flag >>> 2);
+    Atomics.store(wordsAt(flag), flag >>> 2, 1);
+    Atomics.notify(wordsAt(flag), flag >>> 2);
   };
   // A port with a listener would keep Node alive; the worker's own handle decides liveness.
   (port as MessagePort & { unref?(): void }).unref?.();
@@ -69,8 +69,8 @@ export function syncRequest(kind: string, payload: unknown): unknown {
   if (channel === undefined) throw new Error(`Cannot make a synchronous "${kind}" request outside a weft worker`);
   const { port, flag } = channel;
   port.postMessage({ kind, payload } satisfies Request);
-  while (Atomics.load(words(), flag >>> 2) === 0) Atomics.wait(words(), flag >>> 2, 0);
-  Atomics.store(words(), flag >>> 2, 0);
+  while (Atomics.load(wordsAt(flag), flag >>> 2) === 0) Atomics.wait(wordsAt(flag), flag >>> 2, 0);
+  Atomics.store(wordsAt(flag), flag >>> 2, 0);
   const received = runtime().receiveMessageSync(port);
   if (received === undefined) throw new Error(`The parent signalled an answer to "${kind}" but none arrived`);
   const reply = received as Reply;

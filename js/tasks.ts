@@ -41,6 +41,13 @@ export function submit(task: Task): Promise<unknown> {
   return pool.run(task);
 }
 
+/** About to submit a task that needs some preparation first: on the root thread, start a worker meanwhile. */
+export function prepareToSubmit(): void {
+  if (forward !== undefined) return;
+  pool ??= new Pool(poolOptions());
+  pool.prestart();
+}
+
 /** The root pool, if one was started on this thread. */
 export function rootPool(): Pool | undefined {
   return pool;

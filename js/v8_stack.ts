@@ -23,7 +23,7 @@ type ErrorWithV8 = ErrorConstructor & {
 
 /** The frame right above `callee`: the place that called it. */
 export function v8CallerOf(callee: Function): CallSite | undefined {
-  return toCallSite(capture(callee)?.[0]);
+  return toCallSite(capture(callee, 1)?.[0]);
 }
 
 /**
@@ -32,21 +32,22 @@ export function v8CallerOf(callee: Function): CallSite | undefined {
  * found by `callee`'s name among weft's frames at the top of the stack.
  */
 export function jscCallerOf(callee: Function): CallSite | undefined {
-  const frames = capture(undefined);
+  const frames = capture(undefined, 8);
   if (frames === undefined) return undefined;
   const own = frames.findIndex((f) => f.getFunctionName() === callee.name);
   return own < 0 ? undefined : toCallSite(frames[own + 1]);
 }
 
-function capture(callee: Function | undefined): V8Frame[] | undefined {
+/** Captures at most `limit` structured frames; a V8 stack walk's cost grows with the limit. */
+function capture(callee: Function | undefined, limit: number): V8Frame[] | undefined {
   const E = Error as ErrorWithV8;
   if (typeof E.captureStackTrace !== "function") return undefined;
   const savedPrepare = E.prepareStackTrace;
   const savedLimit = E.stackTraceLimit;
   const holder: { stack?: unknown } = {};
   try {
-    E.stackTraceLimit = 8;
-    E.prepareStackTrace = (_error, frames) => frames;
+    E.stackTraceLimit = limit;
+    E.prepareStackTrace = framesOf;
     if (callee === undefined) E.captureStackTrace(holder);
     else E.captureStackTrace(holder, callee);
     return Array.isArray(holder.stack) ? (holder.stack as V8Frame[]) : undefined;
@@ -55,6 +56,8 @@ function capture(callee: Function | undefined): V8Frame[] | undefined {
     E.stackTraceLimit = savedLimit;
   }
 }
+
+const framesOf = (_error: Error, frames: V8Frame[]): V8Frame[] => frames;
 
 function toCallSite(frame: V8Frame | undefined): CallSite | undefined {
   if (frame === undefined) return undefined;
@@ -71,7 +74,15 @@ function toCallSite(frame: V8Frame | undefined): CallSite | undefined {
  */
 function toUrl(fileName: string): string {
   if (!fileName.startsWith("/")) return fileName;
-  const url = new URL("file:///");
-  url.pathname = fileName;
-  return url.href;
+  let href = urlsOfPaths.get(fileName);
+  if (href === undefined) {
+    const url = new URL("file:///");
+    url.pathname = fileName;
+    href = url.href;
+    urlsOfPaths.set(fileName, href);
+  }
+  return href;
 }
+
+/** `toUrl`'s results: spawn asks once per call, for a handful of files. */
+const urlsOfPaths = new Map<string, string>();

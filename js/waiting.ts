@@ -14,7 +14,7 @@
 
 import { core } from "./core.js";
 import { WeftError } from "./errors.js";
-import { words } from "./memory.js";
+import { wordsAt } from "./memory.js";
 
 /** Longest wait when a step says bounded (`weft_sync::GRACE_MS`). */
 const GRACE_MS = 1;
@@ -64,9 +64,11 @@ export interface Acquire {
   readonly what: string;
 }
 
+const NO_OPTIONS: WaitOptions = Object.freeze({});
+
 /** Checks and normalises options up front, so that bad ones fail before any waiting. */
 export function checkWaitOptions(options: WaitOptions | undefined, what: string): WaitOptions {
-  if (options === undefined) return {};
+  if (options === undefined) return NO_OPTIONS;
   if (typeof options !== "object" || options === null) {
     throw new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: options must be an object { signal, timeout }`);
   }
@@ -105,12 +107,12 @@ export async function acquireAsync(acquire: Acquire, firstAttempt: number, optio
       if (status === 0) return;
       const left = deadline - Date.now();
       if (signal?.aborted === true || left <= 0) {
-        if (acquire.abandon?.(attempt) === true) Atomics.notify(words(), acquire.addr >>> 2);
+        if (acquire.abandon?.(attempt) === true) Atomics.notify(wordsAt(acquire.addr), acquire.addr >>> 2);
         if (signal?.aborted === true) throw signal.reason;
         throw timedOut(acquire.what, timeout!);
       }
       const wait = status === 2 ? Math.min(GRACE_MS, left) : left;
-      const result = Atomics.waitAsync(words(), acquire.addr >>> 2, core.stepExpected() | 0, wait === Infinity ? undefined : wait);
+      const result = Atomics.waitAsync(wordsAt(acquire.addr), acquire.addr >>> 2, core.stepExpected() | 0, wait === Infinity ? undefined : wait);
       if (result.async) await (aborted === undefined ? result.value : Promise.race([result.value, aborted]));
     }
   } finally {

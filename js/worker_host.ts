@@ -49,6 +49,14 @@ export class WorkerHost {
   /** This side of the worker's synchronous request channel; closed when the worker is gone. */
   #sync: { port: MessagePort; flag: number } | undefined;
   #onUnusable: (() => void) | undefined;
+  /**
+   * Whether the worker keeps the process alive. It does while calls are in flight, and stays so
+   * until the end of the event-loop turn in which the last call settled: a caller awaiting calls
+   * one after another keeps it referenced throughout, because on some runtimes (Bun) unreferencing
+   * a worker and referencing it again makes the next round-trip several times slower.
+   */
+  #referenced = true;
+  #unrefQueued = false;
 
   private constructor(options: StartWorkerOptions) {
     this.#port = runtime().startWorker(options);
@@ -131,7 +139,7 @@ export class WorkerHost {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, what });
-      if (this.#pending.size === 1) this.#port.ref();
+      if (!this.#referenced) this.#reference();
       try {
         this.#port.postMessage({ type: "weft:call", id, target, name, args, handles }, transfer);
       } catch (error) {
@@ -151,7 +159,7 @@ export class WorkerHost {
     this.#endedHere = true;
     this.#rejectAll((what) => workerClosed(what));
     const closed = new Promise<void>((resolve) => (this.#closed = resolve));
-    this.#port.ref(); // keep the process alive until the worker has freed its resources
+    this.#reference(); // keep the process alive until the worker has freed its resources
     this.#port.postMessage({ type: "weft:close" });
     await Promise.race([closed, this.#exited]);
     await this.#port.terminate();
@@ -175,8 +183,26 @@ export class WorkerHost {
     const pending = this.#pending.get(id);
     if (pending === undefined) return undefined;
     this.#pending.delete(id);
-    if (this.#pending.size === 0 && this.#state === "ready") this.#port.unref();
+    if (this.#pending.size === 0 && this.#state === "ready") this.#unreferenceWhenIdle();
     return pending;
+  }
+
+  #reference(): void {
+    this.#referenced = true;
+    this.#port.ref();
+  }
+
+  /** Unreferences the worker on a later turn of the event loop if no call has started by then. */
+  #unreferenceWhenIdle(): void {
+    if (this.#unrefQueued) return;
+    this.#unrefQueued = true;
+    setTimeout(() => {
+      this.#unrefQueued = false;
+      if (this.#referenced && this.#pending.size === 0 && this.#state === "ready") {
+        this.#referenced = false;
+        this.#port.unref();
+      }
+    }, 0);
   }
 
   #receive(message: FromWorker): void {
@@ -187,6 +213,7 @@ export class WorkerHost {
         this.#counted = true;
         const limit = 4 * runtime().hardwareConcurrency();
         if (core.workerStarted(limit)) warn(tooManyWorkers(core.liveWorkers(), limit));
+        this.#referenced = false;
         this.#port.unref();
         this.#ready?.resolve();
         this.#ready = undefined;

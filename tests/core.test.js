@@ -1,7 +1,7 @@
 // The threaded core: one module and one shared memory across the main thread and every worker.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { core, memoryBytes, runtime, words, WORKER_STACK_SIZE, WorkerHost } from "weft/_internal";
+import { core, memoryBytes, runtime, words, wordsAt, WORKER_STACK_SIZE, WorkerHost } from "weft/_internal";
 import { assert, here, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 
 const FIXTURE = here("./fixtures/increments.js", import.meta.url);
@@ -138,9 +138,13 @@ test("views over the memory follow its growth", async () => {
     assert.equal(oldView.length * 4, before, "an old view keeps its old length");
     const last = big + 8 * 1024 * 1024 * 4 - 4;
     assert.ok(last >= before, "the word is past the old end");
-    Atomics.store(words(), last >>> 2, 77);
+    assert.equal(wordsAt(before - 4), oldView, "a cached view is reused for a word it covers");
+    Atomics.store(wordsAt(last), last >>> 2, 77);
     assert.equal(await host.call(FIXTURE, "read", [last]), 77);
     assert.equal(words().length * 4, memoryBytes());
+    assert.ok(wordsAt(last).length > last >>> 2, "a view for a word past the old end covers it");
+    Atomics.store(oldView, (before >>> 2) - 1, 55);
+    assert.equal(Atomics.load(wordsAt(last), (before >>> 2) - 1), 55, "old and new views alias the same memory");
   } finally {
     core.freeWords(big, 8 * 1024 * 1024);
     await host.close();

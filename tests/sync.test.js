@@ -281,6 +281,34 @@ test("guards: a second unlock does nothing; using a guard after unlock throws", 
   assert.ok(mutex.tryLock() !== null);
 });
 
+test("the JS fast path and the Rust state machine agree on the lock word, contended or not", async () => {
+  const mutex = new Mutex(new SharedArrayBuffer(4));
+  const guard = mutex.tryLock();
+  assert.ok(guard !== null && mutex.locked, "a JS tryLock is seen as held by the state machine");
+  assert.equal(mutex.tryLock(), null);
+  guard.unlock();
+  assert.ok(!mutex.locked, "a JS unlock is seen as free");
+  // Held here while a worker parks on it: the unlock must take the slow path and wake it.
+  const held = await mutex.lock();
+  const order = new Int32Array(new SharedArrayBuffer(8));
+  const waiter = eval(
+    spawn(() => {
+      Atomics.store(order, 0, 1);
+      const g = mutex.lockSync();
+      const sawRelease = Atomics.load(order, 1);
+      g.unlock();
+      return sawRelease;
+    }),
+  );
+  while (Atomics.load(order, 0) === 0) await new Promise((r) => setTimeout(r, 1));
+  await new Promise((r) => setTimeout(r, 20)); // let it spin out and park
+  Atomics.store(order, 1, 1);
+  held.unlock();
+  assert.equal(await waiter, 1, "the worker took the lock only after the release");
+  assert.ok(!mutex.locked);
+  assert.ok(mutex.tryLock() !== null, "free and owed to nobody afterwards");
+});
+
 test("lockSync and acquireSync block in workers and are refused on the main thread", async () => {
   const mutex = new Mutex();
   assert.throws(() => mutex.lockSync(), { code: "WEFT_BLOCKING_MAIN_THREAD" });

@@ -13,6 +13,12 @@ pub use loom::sync::atomic::AtomicU32;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::Ordering;
 
+/// Tells the processor (or, under loom, the model checker) that this thread is spinning.
+#[cfg(not(loom))]
+pub(crate) use core::hint::spin_loop;
+#[cfg(loom)]
+pub(crate) use loom::hint::spin_loop;
+
 /// Borrows the 32-bit word at `ptr` as an atomic.
 ///
 /// # Safety

@@ -1,6 +1,6 @@
 //! A mutex on one 32-bit word.
 
-use crate::atomic::{AtomicU32, Ordering};
+use crate::atomic::{spin_loop, AtomicU32, Ordering};
 use crate::futex::{Clock, Futex, WAKE_ALL};
 use crate::step::{Park, Step};
 use crate::SyncError;
@@ -13,8 +13,14 @@ const PARKED: u32 = 0b010;
 const FAIR: u32 = 0b100;
 
 /// An attempt asks for fairness (`FAIR`) when it parks for this many times or more: once it has
-/// been woken and lost the race at least once.
-const FAIR_AFTER_WAITS: u32 = 1;
+/// been woken and lost the race this many times in a row. Under loom it is 1, so that the models
+/// reach the fairness states within their preemption bound; the logic is the same for any count.
+const FAIR_AFTER_WAITS: u32 = if cfg!(loom) { 1 } else { 8 };
+
+/// How many times `RawMutex::spin_lock` reads a held word before giving up: a few hundred
+/// nanoseconds, well under the cost of one sleep and wake-up. Under loom, enough to explore the
+/// loop's interleavings without exploding the state space.
+const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 200 };
 
 /// A mutex whose whole state is one 32-bit word in (possibly shared) memory.
 ///
@@ -56,8 +62,8 @@ const FAIR_AFTER_WAITS: u32 = 1;
 /// Hence "waiters before newcomers", without hand-off:
 ///
 /// - An acquire in progress is tracked by a [`LockAttempt`] that counts its waits. Parking on a
-///   held mutex sets `PARKED`; parking again after having been woken (the attempt lost the race
-///   for the free mutex once) also sets `FAIR`.
+///   held mutex sets `PARKED`; parking again after having been woken and having lost the race for
+///   the free mutex `FAIR_AFTER_WAITS` (8) times also sets `FAIR`.
 /// - While `FAIR` is set, [`try_lock`](Self::try_lock) fails and a *newcomer* (an attempt that has
 ///   not waited yet, such as the thread that just unlocked) may not take the free mutex: it sets
 ///   `PARKED` and waits, bounded by [`crate::GRACE`]. Any attempt that *has* waited may take it, and
@@ -67,11 +73,16 @@ const FAIR_AFTER_WAITS: u32 = 1;
 ///   waiters is not FIFO, but a thread cannot be overtaken by the same hot thread again and again.
 ///
 /// Fairness is eventual (parking_lot's idea, counted in waits because Wasm has no shared clock):
-/// a waiter's first wake-up may lose to a barging releaser, but a waiter that lost asks for the
-/// mutex with `FAIR` and gets it at the next contended unlock. So no waiter loses more than once in
-/// a row, while a hot thread keeps the mutex for a whole wake-up latency between hand-offs instead
-/// of handing it over at every unlock, which raises contended throughput well above requesting
-/// fairness at the first wait (`bench/`, "Mutex contended").
+/// a waiter's first wake-ups may lose to a barging releaser, but a waiter that lost
+/// `FAIR_AFTER_WAITS` (8) times asks for the mutex with `FAIR` and gets it at the next contended
+/// unlock. So no waiter loses more than that many races in a row (a fraction of a millisecond at
+/// the wake-up latencies of Node, Deno and Bun), while a hot thread keeps the mutex for several
+/// wake-up latencies between hand-offs instead of handing it over at every unlock, which keeps
+/// contended throughput close to an unfair mutex's (`bench/`, "Mutex contended").
+///
+/// Before parking at all, an acquire that finds the mutex held by a thread nobody waits for spins
+/// a little ([`spin_lock`](Self::spin_lock)): short critical sections end sooner than a sleep and
+/// wake-up would.
 ///
 /// If every waiter that could take a `FAIR` mutex is gone, nobody is obliged to wake the newcomers,
 /// which is why their wait is bounded: after one [`crate::GRACE`] they count as waiters and take
@@ -251,6 +262,42 @@ impl<'a> RawMutex<'a> {
             .is_ok()
     }
 
+    /// Spins briefly for a mutex that is held but that nobody waits for: takes it if it is freed
+    /// within a few hundred reads. Returns at once, without taking it, when a thread is parked or
+    /// owed the mutex (spinning would overtake it, and its holder is already in the slow path).
+    /// Writes nothing unless it takes the mutex, so it may precede any acquire.
+    ///
+    /// Critical sections are usually far shorter than a sleep and wake-up, so waiting for one by
+    /// re-reading the word a few hundred times, before parking, saves both threads the futex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{AtomicU32, RawMutex};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// let mutex = RawMutex::new(&word);
+    /// assert!(mutex.spin_lock());
+    /// assert!(!mutex.spin_lock(), "held by us, and nobody frees it");
+    /// # }
+    /// ```
+    #[must_use = "a successful spin_lock must be followed by unlock"]
+    pub fn spin_lock(&self) -> bool {
+        for _ in 0..SPIN_LIMIT {
+            let v = self.word.load(Ordering::Relaxed);
+            if v == Self::UNLOCKED {
+                if self.try_lock() {
+                    return true;
+                }
+            } else if v & (PARKED | FAIR) != 0 {
+                return false;
+            }
+            spin_loop();
+        }
+        false
+    }
+
     /// One non-blocking step of a contended acquire: takes the mutex, or records that the caller
     /// is about to wait and says on which value.
     ///
@@ -396,8 +443,9 @@ impl<'a> RawMutex<'a> {
         }
     }
 
-    /// Blocks until the mutex is held, sleeping on `futex`. Runs [`try_lock`](Self::try_lock) and
-    /// then the same [`lock_step`](Self::lock_step) loop JS runs.
+    /// Blocks until the mutex is held, sleeping on `futex`. Runs [`try_lock`](Self::try_lock),
+    /// [`spin_lock`](Self::spin_lock) and then the same [`lock_step`](Self::lock_step) loop JS
+    /// runs.
     ///
     /// # Examples
     ///
@@ -411,7 +459,7 @@ impl<'a> RawMutex<'a> {
     /// # }
     /// ```
     pub fn lock<F: Futex + ?Sized>(&self, futex: &F) {
-        if self.try_lock() {
+        if self.try_lock() || self.spin_lock() {
             return;
         }
         let mut attempt = LockAttempt::new();
@@ -452,7 +500,7 @@ impl<'a> RawMutex<'a> {
         clock: &C,
         timeout: core::time::Duration,
     ) -> Result<(), SyncError> {
-        if self.try_lock() {
+        if self.try_lock() || self.spin_lock() {
             return Ok(());
         }
         let deadline = clock.now().saturating_add(timeout);
@@ -539,10 +587,22 @@ mod tests {
                 bounded: false
             })
         );
-        // Woken, but the releaser barged back in first: the waiter lost once...
-        assert_eq!(m.unlock(), Ok(true));
-        assert!(m.try_lock());
-        // ...so it parks again, now asking for the mutex.
+        // Woken, but the releaser barged back in first, FAIR_AFTER_WAITS times: the waiter parks
+        // without asking for the mutex until the last of those losses...
+        for lost in 1..=FAIR_AFTER_WAITS {
+            assert_eq!(m.unlock(), Ok(true));
+            assert!(m.try_lock(), "nobody is owed the mutex yet after {lost} losses");
+            if lost < FAIR_AFTER_WAITS {
+                assert_eq!(
+                    m.lock_step(&mut old),
+                    Step::Wait(Park {
+                        expected: LOCKED | PARKED,
+                        bounded: false
+                    })
+                );
+            }
+        }
+        // ...then it parks again, now asking for the mutex.
         assert_eq!(
             m.lock_step(&mut old),
             Step::Wait(Park {
@@ -567,6 +627,38 @@ mod tests {
         assert_eq!(w.load(Ordering::Relaxed), LOCKED | PARKED);
         assert_eq!(m.unlock(), Ok(true));
         assert_eq!(m.lock_step(&mut newcomer), Step::Acquired);
+    }
+
+    #[test]
+    fn spin_lock_gives_way_to_parked_and_owed_waiters_without_writing() {
+        for state in [LOCKED | PARKED, LOCKED | FAIR, FAIR, FAIR | PARKED] {
+            let w = word(state);
+            assert!(!RawMutex::new(&w).spin_lock(), "state {state:#b}");
+            assert_eq!(w.load(Ordering::Relaxed), state, "state {state:#b} was written");
+        }
+        let w = word(LOCKED);
+        assert!(!RawMutex::new(&w).spin_lock(), "held, and nobody frees it");
+        assert_eq!(w.load(Ordering::Relaxed), LOCKED);
+    }
+
+    #[test]
+    fn spin_lock_takes_a_mutex_freed_while_it_spins() {
+        let w = word(LOCKED);
+        let m = RawMutex::new(&w);
+        let taken = std::thread::scope(|s| {
+            let spinner = s.spawn(|| {
+                // Retry until one spin window sees the unlock: the other thread may start late.
+                (0..100_000).any(|_| m.spin_lock())
+            });
+            while !spinner.is_finished() && w.load(Ordering::Relaxed) == LOCKED {
+                if m.unlock() == Ok(false) {
+                    break;
+                }
+            }
+            spinner.join().unwrap()
+        });
+        assert!(taken, "the spinner never took the freed mutex");
+        assert_eq!(w.load(Ordering::Relaxed), LOCKED, "the spinner holds it, nobody parked");
     }
 
     #[test]

@@ -137,6 +137,12 @@ pub fn mutex_try_lock(addr: u32) -> bool {
     RawMutex::new(word(addr)).try_lock()
 }
 
+/// Spins briefly for a held mutex nobody waits for; true when it took it (`RawMutex::spin_lock`).
+#[wasm_bindgen(js_name = mutexSpinLock)]
+pub fn mutex_spin_lock(addr: u32) -> bool {
+    RawMutex::new(word(addr)).spin_lock()
+}
+
 /// One step of a contended lock (see the module docs for the result).
 #[wasm_bindgen(js_name = mutexLockStep)]
 pub fn mutex_lock_step(addr: u32, attempt: u32) -> u32 {
