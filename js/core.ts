@@ -50,7 +50,12 @@ interface Loaded {
 let loaded: Loaded | undefined;
 let loading: Promise<void> | undefined;
 
-const WASM_URL = new URL("./wasm/weft_bg.wasm", import.meta.url);
+/**
+ * The module file, relative to the package root through its parent: this file is `js/core.js`
+ * in the unbundled layout (JSR) and part of a chunk in `node/`, `deno/` or `bun/` in the bundled
+ * one (npm), one level below the root either way.
+ */
+const WASM_URL = new URL("../js/wasm/weft_bg.wasm", import.meta.url);
 
 function checkSharedMemory(): void {
   if (typeof SharedArrayBuffer !== "function") {

@@ -36,12 +36,43 @@ function writeTemplate(name, dest) {
 
 const WASM_FILES = ["weft.js", "weft.d.ts", "weft_bg.wasm"];
 
-// npm
+// npm: declarations as compiled; code bundled per runtime, so that a worker loads a few files
+// instead of the whole module graph. The entries of one runtime (`mod`, `internal`, `worker`) are
+// bundled together with code splitting: what they share lives in one chunk, so the public API,
+// `weft/_internal` and the worker entry share one instance of weft's state in every isolate.
 const npm = at("dist/npm");
 rmSync(npm, { recursive: true, force: true });
-for (const dir of ["js", "node", "deno", "bun"]) cpSync(at("build/ts", dir), join(npm, dir), { recursive: true });
+const declarations = (path) => path.endsWith(".d.ts") || !path.includes(".");
+for (const dir of ["js", "node", "deno", "bun"]) {
+  cpSync(at("build/ts", dir), join(npm, dir), { recursive: true, filter: (src) => declarations(src) });
+}
 mkdirSync(join(npm, "js/wasm"), { recursive: true });
-for (const f of WASM_FILES) cpSync(at("js/wasm", f), join(npm, "js/wasm", f));
+for (const f of ["weft.d.ts", "weft_bg.wasm"]) cpSync(at("js/wasm", f), join(npm, "js/wasm", f));
+const { build } = await import("esbuild");
+for (const runtime of ["node", "deno", "bun"]) {
+  await build({
+    entryPoints: ["mod", "internal", "worker"].map((entry) => at("build/ts", runtime, `${entry}.js`)),
+    outdir: join(npm, runtime),
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "neutral",
+    external: ["node:*"],
+    chunkNames: "weft-[hash]",
+    target: "es2022",
+    legalComments: "none",
+    logLevel: "warning",
+    // The compiled core imports the Wasm glue beside it; the glue is generated into js/wasm.
+    plugins: [
+      {
+        name: "wasm-glue",
+        setup(b) {
+          b.onResolve({ filter: /^\.\/wasm\/weft\.js$/ }, () => ({ path: at("js/wasm/weft.js") }));
+        },
+      },
+    ],
+  });
+}
 writeTemplate("package.json", join(npm, "package.json"));
 writeTemplate("README.md", join(npm, "README.md"));
 

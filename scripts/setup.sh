@@ -3,7 +3,7 @@
 #   - the Rust toolchain pinned in rust-toolchain.toml, with rust-src and the wasm32 target;
 #   - wasm-bindgen-cli at the version in scripts/toolchain.env, into a cache shared by checkouts;
 #   - the npm dev dependencies pinned in package-lock.json (Node 22 and 24, Deno, Bun, binaryen,
-#     typescript), when package-lock.json changed since the last install.
+#     typescript, esbuild), when package-lock.json changed since the last install.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -35,7 +35,7 @@ fi
 
 stamp=node_modules/.weft-install-stamp
 if ! [ -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  say "installing npm dev dependencies (runtimes, binaryen, typescript)"
+  say "installing npm dev dependencies (runtimes, binaryen, typescript, esbuild)"
   # `npm install` rather than `npm ci`: npm leaves the other platforms' optional binaries of
   # `deno` out of the lockfile and `npm ci` then refuses it; with the lockfile in place `npm install`
   # installs exactly the locked versions.
