@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing weft needs, skipping what is already in place:
-#   - the Rust toolchain pinned in rust-toolchain.toml, with rust-src and the wasm32 target;
+#   - the Rust toolchain pinned in rust-toolchain.toml, with rust-src, rustfmt, clippy and the
+#     wasm32 target;
 #   - wasm-bindgen-cli at the version in scripts/toolchain.env, into a cache shared by checkouts;
 #   - the npm dev dependencies pinned in package-lock.json (Node 22 and 24, Deno, Bun, binaryen,
 #     typescript, esbuild), when package-lock.json changed since the last install.
@@ -19,9 +20,11 @@ fi
 channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 if ! rustup run "$channel" rustc --print sysroot >/dev/null 2>&1 \
   || ! [ -d "$(rustup run "$channel" rustc --print sysroot)/lib/rustlib/src/rust/library" ] \
-  || ! [ -d "$(rustup run "$channel" rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
-  say "installing Rust $channel with rust-src and wasm32-unknown-unknown"
-  rustup toolchain install "$channel" --profile minimal --component rust-src \
+  || ! [ -d "$(rustup run "$channel" rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ] \
+  || ! rustup run "$channel" cargo fmt --version >/dev/null 2>&1 \
+  || ! rustup run "$channel" cargo clippy --version >/dev/null 2>&1; then
+  say "installing Rust $channel with rust-src, rustfmt, clippy and wasm32-unknown-unknown"
+  rustup toolchain install "$channel" --profile minimal --component rust-src,rustfmt,clippy \
     --target wasm32-unknown-unknown
 fi
 

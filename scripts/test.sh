@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Every test on every supported runtime:
+#   0. rustfmt and clippy (warnings are errors) on the workspace;
 #   1. native Rust tests of the workspace (analyzer fixtures, sync state machines, glue);
 #   2. the glue crate's wasm-bindgen tests, inside the threaded module, headless on Node 24;
 #   3. the public type declarations, checked against a strict usage file, and the JSR build with
@@ -11,6 +12,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . scripts/toolchain.env
+
+echo "== cargo fmt --check, cargo clippy"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "rust lints: ok"
 
 echo "== cargo test (native)"
 log=$(mktemp)

@@ -272,7 +272,14 @@ pub(crate) fn scan(src: &str, limit: u32) -> Result<(u32, usize), (u32, usize)> 
                     }
                     i += 2;
                 } else if prev_operand {
-                    bump!(if b.get(i + 1) == Some(&b'=') { LEVEL } else { 1 }, at);
+                    bump!(
+                        if b.get(i + 1) == Some(&b'=') {
+                            LEVEL
+                        } else {
+                            1
+                        },
+                        at
+                    );
                     i += 1;
                     prev_operand = false;
                 } else {

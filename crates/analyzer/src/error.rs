@@ -19,9 +19,18 @@ pub enum AnalyzeError {
     /// The file's extension does not say which language it is in.
     UnsupportedExtension { url: String },
     /// The source has a syntax error (swc's recovered errors count too).
-    Parse { line: u32, column: u32, message: String },
+    Parse {
+        line: u32,
+        column: u32,
+        message: String,
+    },
     /// Brackets or operators nest deeper than the limit: analysing it could overflow the stack.
-    TooDeep { line: u32, column: u32, depth: u32, limit: u32 },
+    TooDeep {
+        line: u32,
+        column: u32,
+        depth: u32,
+        limit: u32,
+    },
     /// No call with a function argument contains the position.
     NoClosureAtPosition { line: u32, column: u32 },
     /// No `new` expression contains the position ([`SourceFile::new_expression_at`](crate::SourceFile::new_expression_at)).
@@ -29,7 +38,11 @@ pub enum AnalyzeError {
     /// A call was found at the position, but its argument is not a function written inline.
     ClosureNotInline { line: u32, column: u32 },
     /// Several closures match the position and `fn_text` did not single one out.
-    AmbiguousClosure { line: u32, column: u32, candidates: u32 },
+    AmbiguousClosure {
+        line: u32,
+        column: u32,
+        candidates: u32,
+    },
     /// The closure declares parameters; spawn closures take none.
     ClosureHasParams { line: u32, column: u32 },
     /// An arrow closure uses `this` of the enclosing code.
@@ -52,7 +65,11 @@ pub enum AnalyzeError {
     UnknownByValueName { name: String },
     /// A top-level name is needed but is declared inside a statement that cannot be copied on its
     /// own (a `var` in a top-level block or loop), and it was not passed by value.
-    CannotRecreate { name: String, line: u32, column: u32 },
+    CannotRecreate {
+        name: String,
+        line: u32,
+        column: u32,
+    },
 }
 
 impl AnalyzeError {
@@ -179,7 +196,10 @@ mod tests {
 
     #[test]
     fn names_match_serialized_tags() {
-        let e = AnalyzeError::ThisCaptured { line: 3, column: 18 };
+        let e = AnalyzeError::ThisCaptured {
+            line: 3,
+            column: 18,
+        };
         assert_eq!(e.name(), "ThisCaptured");
         assert!(e.to_string().contains("3:18"));
     }

@@ -103,7 +103,11 @@ struct Rewrite<'a> {
 
 /// A string literal with the span of the code it replaces, so the position map still covers it.
 fn str_lit(s: &str, span: Span) -> Str {
-    Str { span, value: Atom::from(s).into(), raw: None }
+    Str {
+        span,
+        value: Atom::from(s).into(),
+        raw: None,
+    }
 }
 
 impl Rewrite<'_> {
@@ -161,8 +165,13 @@ impl VisitMut for Rewrite<'_> {
             Callee::Expr(e) => {
                 // import.meta.resolve("./x")
                 if let Expr::Member(m) = &**e {
-                    if matches!(&*m.obj, Expr::MetaProp(MetaPropExpr { kind: MetaPropKind::ImportMeta, .. }))
-                        && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "resolve")
+                    if matches!(
+                        &*m.obj,
+                        Expr::MetaProp(MetaPropExpr {
+                            kind: MetaPropKind::ImportMeta,
+                            ..
+                        })
+                    ) && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "resolve")
                     {
                         self.rewrite_arg(&mut n.args);
                     }
@@ -176,8 +185,13 @@ impl VisitMut for Rewrite<'_> {
         n.visit_mut_children_with(self);
         match n {
             Expr::Member(m) => {
-                if let (Expr::MetaProp(MetaPropExpr { kind: MetaPropKind::ImportMeta, .. }), MemberProp::Ident(p)) =
-                    (&*m.obj, &m.prop)
+                if let (
+                    Expr::MetaProp(MetaPropExpr {
+                        kind: MetaPropKind::ImportMeta,
+                        ..
+                    }),
+                    MemberProp::Ident(p),
+                ) = (&*m.obj, &m.prop)
                 {
                     if let Some(v) = self.meta_value(&p.sym, m.span) {
                         *n = v;
@@ -199,7 +213,9 @@ impl VisitMut for Rewrite<'_> {
     }
 
     fn visit_mut_ident(&mut self, i: &mut Ident) {
-        if &*i.sym == "require" && (i.ctxt == self.unresolved || i.ctxt == swc_common::SyntaxContext::empty()) {
+        if &*i.sym == "require"
+            && (i.ctxt == self.unresolved || i.ctxt == swc_common::SyntaxContext::empty())
+        {
             self.uses_require = true;
         }
     }
@@ -218,7 +234,11 @@ impl VisitMut for Rewrite<'_> {
 /// The code for `body`, with the code generator's (original position, generated 0-based line and
 /// UTF-16 column) entries.
 fn emit(file: &SourceFile, body: Vec<ModuleItem>) -> (String, Vec<(BytePos, LineCol)>) {
-    let module = Module { span: DUMMY_SP, body, shebang: None };
+    let module = Module {
+        span: DUMMY_SP,
+        body,
+        shebang: None,
+    };
     let mut buf = Vec::new();
     let mut srcmap = Vec::new();
     {
@@ -293,14 +313,22 @@ impl SourceFile {
                 Some(i) => {
                     by_value_ids.insert(i.clone());
                 }
-                None => return Err(AnalyzeError::UnknownByValueName { name: (*name).to_owned() }),
+                None => {
+                    return Err(AnalyzeError::UnknownByValueName {
+                        name: (*name).to_owned(),
+                    })
+                }
             }
         }
         let (reached, mut parts) =
-            scope::reach(&self.scope, &self.module, &closure.direct_ids, &|i| by_value_ids.contains(i));
+            scope::reach(&self.scope, &self.module, &closure.direct_ids, &|i| {
+                by_value_ids.contains(i)
+            });
         let mut top_params = Vec::new();
         for (i, _) in &reached {
-            let Some(b) = self.scope.binding(i) else { continue };
+            let Some(b) = self.scope.binding(i) else {
+                continue;
+            };
             if !matches!(b.decl, Declared::Value(_)) {
                 continue;
             }
@@ -308,11 +336,19 @@ impl SourceFile {
                 top_params.push(i.0.to_string());
             } else if !self.scope.parts_of.contains_key(i) {
                 let (line, column) = self.pos(b.span.lo);
-                return Err(AnalyzeError::CannotRecreate { name: i.0.to_string(), line, column });
+                return Err(AnalyzeError::CannotRecreate {
+                    name: i.0.to_string(),
+                    line,
+                    column,
+                });
             }
         }
         parts.sort_by_key(|&p| (self.scope.parts[p].item, self.scope.parts[p].sub));
-        if let Some(at) = parts.iter().filter_map(|&p| self.scope.part_refs(&self.module, p).direct_eval).next() {
+        if let Some(at) = parts
+            .iter()
+            .filter_map(|&p| self.scope.part_refs(&self.module, p).direct_eval)
+            .next()
+        {
             let (line, column) = self.pos(at.lo);
             return Err(AnalyzeError::DirectEval { line, column });
         }
@@ -332,7 +368,10 @@ impl SourceFile {
             }
         }
 
-        let mut finder = CloneClosure { target: closure.span, found: None };
+        let mut finder = CloneClosure {
+            target: closure.span,
+            found: None,
+        };
         self.module.visit_with(&mut finder);
         let Some(expr) = finder.found else {
             return Err(AnalyzeError::ForeignClosure);
@@ -340,36 +379,59 @@ impl SourceFile {
         items.push(ModuleItem::Stmt(Stmt::Expr(ExprStmt {
             span: DUMMY_SP,
             expr: Box::new(Expr::Call(CallExpr {
-                callee: Callee::Expr(Box::new(Expr::Ident(Ident::new_no_ctxt(CLOSURE_MARKER.into(), DUMMY_SP)))),
-                args: vec![ExprOrSpread { spread: None, expr: Box::new(expr) }],
+                callee: Callee::Expr(Box::new(Expr::Ident(Ident::new_no_ctxt(
+                    CLOSURE_MARKER.into(),
+                    DUMMY_SP,
+                )))),
+                args: vec![ExprOrSpread {
+                    spread: None,
+                    expr: Box::new(expr),
+                }],
                 ..Default::default()
             })),
         })));
 
-        let mut module = Module { span: DUMMY_SP, body: items, shebang: None };
+        let mut module = Module {
+            span: DUMMY_SP,
+            body: items,
+            shebang: None,
+        };
         if self.language.is_typescript() {
-            let config = swc_ecma_transforms_typescript::Config { no_empty_export: true, ..Default::default() };
+            let config = swc_ecma_transforms_typescript::Config {
+                no_empty_export: true,
+                ..Default::default()
+            };
             let mut program = Program::Module(module);
             GLOBALS.set(&self.globals, || {
-                swc_ecma_transforms_typescript::typescript(config, self.unresolved_mark, self.top_level_mark)
-                    .process(&mut program);
+                swc_ecma_transforms_typescript::typescript(
+                    config,
+                    self.unresolved_mark,
+                    self.top_level_mark,
+                )
+                .process(&mut program);
             });
             module = match program {
                 Program::Module(m) => m,
-                Program::Script(s) => {
-                    Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: None }
-                }
+                Program::Script(s) => Module {
+                    span: s.span,
+                    body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
+                    shebang: None,
+                },
             };
         }
 
         // Transforms leave parentheses to the fixer (`(function (N) {…})(N || (N = {}))`).
         let mut program = Program::Module(module);
-        GLOBALS.set(&self.globals, || swc_ecma_transforms_base::fixer::fixer(None).process(&mut program));
+        GLOBALS.set(&self.globals, || {
+            swc_ecma_transforms_base::fixer::fixer(None).process(&mut program)
+        });
         let mut module = match program {
             Program::Module(m) => m,
-            Program::Script(s) => {
-                Module { span: s.span, body: s.body.into_iter().map(ModuleItem::Stmt).collect(), shebang: None }
-            }
+            Program::Script(s) => Module {
+                span: s.span,
+                body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
+                shebang: None,
+            },
         };
 
         let mut rewrite = Rewrite {
@@ -413,15 +475,23 @@ impl SourceFile {
         let (mut code, srcmap) = emit(self, imports);
         map.add(self, &srcmap, 0, 0);
         if rewrite.uses_require {
-            code.push_str("import { createRequire as __weft_createRequire } from \"node:module\";\n");
-            code.push_str(&format!("const require = __weft_createRequire({});\n", js_string(&self.url)));
+            code.push_str(
+                "import { createRequire as __weft_createRequire } from \"node:module\";\n",
+            );
+            code.push_str(&format!(
+                "const require = __weft_createRequire({});\n",
+                js_string(&self.url)
+            ));
         }
         code.push_str(&format!(
             "export default {}function __weft_run(__weft_locals, __weft_top) {{\n",
             if is_async { "async " } else { "" }
         ));
         if !top_params.is_empty() {
-            code.push_str(&format!("let {{ {} }} = __weft_top;\n", top_params.join(", ")));
+            code.push_str(&format!(
+                "let {{ {} }} = __weft_top;\n",
+                top_params.join(", ")
+            ));
         }
         let (body_text, srcmap) = emit(self, body);
         let (line, column) = end_of(&code);
@@ -431,7 +501,10 @@ impl SourceFile {
             self,
             vec![ModuleItem::Stmt(Stmt::Expr(ExprStmt {
                 span: DUMMY_SP,
-                expr: Box::new(Expr::Paren(ParenExpr { span: DUMMY_SP, expr: closure_expr })),
+                expr: Box::new(Expr::Paren(ParenExpr {
+                    span: DUMMY_SP,
+                    expr: closure_expr,
+                })),
             }))],
         );
         let closure_text = closure_text.trim_end().trim_end_matches(';');
@@ -443,8 +516,10 @@ impl SourceFile {
         }
         // Entries past the trimmed text belong to the `;` and line break dropped above.
         let (last_line, last_column) = end_of(closure_text);
-        let srcmap: Vec<_> =
-            srcmap.into_iter().filter(|(_, at)| (at.line, at.col) <= (last_line, last_column)).collect();
+        let srcmap: Vec<_> = srcmap
+            .into_iter()
+            .filter(|(_, at)| (at.line, at.col) <= (last_line, last_column))
+            .collect();
         let (line, column) = end_of(&code);
         map.add(self, &srcmap, line, column);
         code.push_str(closure_text);
@@ -508,12 +583,22 @@ fn copy_item(item: &ModuleItem, subs: &[Sub]) -> Option<ModuleItem> {
         }
         ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(d)) => {
             return match &d.decl {
-                DefaultDecl::Fn(FnExpr { ident: Some(ident), function }) => {
-                    stmt(Decl::Fn(FnDecl { ident: ident.clone(), declare: false, function: function.clone() }))
-                }
-                DefaultDecl::Class(ClassExpr { ident: Some(ident), class }) => {
-                    stmt(Decl::Class(ClassDecl { ident: ident.clone(), declare: false, class: class.clone() }))
-                }
+                DefaultDecl::Fn(FnExpr {
+                    ident: Some(ident),
+                    function,
+                }) => stmt(Decl::Fn(FnDecl {
+                    ident: ident.clone(),
+                    declare: false,
+                    function: function.clone(),
+                })),
+                DefaultDecl::Class(ClassExpr {
+                    ident: Some(ident),
+                    class,
+                }) => stmt(Decl::Class(ClassDecl {
+                    ident: ident.clone(),
+                    declare: false,
+                    class: class.clone(),
+                })),
                 _ => None,
             };
         }
@@ -522,7 +607,12 @@ fn copy_item(item: &ModuleItem, subs: &[Sub]) -> Option<ModuleItem> {
         _ => return None,
     };
     let keep = |decls: &[VarDeclarator]| -> Vec<VarDeclarator> {
-        decls.iter().enumerate().filter(|(j, _)| subs.contains(&Sub::Declarator(*j))).map(|(_, d)| d.clone()).collect()
+        decls
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| subs.contains(&Sub::Declarator(*j)))
+            .map(|(_, d)| d.clone())
+            .collect()
     };
     match decl {
         Decl::Var(v) => {

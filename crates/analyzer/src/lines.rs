@@ -25,7 +25,9 @@ impl LineIndex {
                     starts.push(i as u32 + 1);
                 }
                 // U+2028 and U+2029 are E2 80 A8 / E2 80 A9 in UTF-8.
-                0xE2 if bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xA8) | Some(0xA9)) => {
+                0xE2 if bytes.get(i + 1) == Some(&0x80)
+                    && matches!(bytes.get(i + 2), Some(0xA8) | Some(0xA9)) =>
+                {
                     i += 2;
                     starts.push(i as u32 + 1);
                 }
@@ -33,7 +35,10 @@ impl LineIndex {
             }
             i += 1;
         }
-        LineIndex { starts, len: bytes.len() as u32 }
+        LineIndex {
+            starts,
+            len: bytes.len() as u32,
+        }
     }
 
     /// The byte offset of a 1-based line and 1-based UTF-16 column, clamped to the line's end.

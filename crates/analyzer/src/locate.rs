@@ -90,8 +90,16 @@ impl Finder {
         if !self.overlaps(span) {
             return;
         }
-        let closures = args.iter().filter(|a| a.spread.is_none()).filter_map(|a| unwrap_closure(&a.expr)).collect();
-        self.calls.push(Call { span, closures, has_args: !args.is_empty() });
+        let closures = args
+            .iter()
+            .filter(|a| a.spread.is_none())
+            .filter_map(|a| unwrap_closure(&a.expr))
+            .collect();
+        self.calls.push(Call {
+            span,
+            closures,
+            has_args: !args.is_empty(),
+        });
     }
 }
 
@@ -174,7 +182,11 @@ impl Visit for NewFinder {
         }
     }
     fn visit_new_expr(&mut self, n: &NewExpr) {
-        if self.contains(n.span) && self.found.is_none_or(|f| n.span.hi.0 - n.span.lo.0 <= f.hi.0 - f.lo.0) {
+        if self.contains(n.span)
+            && self
+                .found
+                .is_none_or(|f| n.span.hi.0 - n.span.lo.0 <= f.hi.0 - f.lo.0)
+        {
             self.found = Some(n.span);
         }
         n.visit_children_with(self);
@@ -212,8 +224,15 @@ impl Visit for Fetch<'_> {
         }
         match n {
             Expr::Arrow(a) if a.span == self.target => {
-                self.result =
-                    Some(analyze(self.file, n, a.params.is_empty(), a.is_async, a.is_generator, true, self.call));
+                self.result = Some(analyze(
+                    self.file,
+                    n,
+                    a.params.is_empty(),
+                    a.is_async,
+                    a.is_generator,
+                    true,
+                    self.call,
+                ));
             }
             Expr::Fn(f) if f.function.span == self.target => {
                 let func = &f.function;
@@ -239,7 +258,13 @@ fn capture(file: &SourceFile, i: &Id, b: &Binding, via: Option<&Id>) -> Capture 
         Declared::Value(k) => k,
         _ => BindingKind::Const,
     };
-    Capture { name: i.0.to_string(), kind, line, column, via: via.map(|v| v.0.to_string()) }
+    Capture {
+        name: i.0.to_string(),
+        kind,
+        line,
+        column,
+        via: via.map(|v| v.0.to_string()),
+    }
 }
 
 fn analyze(
@@ -268,12 +293,23 @@ fn analyze(
             Lexical::With => AnalyzeError::WithStatement { line, column },
         });
     }
-    let locals = fv.locals.iter().map(|(i, b)| capture(file, i, b, None)).collect();
+    let locals = fv
+        .locals
+        .iter()
+        .map(|(i, b)| capture(file, i, b, None))
+        .collect();
     let mut roots: Vec<Id> = fv.top_level.iter().map(|(i, _)| i.clone()).collect();
     let (mut reached, mut parts) = scope::reach(&file.scope, &file.module, &roots, &|_| false);
     // JSX compiled with the classic runtime calls `React.createElement`: keep React reachable.
-    let jsx = fv.has_jsx || parts.iter().any(|&p| file.scope.part_refs(&file.module, p).has_jsx);
-    if let Some(react) = file.scope.jsx_factory(file.top_level).filter(|r| jsx && !roots.contains(r)) {
+    let jsx = fv.has_jsx
+        || parts
+            .iter()
+            .any(|&p| file.scope.part_refs(&file.module, p).has_jsx);
+    if let Some(react) = file
+        .scope
+        .jsx_factory(file.top_level)
+        .filter(|r| jsx && !roots.contains(r))
+    {
         roots.push(react);
         (reached, parts) = scope::reach(&file.scope, &file.module, &roots, &|_| false);
     }
@@ -288,7 +324,9 @@ fn analyze(
         }
     }
     let mut bare: Vec<String> = Vec::new();
-    let part_specs = parts.iter().flat_map(|&p| file.scope.part_refs(&file.module, p).specifiers.iter());
+    let part_specs = parts
+        .iter()
+        .flat_map(|&p| file.scope.part_refs(&file.module, p).specifiers.iter());
     for s in fv.dynamic_imports.iter().chain(part_specs) {
         if is_bare(s) && !bare.contains(s) {
             bare.push(s.clone());
@@ -296,7 +334,11 @@ fn analyze(
     }
     let (call_line, call_column) = file.pos(call.lo);
     Ok(Closure {
-        id: format!("{:016x}:{}", file.hash, span.lo.0.saturating_sub(file.start)),
+        id: format!(
+            "{:016x}:{}",
+            file.hash,
+            span.lo.0.saturating_sub(file.start)
+        ),
         line,
         column,
         call_line,
@@ -363,18 +405,37 @@ impl SourceFile {
     /// assert_eq!(second.column, 44);
     /// assert_eq!(second.locals[0].name, "k");
     /// ```
-    pub fn closure_at(&self, line: u32, column: u32, fn_text: Option<&str>) -> Result<Closure, AnalyzeError> {
+    pub fn closure_at(
+        &self,
+        line: u32,
+        column: u32,
+        fn_text: Option<&str>,
+    ) -> Result<Closure, AnalyzeError> {
         let not_found = AnalyzeError::NoClosureAtPosition { line, column };
         let (lo, hi) = if column == 0 {
-            let lo = self.lines.offset(&self.src, line, 1).ok_or(not_found.clone())?;
-            let hi = self.lines.offset(&self.src, line, u32::MAX).ok_or(not_found.clone())?;
+            let lo = self
+                .lines
+                .offset(&self.src, line, 1)
+                .ok_or(not_found.clone())?;
+            let hi = self
+                .lines
+                .offset(&self.src, line, u32::MAX)
+                .ok_or(not_found.clone())?;
             (lo, hi)
         } else {
-            let at = self.lines.offset(&self.src, line, column).ok_or(not_found.clone())?;
+            let at = self
+                .lines
+                .offset(&self.src, line, column)
+                .ok_or(not_found.clone())?;
             (at, at)
         };
         let (lo, hi) = (BytePos(lo + self.start), BytePos(hi + self.start));
-        let mut finder = Finder { lo, hi, calls: Vec::new(), withs: Vec::new() };
+        let mut finder = Finder {
+            lo,
+            hi,
+            calls: Vec::new(),
+            withs: Vec::new(),
+        };
         self.module.visit_with(&mut finder);
 
         // (call span, closure span) candidates.
@@ -387,13 +448,21 @@ impl SourceFile {
             }
         } else {
             let inside = |s: &Span| s.lo <= lo && lo <= s.hi;
-            let outside_closures: Vec<&Call> =
-                finder.calls.iter().filter(|c| !c.closures.is_empty() && !c.closures.iter().any(inside)).collect();
-            let chosen = match outside_closures.iter().min_by_key(|c| c.span.hi.0 - c.span.lo.0) {
+            let outside_closures: Vec<&Call> = finder
+                .calls
+                .iter()
+                .filter(|c| !c.closures.is_empty() && !c.closures.iter().any(inside))
+                .collect();
+            let chosen = match outside_closures
+                .iter()
+                .min_by_key(|c| c.span.hi.0 - c.span.lo.0)
+            {
                 Some(c) => Some(*c),
-                None => {
-                    finder.calls.iter().filter(|c| !c.closures.is_empty()).min_by_key(|c| c.span.hi.0 - c.span.lo.0)
-                }
+                None => finder
+                    .calls
+                    .iter()
+                    .filter(|c| !c.closures.is_empty())
+                    .min_by_key(|c| c.span.hi.0 - c.span.lo.0),
             };
             match chosen {
                 Some(c) => candidates.extend(c.closures.iter().map(|&s| (c.span, s))),
@@ -407,7 +476,10 @@ impl SourceFile {
         }
         if candidates.len() > 1 {
             if let Some(text) = fn_text {
-                let scored: Vec<usize> = candidates.iter().map(|(_, s)| similarity(self.text(*s), text)).collect();
+                let scored: Vec<usize> = candidates
+                    .iter()
+                    .map(|(_, s)| similarity(self.text(*s), text))
+                    .collect();
                 let best = scored.iter().copied().max().unwrap_or(0);
                 if scored.iter().filter(|&&s| s == best).count() == 1 {
                     let i = scored.iter().position(|&s| s == best).unwrap_or(0);
@@ -418,13 +490,24 @@ impl SourceFile {
         let (call, target) = match candidates.as_slice() {
             [] => return Err(not_found),
             [one] => *one,
-            many => return Err(AnalyzeError::AmbiguousClosure { line, column, candidates: many.len() as u32 }),
+            many => {
+                return Err(AnalyzeError::AmbiguousClosure {
+                    line,
+                    column,
+                    candidates: many.len() as u32,
+                })
+            }
         };
         if let Some(w) = finder.withs.iter().find(|w| w.contains(call)) {
             let (line, column) = self.pos(w.lo);
             return Err(AnalyzeError::WithStatement { line, column });
         }
-        let mut fetch = Fetch { file: self, target, call, result: None };
+        let mut fetch = Fetch {
+            file: self,
+            target,
+            call,
+            result: None,
+        };
         self.module.visit_with(&mut fetch);
         fetch.result.unwrap_or(Err(not_found))
     }
@@ -458,8 +541,14 @@ impl SourceFile {
     /// ```
     pub fn new_expression_at(&self, line: u32, column: u32) -> Result<(u32, u32), AnalyzeError> {
         let not_found = AnalyzeError::NoNewExpressionAtPosition { line, column };
-        let at = self.lines.offset(&self.src, line, column.max(1)).ok_or(not_found.clone())?;
-        let mut finder = NewFinder { at: BytePos(at + self.start), found: None };
+        let at = self
+            .lines
+            .offset(&self.src, line, column.max(1))
+            .ok_or(not_found.clone())?;
+        let mut finder = NewFinder {
+            at: BytePos(at + self.start),
+            found: None,
+        };
         self.module.visit_with(&mut finder);
         finder.found.map(|s| self.pos(s.lo)).ok_or(not_found)
     }

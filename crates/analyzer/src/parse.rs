@@ -54,7 +54,10 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { language: None, max_depth: DEFAULT_MAX_DEPTH }
+        ParseOptions {
+            language: None,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
     }
 }
 
@@ -149,9 +152,11 @@ impl Language {
                 explicit_resource_management: true,
                 ..Default::default()
             }),
-            Language::Ts | Language::Tsx => {
-                Syntax::Typescript(TsSyntax { tsx: self == Language::Tsx, decorators: true, ..Default::default() })
-            }
+            Language::Ts | Language::Tsx => Syntax::Typescript(TsSyntax {
+                tsx: self == Language::Tsx,
+                decorators: true,
+                ..Default::default()
+            }),
         }
     }
 
@@ -199,15 +204,28 @@ impl SourceFile {
     }
 
     /// Like [`SourceFile::parse`], with an explicit language or depth limit.
-    pub fn parse_with(url: &str, source: &str, options: ParseOptions) -> Result<SourceFile, AnalyzeError> {
+    pub fn parse_with(
+        url: &str,
+        source: &str,
+        options: ParseOptions,
+    ) -> Result<SourceFile, AnalyzeError> {
         let language = match options.language.or_else(|| Language::from_url(url)) {
             Some(l) => l,
-            None => return Err(AnalyzeError::UnsupportedExtension { url: url.to_owned() }),
+            None => {
+                return Err(AnalyzeError::UnsupportedExtension {
+                    url: url.to_owned(),
+                })
+            }
         };
         let lines = LineIndex::new(source);
         if let Err((depth, at)) = depth::scan(source, options.max_depth) {
             let (line, column) = lines.position(source, at as u32);
-            return Err(AnalyzeError::TooDeep { line, column, depth, limit: options.max_depth });
+            return Err(AnalyzeError::TooDeep {
+                line,
+                column,
+                depth,
+                limit: options.max_depth,
+            });
         }
 
         let path = url.split(['?', '#']).next().unwrap_or(url);
@@ -225,7 +243,11 @@ impl SourceFile {
         let globals = Globals::new();
         let parse_error = |span: swc_common::Span, msg: String| {
             let (line, column) = lines.position(source, span.lo.0.saturating_sub(start));
-            AnalyzeError::Parse { line, column, message: msg }
+            AnalyzeError::Parse {
+                line,
+                column,
+                message: msg,
+            }
         };
 
         let resolved = GLOBALS.set(&globals, || {
@@ -234,7 +256,9 @@ impl SourceFile {
                 Some(ModuleKind::Esm) => parser.parse_module().map(Program::Module),
                 // TypeScript's CommonJS syntax (`import x = require()`, `export =`) needs module
                 // parsing; plain `.cjs` is a sloppy-mode script.
-                Some(ModuleKind::CommonJs) if language.is_typescript() => parser.parse_module().map(Program::Module),
+                Some(ModuleKind::CommonJs) if language.is_typescript() => {
+                    parser.parse_module().map(Program::Module)
+                }
                 Some(ModuleKind::CommonJs) => parser.parse_script().map(Program::Script),
                 None => parser.parse_program(),
             };
@@ -248,7 +272,8 @@ impl SourceFile {
 
             let unresolved_mark = Mark::new();
             let top_level_mark = Mark::new();
-            resolver(unresolved_mark, top_level_mark, language.is_typescript()).process(&mut program);
+            resolver(unresolved_mark, top_level_mark, language.is_typescript())
+                .process(&mut program);
             let unresolved = SyntaxContext::empty().apply_mark(unresolved_mark);
             let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
 
@@ -264,9 +289,18 @@ impl SourceFile {
                 ),
             };
             let scope = ScopeInfo::build(&module, unresolved, top_level);
-            Ok((unresolved_mark, top_level_mark, unresolved, top_level, kind, module, scope))
+            Ok((
+                unresolved_mark,
+                top_level_mark,
+                unresolved,
+                top_level,
+                kind,
+                module,
+                scope,
+            ))
         })?;
-        let (unresolved_mark, top_level_mark, unresolved, top_level, kind, module, scope) = resolved;
+        let (unresolved_mark, top_level_mark, unresolved, top_level, kind, module, scope) =
+            resolved;
         Ok(SourceFile {
             url: normalize_url(url),
             src: source.to_owned(),
@@ -317,7 +351,8 @@ impl SourceFile {
     }
 
     pub(crate) fn pos(&self, bytepos: swc_common::BytePos) -> (u32, u32) {
-        self.lines.position(&self.src, bytepos.0.saturating_sub(self.start))
+        self.lines
+            .position(&self.src, bytepos.0.saturating_sub(self.start))
     }
 
     pub(crate) fn text(&self, span: swc_common::Span) -> &str {
@@ -333,7 +368,10 @@ mod tests {
 
     #[test]
     fn picks_language_and_module_kind() {
-        assert_eq!(Language::from_url("file:///a/b.mts?x=1"), Some(Language::Ts));
+        assert_eq!(
+            Language::from_url("file:///a/b.mts?x=1"),
+            Some(Language::Ts)
+        );
         assert_eq!(Language::from_url("file:///a.b/c"), None);
         let f = SourceFile::parse("/srv/app.cjs", "const x = require('x');").unwrap();
         assert_eq!(f.module_kind(), ModuleKind::CommonJs);
@@ -344,7 +382,8 @@ mod tests {
 
     #[test]
     fn recovered_errors_are_reported_with_position() {
-        let err = SourceFile::parse("file:///a.js", "let x = 1;\nlet x = 2;\nconst = ;").unwrap_err();
+        let err =
+            SourceFile::parse("file:///a.js", "let x = 1;\nlet x = 2;\nconst = ;").unwrap_err();
         assert!(matches!(err, AnalyzeError::Parse { .. }), "{err:?}");
     }
 

@@ -54,7 +54,13 @@ pub(crate) struct MapBuilder {
 impl MapBuilder {
     /// Adds the code generator's entries for a piece of code that starts at 0-based generated
     /// `line`, with `column` UTF-16 units already written on that first line.
-    pub(crate) fn add(&mut self, file: &SourceFile, srcmap: &[(BytePos, LineCol)], line: u32, column: u32) {
+    pub(crate) fn add(
+        &mut self,
+        file: &SourceFile,
+        srcmap: &[(BytePos, LineCol)],
+        line: u32,
+        column: u32,
+    ) {
         let end = file.start as u64 + file.src.len() as u64;
         for &(pos, at) in srcmap {
             if pos.0 < file.start || pos.0 as u64 > end {
@@ -62,7 +68,12 @@ impl MapBuilder {
             }
             let (original_line, original_column) = file.pos(pos);
             let generated_column = at.col + if at.line == 0 { column } else { 0 };
-            self.entries.push([line + at.line + 1, generated_column + 1, original_line, original_column]);
+            self.entries.push([
+                line + at.line + 1,
+                generated_column + 1,
+                original_line,
+                original_column,
+            ]);
         }
     }
 
@@ -125,7 +136,14 @@ mod tests {
     #[test]
     fn finish_keeps_the_last_entry_per_position_and_drops_implied_ones() {
         let b = MapBuilder {
-            entries: vec![[1, 1, 3, 1], [1, 4, 3, 9], [1, 4, 3, 4], [1, 6, 3, 6], [1, 8, 4, 1], [2, 1, 4, 5]],
+            entries: vec![
+                [1, 1, 3, 1],
+                [1, 4, 3, 9],
+                [1, 4, 3, 4],
+                [1, 6, 3, 6],
+                [1, 8, 4, 1],
+                [2, 1, 4, 5],
+            ],
         };
         assert_eq!(b.finish(), [[1, 1, 3, 1], [1, 8, 4, 1], [2, 1, 4, 5]]);
     }

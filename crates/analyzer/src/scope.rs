@@ -178,10 +178,21 @@ pub(crate) fn pat_idents<'a>(p: &'a Pat, out: &mut Vec<&'a Ident>) {
 }
 
 impl ScopeInfo {
-    pub(crate) fn build(module: &Module, unresolved: SyntaxContext, top_level: SyntaxContext) -> ScopeInfo {
-        let mut collector = Collector { bindings: IdMap::default() };
+    pub(crate) fn build(
+        module: &Module,
+        unresolved: SyntaxContext,
+        top_level: SyntaxContext,
+    ) -> ScopeInfo {
+        let mut collector = Collector {
+            bindings: IdMap::default(),
+        };
         module.visit_with(&mut collector);
-        let mut info = ScopeInfo { bindings: collector.bindings, unresolved, top_level, ..Default::default() };
+        let mut info = ScopeInfo {
+            bindings: collector.bindings,
+            unresolved,
+            top_level,
+            ..Default::default()
+        };
 
         for (item, it) in module.body.iter().enumerate() {
             let add = |info: &mut ScopeInfo, sub: Sub, names: Vec<Id>, source: Option<String>| {
@@ -189,7 +200,13 @@ impl ScopeInfo {
                 for n in &names {
                     info.parts_of.entry(n.clone()).or_default().push(index);
                 }
-                info.parts.push(TopPart { item, sub, names, source, refs: OnceCell::new() });
+                info.parts.push(TopPart {
+                    item,
+                    sub,
+                    names,
+                    source,
+                    refs: OnceCell::new(),
+                });
             };
             match it {
                 ModuleItem::ModuleDecl(ModuleDecl::Import(imp)) => {
@@ -204,12 +221,19 @@ impl ScopeInfo {
                             ImportSpecifier::Default(d) => &d.local,
                             ImportSpecifier::Namespace(n) => &n.local,
                         };
-                        add(&mut info, Sub::Specifier(j), vec![id(local)], Some(src.clone()));
+                        add(
+                            &mut info,
+                            Sub::Specifier(j),
+                            vec![id(local)],
+                            Some(src.clone()),
+                        );
                     }
                 }
                 ModuleItem::ModuleDecl(ModuleDecl::TsImportEquals(ie)) if !ie.is_type_only => {
                     let source = match &ie.module_ref {
-                        TsModuleRef::TsExternalModuleRef(r) => Some(r.expr.value.to_atom_lossy().to_string()),
+                        TsModuleRef::TsExternalModuleRef(r) => {
+                            Some(r.expr.value.to_atom_lossy().to_string())
+                        }
                         TsModuleRef::TsEntityName(_) => None,
                     };
                     add(&mut info, Sub::Whole, vec![id(&ie.id)], source);
@@ -220,19 +244,35 @@ impl ScopeInfo {
                         for (j, d) in v.decls.iter().enumerate() {
                             let mut names = Vec::new();
                             pat_idents(&d.name, &mut names);
-                            add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), None);
+                            add(
+                                &mut info,
+                                Sub::Declarator(j),
+                                names.into_iter().map(id).collect(),
+                                None,
+                            );
                         }
                     }
                     Decl::Using(u) => {
                         for (j, d) in u.decls.iter().enumerate() {
                             let mut names = Vec::new();
                             pat_idents(&d.name, &mut names);
-                            add(&mut info, Sub::Declarator(j), names.into_iter().map(id).collect(), None);
+                            add(
+                                &mut info,
+                                Sub::Declarator(j),
+                                names.into_iter().map(id).collect(),
+                                None,
+                            );
                         }
                     }
-                    Decl::Fn(f) if !f.declare => add(&mut info, Sub::Whole, vec![id(&f.ident)], None),
-                    Decl::Class(c) if !c.declare => add(&mut info, Sub::Whole, vec![id(&c.ident)], None),
-                    Decl::TsEnum(e) if !e.declare => add(&mut info, Sub::Whole, vec![id(&e.id)], None),
+                    Decl::Fn(f) if !f.declare => {
+                        add(&mut info, Sub::Whole, vec![id(&f.ident)], None)
+                    }
+                    Decl::Class(c) if !c.declare => {
+                        add(&mut info, Sub::Whole, vec![id(&c.ident)], None)
+                    }
+                    Decl::TsEnum(e) if !e.declare => {
+                        add(&mut info, Sub::Whole, vec![id(&e.id)], None)
+                    }
                     Decl::TsModule(m) if !m.declare => {
                         if let TsModuleName::Ident(name) = &m.id {
                             add(&mut info, Sub::Whole, vec![id(name)], None);
@@ -241,10 +281,12 @@ impl ScopeInfo {
                     _ => {}
                 },
                 ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(d)) => match &d.decl {
-                    DefaultDecl::Fn(FnExpr { ident: Some(name), .. })
-                    | DefaultDecl::Class(ClassExpr { ident: Some(name), .. }) => {
-                        add(&mut info, Sub::Whole, vec![id(name)], None)
-                    }
+                    DefaultDecl::Fn(FnExpr {
+                        ident: Some(name), ..
+                    })
+                    | DefaultDecl::Class(ClassExpr {
+                        ident: Some(name), ..
+                    }) => add(&mut info, Sub::Whole, vec![id(name)], None),
                     _ => {}
                 },
                 _ => {}
@@ -269,15 +311,27 @@ impl ScopeInfo {
             }
             let mut specifiers: Vec<String> = part.source.iter().cloned().collect();
             specifiers.extend(refs.dynamic_imports);
-            let direct_eval =
-                refs.lexical.iter().filter(|(l, _)| *l == Lexical::DirectEval).map(|(_, s)| *s).min_by_key(|s| s.lo);
-            PartRefs { deps, specifiers, has_jsx: refs.has_jsx, direct_eval }
+            let direct_eval = refs
+                .lexical
+                .iter()
+                .filter(|(l, _)| *l == Lexical::DirectEval)
+                .map(|(_, s)| *s)
+                .min_by_key(|s| s.lo);
+            PartRefs {
+                deps,
+                specifiers,
+                has_jsx: refs.has_jsx,
+                direct_eval,
+            }
         })
     }
 
     /// The top-level `React` binding, which JSX compiled with the classic runtime uses implicitly.
     pub(crate) fn jsx_factory(&self, top_level: SyntaxContext) -> Option<Id> {
-        self.parts_of.keys().find(|(sym, ctxt)| *ctxt == top_level && &**sym == "React").cloned()
+        self.parts_of
+            .keys()
+            .find(|(sym, ctxt)| *ctxt == top_level && &**sym == "React")
+            .cloned()
     }
 
     pub(crate) fn binding(&self, i: &Id) -> Option<&Binding> {
@@ -288,7 +342,9 @@ impl ScopeInfo {
 /// Walks the piece of a top-level item that a part copies.
 fn visit_part(item: &ModuleItem, sub: Sub, v: &mut Refs) {
     let decl = match item {
-        ModuleItem::ModuleDecl(ModuleDecl::TsImportEquals(ie)) => return ie.module_ref.visit_with(v),
+        ModuleItem::ModuleDecl(ModuleDecl::TsImportEquals(ie)) => {
+            return ie.module_ref.visit_with(v)
+        }
         ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(d)) => {
             return match &d.decl {
                 DefaultDecl::Fn(f) => f.function.visit_with(v),
@@ -301,8 +357,12 @@ fn visit_part(item: &ModuleItem, sub: Sub, v: &mut Refs) {
         _ => return,
     };
     match (decl, sub) {
-        (Decl::Var(d), Sub::Declarator(j)) => d.decls.get(j).into_iter().for_each(|d| d.visit_with(v)),
-        (Decl::Using(d), Sub::Declarator(j)) => d.decls.get(j).into_iter().for_each(|d| d.visit_with(v)),
+        (Decl::Var(d), Sub::Declarator(j)) => {
+            d.decls.get(j).into_iter().for_each(|d| d.visit_with(v))
+        }
+        (Decl::Using(d), Sub::Declarator(j)) => {
+            d.decls.get(j).into_iter().for_each(|d| d.visit_with(v))
+        }
         (Decl::Fn(f), _) => f.function.visit_with(v),
         (Decl::Class(c), _) => c.class.visit_with(v),
         (Decl::TsEnum(e), _) => e.members.visit_with(v),
@@ -322,7 +382,8 @@ impl Collector {
         match entry {
             std::collections::hash_map::Entry::Occupied(mut o) => {
                 // A value binding wins over a type or an ambient declaration of the same name.
-                if !matches!(o.get().decl, Declared::Value(_)) && matches!(decl, Declared::Value(_)) {
+                if !matches!(o.get().decl, Declared::Value(_)) && matches!(decl, Declared::Value(_))
+                {
                     o.insert(Binding { decl, span: i.span });
                 }
             }
@@ -348,7 +409,11 @@ impl Visit for Collector {
             VarDeclKind::Let => BindingKind::Let,
             VarDeclKind::Const => BindingKind::Const,
         };
-        let decl = if v.declare { Declared::Ambient } else { Declared::Value(kind) };
+        let decl = if v.declare {
+            Declared::Ambient
+        } else {
+            Declared::Value(kind)
+        };
         for d in &v.decls {
             self.pat(&d.name, decl);
         }
@@ -363,7 +428,14 @@ impl Visit for Collector {
     }
 
     fn visit_fn_decl(&mut self, f: &FnDecl) {
-        self.add(&f.ident, if f.declare { Declared::Ambient } else { Declared::Value(BindingKind::Function) });
+        self.add(
+            &f.ident,
+            if f.declare {
+                Declared::Ambient
+            } else {
+                Declared::Value(BindingKind::Function)
+            },
+        );
         f.visit_children_with(self);
     }
 
@@ -375,7 +447,14 @@ impl Visit for Collector {
     }
 
     fn visit_class_decl(&mut self, c: &ClassDecl) {
-        self.add(&c.ident, if c.declare { Declared::Ambient } else { Declared::Value(BindingKind::Class) });
+        self.add(
+            &c.ident,
+            if c.declare {
+                Declared::Ambient
+            } else {
+                Declared::Value(BindingKind::Class)
+            },
+        );
         c.visit_children_with(self);
     }
 
@@ -420,23 +499,48 @@ impl Visit for Collector {
                 ImportSpecifier::Default(d) => (&d.local, false),
                 ImportSpecifier::Namespace(n) => (&n.local, false),
             };
-            let decl = if i.type_only || type_only { Declared::TypeOnly } else { Declared::Value(BindingKind::Import) };
+            let decl = if i.type_only || type_only {
+                Declared::TypeOnly
+            } else {
+                Declared::Value(BindingKind::Import)
+            };
             self.add(local, decl);
         }
     }
 
     fn visit_ts_import_equals_decl(&mut self, i: &TsImportEqualsDecl) {
-        self.add(&i.id, if i.is_type_only { Declared::TypeOnly } else { Declared::Value(BindingKind::Import) });
+        self.add(
+            &i.id,
+            if i.is_type_only {
+                Declared::TypeOnly
+            } else {
+                Declared::Value(BindingKind::Import)
+            },
+        );
     }
 
     fn visit_ts_enum_decl(&mut self, e: &TsEnumDecl) {
-        self.add(&e.id, if e.declare { Declared::Ambient } else { Declared::Value(BindingKind::Enum) });
+        self.add(
+            &e.id,
+            if e.declare {
+                Declared::Ambient
+            } else {
+                Declared::Value(BindingKind::Enum)
+            },
+        );
         e.visit_children_with(self);
     }
 
     fn visit_ts_module_decl(&mut self, m: &TsModuleDecl) {
         if let TsModuleName::Ident(i) = &m.id {
-            self.add(i, if m.declare { Declared::Ambient } else { Declared::Value(BindingKind::Namespace) });
+            self.add(
+                i,
+                if m.declare {
+                    Declared::Ambient
+                } else {
+                    Declared::Value(BindingKind::Namespace)
+                },
+            );
         }
         m.visit_children_with(self);
     }
@@ -515,9 +619,10 @@ fn evaluates_a_call(args: &[ExprOrSpread]) -> bool {
 pub(crate) fn literal_string(e: &Expr) -> Option<String> {
     match e {
         Expr::Lit(Lit::Str(s)) => Some(s.value.to_atom_lossy().to_string()),
-        Expr::Tpl(t) if t.exprs.is_empty() && t.quasis.len() == 1 => {
-            t.quasis[0].cooked.as_ref().map(|c| c.to_atom_lossy().to_string())
-        }
+        Expr::Tpl(t) if t.exprs.is_empty() && t.quasis.len() == 1 => t.quasis[0]
+            .cooked
+            .as_ref()
+            .map(|c| c.to_atom_lossy().to_string()),
         _ => None,
     }
 }
@@ -591,7 +696,8 @@ impl Visit for Refs {
         match &c.callee {
             Callee::Expr(e) => {
                 if let Expr::Ident(i) = &**e {
-                    if &*i.sym == "eval" && i.ctxt == self.unresolved && !evaluates_a_call(&c.args) {
+                    if &*i.sym == "eval" && i.ctxt == self.unresolved && !evaluates_a_call(&c.args)
+                    {
                         self.lexical.push((Lexical::DirectEval, c.span));
                     }
                 }
@@ -763,7 +869,12 @@ mod tests {
     use crate::SourceFile;
 
     fn deps(f: &SourceFile, p: usize) -> Vec<String> {
-        f.scope.part_refs(&f.module, p).deps.iter().map(|d| d.0.to_string()).collect()
+        f.scope
+            .part_refs(&f.module, p)
+            .deps
+            .iter()
+            .map(|d| d.0.to_string())
+            .collect()
     }
 
     #[test]
@@ -783,7 +894,13 @@ mod tests {
     fn reach_stops_at_names_passed_by_value() {
         let src = "const a = 1;\nconst b = a;\nfunction f() { return b; }\n";
         let f = SourceFile::parse("file:///a.js", src).unwrap();
-        let root = f.scope.parts_of.keys().find(|k| &*k.0 == "f").unwrap().clone();
+        let root = f
+            .scope
+            .parts_of
+            .keys()
+            .find(|k| &*k.0 == "f")
+            .unwrap()
+            .clone();
         let (all, parts) = reach(&f.scope, &f.module, std::slice::from_ref(&root), &|_| false);
         assert_eq!(all.len(), 3);
         assert_eq!(parts.len(), 3);

@@ -2,12 +2,18 @@
 
 /// Whether a specifier is resolved relative to the importing module's URL.
 pub(crate) fn is_relative(spec: &str) -> bool {
-    spec.starts_with("./") || spec.starts_with("../") || spec.starts_with('/') || spec == "." || spec == ".."
+    spec.starts_with("./")
+        || spec.starts_with("../")
+        || spec.starts_with('/')
+        || spec == "."
+        || spec == ".."
 }
 
 /// Whether a specifier is an absolute URL that means the same thing from any module.
 pub(crate) fn is_absolute_url(spec: &str) -> bool {
-    ["file:", "http:", "https:", "data:", "blob:"].iter().any(|s| spec.starts_with(s))
+    ["file:", "http:", "https:", "data:", "blob:"]
+        .iter()
+        .any(|s| spec.starts_with(s))
 }
 
 /// Bare specifiers resolve through the package, import map or runtime of the importing module:
@@ -20,9 +26,14 @@ pub fn is_bare(spec: &str) -> bool {
 /// for these schemes (dot segments removed, the base's query and fragment dropped).
 pub(crate) fn resolve(base: &str, spec: &str) -> String {
     let base = base.split(['?', '#']).next().unwrap_or(base);
-    let Some(scheme_end) = base.find("://") else { return spec.to_owned() };
+    let Some(scheme_end) = base.find("://") else {
+        return spec.to_owned();
+    };
     let after = scheme_end + 3;
-    let path_start = base[after..].find('/').map(|i| after + i).unwrap_or(base.len());
+    let path_start = base[after..]
+        .find('/')
+        .map(|i| after + i)
+        .unwrap_or(base.len());
     let origin = &base[..path_start];
     let base_path = &base[path_start..];
     // Split the specifier's own query/fragment off.
@@ -68,7 +79,9 @@ pub(crate) fn file_path(url: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             if let Some(v) = hex {
                 out.push(v);
                 i += 3;
@@ -107,23 +120,43 @@ mod tests {
         assert_eq!(resolve(base, "../lib/x.js?raw"), "file:///app/lib/x.js?raw");
         assert_eq!(resolve(base, "/abs.js"), "file:///abs.js");
         assert_eq!(resolve(base, "../../../../x.js"), "file:///x.js");
-        assert_eq!(resolve("https://deno.land/x/mod.ts", "./dep.ts"), "https://deno.land/x/dep.ts");
+        assert_eq!(
+            resolve("https://deno.land/x/mod.ts", "./dep.ts"),
+            "https://deno.land/x/dep.ts"
+        );
         assert_eq!(resolve(base, "."), "file:///app/src/");
     }
 
     #[test]
     fn classifies_specifiers() {
-        for bare in ["lodash", "#internal", "node:fs", "npm:chalk@5", "jsr:@std/path", "@/utils"] {
+        for bare in [
+            "lodash",
+            "#internal",
+            "node:fs",
+            "npm:chalk@5",
+            "jsr:@std/path",
+            "@/utils",
+        ] {
             assert!(is_bare(bare), "{bare}");
         }
-        for not in ["./x", "../x", "/x", "file:///x", "https://x/y.js", "data:text/javascript,1"] {
+        for not in [
+            "./x",
+            "../x",
+            "/x",
+            "file:///x",
+            "https://x/y.js",
+            "data:text/javascript,1",
+        ] {
             assert!(!is_bare(not), "{not}");
         }
     }
 
     #[test]
     fn turns_file_urls_into_paths() {
-        assert_eq!(file_path("file:///a%20b/c.js").as_deref(), Some("/a b/c.js"));
+        assert_eq!(
+            file_path("file:///a%20b/c.js").as_deref(),
+            Some("/a b/c.js")
+        );
         assert_eq!(file_path("file:///C:/x/y.js").as_deref(), Some("C:/x/y.js"));
         assert_eq!(file_path("https://x/y.js"), None);
         assert_eq!(dir_name("/a b/c.js"), "/a b");

@@ -15,12 +15,19 @@ use weft_analyzer::{map_position, Language, SourceFile};
 const EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"];
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             collect(&p, out);
-        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)) {
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e))
+        {
             out.push(p);
         }
     }
@@ -29,7 +36,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Directives written as `// @name value` lines.
 fn directives<'a>(src: &'a str, name: &str) -> Vec<&'a str> {
     let tag = format!("// @{name} ");
-    src.lines().filter_map(|l| l.trim_start().strip_prefix(tag.as_str())).map(str::trim).collect()
+    src.lines()
+        .filter_map(|l| l.trim_start().strip_prefix(tag.as_str()))
+        .map(str::trim)
+        .collect()
 }
 
 /// 1-based line and UTF-16 column of every `/*@*/` marker.
@@ -62,9 +72,15 @@ struct Case {
 
 fn read_case(path: &Path, root: &Path) -> Case {
     let src = std::fs::read_to_string(path).unwrap();
-    let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-    let url =
-        directives(&src, "url").first().map(|s| s.to_string()).unwrap_or_else(|| format!("file:///fixtures/{rel}"));
+    let rel = path
+        .strip_prefix(root)
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/");
+    let url = directives(&src, "url")
+        .first()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("file:///fixtures/{rel}"));
     let by_value = directives(&src, "by-value")
         .iter()
         .flat_map(|l| l.split(','))
@@ -88,12 +104,33 @@ fn read_case(path: &Path, root: &Path) -> Case {
     let mut positions = parse("position");
     positions.extend(markers(&src));
     let news = parse("new");
-    assert!(!positions.is_empty() || !news.is_empty(), "{rel}: no `// @position L:C`, /*@*/ or `// @new L:C`");
-    Case { rel, src, url, by_value, resolved, fn_text, positions, news }
+    assert!(
+        !positions.is_empty() || !news.is_empty(),
+        "{rel}: no `// @position L:C`, /*@*/ or `// @new L:C`"
+    );
+    Case {
+        rel,
+        src,
+        url,
+        by_value,
+        resolved,
+        fn_text,
+        positions,
+        news,
+    }
 }
 
 pub fn run_case(path: &Path, root: &Path) -> String {
-    let Case { src, url, by_value, resolved, fn_text, positions, news, .. } = read_case(path, root);
+    let Case {
+        src,
+        url,
+        by_value,
+        resolved,
+        fn_text,
+        positions,
+        news,
+        ..
+    } = read_case(path, root);
     let by_value: Vec<&str> = by_value.iter().map(String::as_str).collect();
     let fn_text = fn_text.as_deref();
     let mut out = String::new();
@@ -126,9 +163,17 @@ pub fn run_case(path: &Path, root: &Path) -> String {
             closure.column,
             closure.call_line,
             closure.call_column,
-            if closure.is_arrow { " arrow" } else { " function" },
+            if closure.is_arrow {
+                " arrow"
+            } else {
+                " function"
+            },
             if closure.is_async { " async" } else { "" },
-            if closure.is_generator { " generator" } else { "" },
+            if closure.is_generator {
+                " generator"
+            } else {
+                ""
+            },
         )
         .unwrap();
         writeln!(out, "locals:").unwrap();
@@ -137,14 +182,26 @@ pub fn run_case(path: &Path, root: &Path) -> String {
         }
         writeln!(out, "top_level:").unwrap();
         for c in &closure.top_level {
-            let via = c.via.as_deref().map(|v| format!(" via {v}")).unwrap_or_default();
-            writeln!(out, "  {} {:?} {}:{}{via}", c.name, c.kind, c.line, c.column).unwrap();
+            let via = c
+                .via
+                .as_deref()
+                .map(|v| format!(" via {v}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {} {:?} {}:{}{via}",
+                c.name, c.kind, c.line, c.column
+            )
+            .unwrap();
         }
         if !closure.bare_specifiers.is_empty() {
             writeln!(out, "bare: {}", closure.bare_specifiers.join(", ")).unwrap();
         }
-        let names: Vec<&str> =
-            by_value.iter().copied().filter(|n| closure.top_level.iter().any(|c| c.name == *n)).collect();
+        let names: Vec<&str> = by_value
+            .iter()
+            .copied()
+            .filter(|n| closure.top_level.iter().any(|c| c.name == *n))
+            .collect();
         writeln!(out, "-- module (by value: {}) --", names.join(", ")).unwrap();
         match file.generate(&closure, &names, &resolved) {
             Ok(m) => {
@@ -193,7 +250,11 @@ fn fixtures() {
             ));
         }
     }
-    assert!(cases.len() >= 80, "expected at least 80 fixtures, found {}", cases.len());
+    assert!(
+        cases.len() >= 80,
+        "expected at least 80 fixtures, found {}",
+        cases.len()
+    );
     assert!(
         failures.is_empty(),
         "{} of {} fixtures differ (UPDATE_SNAPSHOTS=1 rewrites):\n{}",
@@ -215,7 +276,13 @@ impl Names<'_> {
         let at = (lo - self.start) as usize;
         let before = &self.code[..at];
         let line = before.matches('\n').count() as u32 + 1;
-        let column = before.rsplit('\n').next().unwrap_or("").encode_utf16().count() as u32 + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or("")
+            .encode_utf16()
+            .count() as u32
+            + 1;
         self.out.push((name.to_owned(), line, column));
     }
 }
@@ -242,14 +309,20 @@ fn identifiers(code: &str) -> Vec<(String, u32, u32)> {
     let module = Parser::new(syntax, StringInput::from(&*fm), None)
         .parse_module()
         .unwrap_or_else(|e| panic!("generated module does not parse: {:?}\n{code}", e.kind()));
-    let mut names = Names { code, start: fm.start_pos.0, out: Vec::new() };
+    let mut names = Names {
+        code,
+        start: fm.start_pos.0,
+        out: Vec::new(),
+    };
     module.visit_with(&mut names);
     names.out
 }
 
 /// Whether the text at a 1-based line and UTF-16 column of `src` starts with `name`.
 fn names_at(src: &str, line: u32, column: u32, name: &str) -> bool {
-    let Some(text) = src.lines().nth(line as usize - 1) else { return false };
+    let Some(text) = src.lines().nth(line as usize - 1) else {
+        return false;
+    };
     let mut units = 0;
     for (i, ch) in text.char_indices() {
         if units == column - 1 {
@@ -273,23 +346,39 @@ fn mappings_lead_back_to_the_same_identifiers() {
     let (mut modules, mut checked, mut failures) = (0, 0, Vec::new());
     for path in &cases {
         let case = read_case(path, &root);
-        let Ok(file) = SourceFile::parse(&case.url, &case.src) else { continue };
+        let Ok(file) = SourceFile::parse(&case.url, &case.src) else {
+            continue;
+        };
         for &(line, column) in &case.positions {
-            let Ok(closure) = file.closure_at(line, column, case.fn_text.as_deref()) else { continue };
+            let Ok(closure) = file.closure_at(line, column, case.fn_text.as_deref()) else {
+                continue;
+            };
             let by_value: Vec<&str> = case
                 .by_value
                 .iter()
                 .map(String::as_str)
                 .filter(|n| closure.top_level.iter().any(|c| c.name == *n))
                 .collect();
-            let Ok(module) = file.generate(&closure, &by_value, &case.resolved) else { continue };
+            let Ok(module) = file.generate(&closure, &by_value, &case.resolved) else {
+                continue;
+            };
             modules += 1;
             let lines: Vec<&str> = module.code.lines().collect();
-            let run = lines.iter().position(|l| l.starts_with("export default ")).unwrap() as u32 + 1;
-            let ret = lines.iter().rposition(|l| l.starts_with("return ")).unwrap() as u32 + 1;
+            let run = lines
+                .iter()
+                .position(|l| l.starts_with("export default "))
+                .unwrap() as u32
+                + 1;
+            let ret = lines
+                .iter()
+                .rposition(|l| l.starts_with("return "))
+                .unwrap() as u32
+                + 1;
             let prefix = lines[ret as usize - 1];
             let closure_column = match prefix.find("}) => ") {
-                Some(i) if prefix.starts_with("return (({") => prefix[..i + 6].encode_utf16().count() as u32 + 1,
+                Some(i) if prefix.starts_with("return (({") => {
+                    prefix[..i + 6].encode_utf16().count() as u32 + 1
+                }
                 _ => "return ".len() as u32 + 1,
             };
             for (name, l, c) in identifiers(&module.code) {
@@ -298,13 +387,16 @@ fn mappings_lead_back_to_the_same_identifiers() {
                     || (l == run + 1 && lines[l as usize - 1].ends_with("= __weft_top;"))
                     || (l == ret && c < closure_column)
                     || lines[l as usize - 1].contains("__weft_createRequire");
-                let lowered =
-                    matches!(file.language(), Language::Ts | Language::Tsx) && (l < ret || c < closure_column);
+                let lowered = matches!(file.language(), Language::Ts | Language::Tsx)
+                    && (l < ret || c < closure_column);
                 if wrapper || lowered || !case.src.contains(name.as_str()) {
                     continue;
                 }
                 checked += 1;
-                let at = format!("{}: {name} at generated {l}:{c} ({line}:{column})", case.rel);
+                let at = format!(
+                    "{}: {name} at generated {l}:{c} ({line}:{column})",
+                    case.rel
+                );
                 match map_position(&module.mappings, l, c) {
                     Some((ol, oc)) if names_at(&case.src, ol, oc, &name) => {}
                     Some((ol, oc)) => failures.push(format!("{at} maps to {ol}:{oc}")),
@@ -312,10 +404,23 @@ fn mappings_lead_back_to_the_same_identifiers() {
                 }
             }
             for w in module.mappings.windows(2) {
-                assert!((w[0][0], w[0][1]) < (w[1][0], w[1][1]), "{}: unsorted {:?}", case.rel, module.mappings);
+                assert!(
+                    (w[0][0], w[0][1]) < (w[1][0], w[1][1]),
+                    "{}: unsorted {:?}",
+                    case.rel,
+                    module.mappings
+                );
             }
         }
     }
-    assert!(modules >= 80 && checked >= 500, "only {modules} modules, {checked} identifiers");
-    assert!(failures.is_empty(), "{} of {checked} identifiers mis-mapped:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        modules >= 80 && checked >= 500,
+        "only {modules} modules, {checked} identifiers"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} identifiers mis-mapped:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

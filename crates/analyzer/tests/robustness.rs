@@ -23,8 +23,17 @@ use proptest::prelude::*;
 use weft_analyzer::{AnalyzeError, SourceFile};
 
 fn on_small_stack<F: FnOnce() + Send + 'static>(f: F) {
-    let size = if cfg!(debug_assertions) { 16 << 20 } else { 1 << 20 };
-    std::thread::Builder::new().stack_size(size).spawn(f).unwrap().join().unwrap();
+    let size = if cfg!(debug_assertions) {
+        16 << 20
+    } else {
+        1 << 20
+    };
+    std::thread::Builder::new()
+        .stack_size(size)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
 }
 
 fn fixture_sources() -> &'static [(String, String)] {
@@ -34,25 +43,36 @@ fn fixture_sources() -> &'static [(String, String)] {
 
 fn load_fixture_sources() -> Vec<(String, String)> {
     fn walk(dir: &Path, out: &mut Vec<(String, String)>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
                 walk(&p, out);
             } else if p.extension().is_some_and(|e| e != "snap" && e != "md") {
                 let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                out.push((format!("file:///fuzz/{name}"), std::fs::read_to_string(&p).unwrap()));
+                out.push((
+                    format!("file:///fuzz/{name}"),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
             }
         }
     }
     let mut out = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"), &mut out);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &mut out,
+    );
     out
 }
 
 /// Runs the whole pipeline at every position of interest; only panics/traps would fail.
 fn exercise(url: &str, src: &str, extra: &[(u32, u32)]) {
-    let Ok(file) = SourceFile::parse(url, src) else { return };
+    let Ok(file) = SourceFile::parse(url, src) else {
+        return;
+    };
     PARSED.fetch_add(1, Relaxed);
     let mut positions: Vec<(u32, u32)> = extra.to_vec();
     for (n, line) in src.lines().enumerate() {
@@ -63,7 +83,12 @@ fn exercise(url: &str, src: &str, extra: &[(u32, u32)]) {
     for (line, column) in positions {
         if let Ok(closure) = file.closure_at(line, column, Some("() => x")) {
             ANALYSED.fetch_add(1, Relaxed);
-            let names: Vec<&str> = closure.top_level.iter().step_by(2).map(|c| c.name.as_str()).collect();
+            let names: Vec<&str> = closure
+                .top_level
+                .iter()
+                .step_by(2)
+                .map(|c| c.name.as_str())
+                .collect();
             let _ = file.generate(&closure, &names, &HashMap::new());
             if file.generate(&closure, &[], &HashMap::new()).is_ok() {
                 GENERATED.fetch_add(1, Relaxed);
@@ -202,7 +227,7 @@ proptest! {
 /// Runs one generated case on a Wasm-sized stack, reporting progress every 10,000 cases.
 fn run_case(target: &str, url: String, source: String, positions: Vec<(u32, u32)>) {
     let done = RUN.fetch_add(1, Relaxed) + 1;
-    if done % 10_000 == 0 {
+    if done.is_multiple_of(10_000) {
         eprintln!(
             "{target}: {done} cases, {} parsed, {} closures analysed, {} modules generated",
             PARSED.load(Relaxed),
@@ -268,7 +293,10 @@ proptest! {
 fn mutation_run_covers_every_extension() {
     let urls: Vec<&String> = fixture_sources().iter().map(|(u, _)| u).collect();
     for ext in [".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"] {
-        assert!(urls.iter().any(|u| u.ends_with(ext)), "no fixture with {ext}");
+        assert!(
+            urls.iter().any(|u| u.ends_with(ext)),
+            "no fixture with {ext}"
+        );
     }
 }
 
@@ -276,30 +304,88 @@ fn mutation_run_covers_every_extension() {
 fn deep_inputs(n: usize) -> Vec<(&'static str, String)> {
     let chain = 8 * n;
     vec![
-        ("brackets", format!("spawn(() => {}1{});", "[".repeat(n), "]".repeat(n))),
-        ("parens", format!("spawn(() => {}1{});", "(".repeat(n), ")".repeat(n))),
-        ("objects", format!("spawn(() => {}1{});", "({a:".repeat(n), "})".repeat(n))),
-        ("blocks", format!("spawn(() => {{ {} }});", "{".repeat(n) + &"}".repeat(n))),
+        (
+            "brackets",
+            format!("spawn(() => {}1{});", "[".repeat(n), "]".repeat(n)),
+        ),
+        (
+            "parens",
+            format!("spawn(() => {}1{});", "(".repeat(n), ")".repeat(n)),
+        ),
+        (
+            "objects",
+            format!("spawn(() => {}1{});", "({a:".repeat(n), "})".repeat(n)),
+        ),
+        (
+            "blocks",
+            format!("spawn(() => {{ {} }});", "{".repeat(n) + &"}".repeat(n)),
+        ),
         ("arrows", format!("spawn(() => {}1);", "() => ".repeat(n))),
-        ("arrows_unparenthesised", format!("spawn(() => {}1);", "a => ".repeat(n))),
+        (
+            "arrows_unparenthesised",
+            format!("spawn(() => {}1);", "a => ".repeat(n)),
+        ),
         ("prefix", format!("spawn(() => {}1);", "!".repeat(n))),
         ("typeof", format!("spawn(() => {}1);", "typeof ".repeat(n))),
-        ("ternary", format!("spawn(() => {}1);", "a ? b : ".repeat(n))),
-        ("assign", format!("let a; spawn(() => {}1);", "a = ".repeat(n))),
-        ("else_if", format!("spawn(() => {{ if (a) {{}}{} }});", " else if (a) {}".repeat(n))),
-        ("functions", format!("spawn(() => {}1{});", "function f() { return ".repeat(n), "}".repeat(n))),
-        ("template", format!("spawn(() => {}1{});", "`${".repeat(n), "}`".repeat(n))),
-        ("jsx", format!("spawn(() => {}{});", "<a>".repeat(n), "</a>".repeat(n))),
+        (
+            "ternary",
+            format!("spawn(() => {}1);", "a ? b : ".repeat(n)),
+        ),
+        (
+            "assign",
+            format!("let a; spawn(() => {}1);", "a = ".repeat(n)),
+        ),
+        (
+            "else_if",
+            format!(
+                "spawn(() => {{ if (a) {{}}{} }});",
+                " else if (a) {}".repeat(n)
+            ),
+        ),
+        (
+            "functions",
+            format!(
+                "spawn(() => {}1{});",
+                "function f() { return ".repeat(n),
+                "}".repeat(n)
+            ),
+        ),
+        (
+            "template",
+            format!("spawn(() => {}1{});", "`${".repeat(n), "}`".repeat(n)),
+        ),
+        (
+            "jsx",
+            format!("spawn(() => {}{});", "<a>".repeat(n), "</a>".repeat(n)),
+        ),
         ("binary", format!("spawn(() => 1{});", " + 1".repeat(chain))),
-        ("binary_long", format!("spawn(() => 1{});", " + 1".repeat(chain * 10))),
+        (
+            "binary_long",
+            format!("spawn(() => 1{});", " + 1".repeat(chain * 10)),
+        ),
         ("members", format!("spawn(() => a{});", ".b".repeat(chain))),
-        ("computed", format!("spawn(() => a{});", "[0]".repeat(chain))),
-        ("optional", format!("spawn(() => a{});", "?.b".repeat(chain))),
+        (
+            "computed",
+            format!("spawn(() => a{});", "[0]".repeat(chain)),
+        ),
+        (
+            "optional",
+            format!("spawn(() => a{});", "?.b".repeat(chain)),
+        ),
         ("calls", format!("spawn(() => f{});", "()".repeat(chain))),
-        ("method_chain", format!("spawn(() => a{});", ".b()".repeat(chain))),
-        ("comparisons", format!("spawn(() => a{});", " > a".repeat(chain))),
+        (
+            "method_chain",
+            format!("spawn(() => a{});", ".b()".repeat(chain)),
+        ),
+        (
+            "comparisons",
+            format!("spawn(() => a{});", " > a".repeat(chain)),
+        ),
         ("new", format!("spawn(() => {}F);", "new ".repeat(n))),
-        ("await", format!("spawn(async () => {}1);", "await ".repeat(n))),
+        (
+            "await",
+            format!("spawn(async () => {}1);", "await ".repeat(n)),
+        ),
     ]
 }
 
@@ -348,7 +434,8 @@ fn nesting_just_under_the_limit_fits_the_stack() {
 
 #[test]
 fn large_file() {
-    let mut src = String::from("import { spawn } from \"weft\";\nimport { util } from \"./util.js\";\n");
+    let mut src =
+        String::from("import { spawn } from \"weft\";\nimport { util } from \"./util.js\";\n");
     let mut n = 0;
     // Each iteration adds 7 lines; 2 header and 3 trailing lines.
     while 2 + 7 * n < 50_000 {
@@ -357,7 +444,10 @@ fn large_file() {
         ));
         n += 1;
     }
-    src.push_str(&format!("export function run(x) {{\n  return spawn(() => f{} (x) + v7 + util(x));\n}}\n", n - 1));
+    src.push_str(&format!(
+        "export function run(x) {{\n  return spawn(() => f{} (x) + v7 + util(x));\n}}\n",
+        n - 1
+    ));
     let lines = src.lines().count() as u32;
     assert!(lines >= 50_000);
 

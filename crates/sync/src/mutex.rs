@@ -17,10 +17,10 @@ const FAIR: u32 = 0b100;
 /// reach the fairness states within their preemption bound; the logic is the same for any count.
 const FAIR_AFTER_WAITS: u32 = if cfg!(loom) { 1 } else { 8 };
 
-/// How many times `RawMutex::spin_lock` reads a held word before giving up: a few hundred
-/// nanoseconds, well under the cost of one sleep and wake-up. Under loom, enough to explore the
-/// loop's interleavings without exploding the state space.
-const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 200 };
+/// How many times `RawMutex::spin_lock` reads a held word before giving up: about a microsecond,
+/// well under the cost of one sleep and wake-up (several microseconds in every engine). Under loom,
+/// enough to explore the loop's interleavings without exploding the state space.
+const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 1000 };
 
 /// A mutex whose whole state is one 32-bit word in (possibly shared) memory.
 ///
@@ -263,12 +263,12 @@ impl<'a> RawMutex<'a> {
     }
 
     /// Spins briefly for a mutex that is held but that nobody waits for: takes it if it is freed
-    /// within a few hundred reads. Returns at once, without taking it, when a thread is parked or
+    /// within about a microsecond. Returns at once, without taking it, when a thread is parked or
     /// owed the mutex (spinning would overtake it, and its holder is already in the slow path).
     /// Writes nothing unless it takes the mutex, so it may precede any acquire.
     ///
     /// Critical sections are usually far shorter than a sleep and wake-up, so waiting for one by
-    /// re-reading the word a few hundred times, before parking, saves both threads the futex.
+    /// re-reading the word for about a microsecond before parking saves both threads the futex.
     ///
     /// # Examples
     ///
@@ -359,7 +359,13 @@ impl<'a> RawMutex<'a> {
                 return attempt.park(want, true);
             }
             // Held. Make sure the holder's unlock wakes us and that the mutex is owed to waiters.
-            let want = v | PARKED | if attempt.waits() >= FAIR_AFTER_WAITS { FAIR } else { 0 };
+            let want = v
+                | PARKED
+                | if attempt.waits() >= FAIR_AFTER_WAITS {
+                    FAIR
+                } else {
+                    0
+                };
             if want != v {
                 // Relaxed: as above, only the modification order of this word matters.
                 if let Err(now) =
@@ -591,7 +597,10 @@ mod tests {
         // without asking for the mutex until the last of those losses...
         for lost in 1..=FAIR_AFTER_WAITS {
             assert_eq!(m.unlock(), Ok(true));
-            assert!(m.try_lock(), "nobody is owed the mutex yet after {lost} losses");
+            assert!(
+                m.try_lock(),
+                "nobody is owed the mutex yet after {lost} losses"
+            );
             if lost < FAIR_AFTER_WAITS {
                 assert_eq!(
                     m.lock_step(&mut old),
@@ -634,7 +643,11 @@ mod tests {
         for state in [LOCKED | PARKED, LOCKED | FAIR, FAIR, FAIR | PARKED] {
             let w = word(state);
             assert!(!RawMutex::new(&w).spin_lock(), "state {state:#b}");
-            assert_eq!(w.load(Ordering::Relaxed), state, "state {state:#b} was written");
+            assert_eq!(
+                w.load(Ordering::Relaxed),
+                state,
+                "state {state:#b} was written"
+            );
         }
         let w = word(LOCKED);
         assert!(!RawMutex::new(&w).spin_lock(), "held, and nobody frees it");
@@ -658,7 +671,11 @@ mod tests {
             spinner.join().unwrap()
         });
         assert!(taken, "the spinner never took the freed mutex");
-        assert_eq!(w.load(Ordering::Relaxed), LOCKED, "the spinner holds it, nobody parked");
+        assert_eq!(
+            w.load(Ordering::Relaxed),
+            LOCKED,
+            "the spinner holds it, nobody parked"
+        );
     }
 
     #[test]

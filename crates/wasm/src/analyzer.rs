@@ -39,7 +39,11 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 }
 
 fn error_to_js(error: &AnalyzeError) -> JsValue {
-    let out = ErrorOut { error, name: error.name(), message: error.to_string() };
+    let out = ErrorOut {
+        error,
+        name: error.name(),
+        message: error.to_string(),
+    };
     to_js(&out).unwrap_or_else(|e| e)
 }
 
@@ -51,7 +55,14 @@ fn with_file<R>(url: &str, source: &str, f: impl FnOnce(&mut Parsed) -> R) -> Re
         let fresh = files.get(url).is_none_or(|p| p.hash != hash);
         if fresh {
             let file = SourceFile::parse(url, source).map_err(|e| error_to_js(&e))?;
-            files.insert(url.to_owned(), Parsed { hash, file: Rc::new(file), closures: HashMap::new() });
+            files.insert(
+                url.to_owned(),
+                Parsed {
+                    hash,
+                    file: Rc::new(file),
+                    closures: HashMap::new(),
+                },
+            );
         }
         let parsed = files.get_mut(url).expect("inserted above");
         Ok(f(parsed))
@@ -99,12 +110,16 @@ pub fn generate_module(
     let by_value: Vec<&str> = by_value.iter().map(String::as_str).collect();
     let module = FILES.with(|files| {
         let files = files.borrow();
-        let parsed = files.get(url).ok_or_else(|| JsValue::from_str(&format!("weft analyzer: {url} was not analysed")))?;
-        let closure = parsed
-            .closures
-            .get(closure_id)
-            .ok_or_else(|| JsValue::from_str(&format!("weft analyzer: no closure {closure_id} in {url}")))?;
-        parsed.file.generate(closure, &by_value, &resolved).map_err(|e| error_to_js(&e))
+        let parsed = files
+            .get(url)
+            .ok_or_else(|| JsValue::from_str(&format!("weft analyzer: {url} was not analysed")))?;
+        let closure = parsed.closures.get(closure_id).ok_or_else(|| {
+            JsValue::from_str(&format!("weft analyzer: no closure {closure_id} in {url}"))
+        })?;
+        parsed
+            .file
+            .generate(closure, &by_value, &resolved)
+            .map_err(|e| error_to_js(&e))
     })?;
     to_js(&module)
 }
@@ -115,9 +130,16 @@ pub fn generate_module(
 /// `new Global(...)`. Positions in a generated worker module are first mapped back with its
 /// `mappings`. Throws an error object (`NoNewExpressionAtPosition`, or a parse error).
 #[wasm_bindgen(js_name = newExpressionAt)]
-pub fn new_expression_at(url: &str, source: &str, line: u32, column: u32) -> Result<JsValue, JsValue> {
-    let start =
-        with_file(url, source, |parsed| parsed.file.new_expression_at(line, column))?.map_err(|e| error_to_js(&e))?;
+pub fn new_expression_at(
+    url: &str,
+    source: &str,
+    line: u32,
+    column: u32,
+) -> Result<JsValue, JsValue> {
+    let start = with_file(url, source, |parsed| {
+        parsed.file.new_expression_at(line, column)
+    })?
+    .map_err(|e| error_to_js(&e))?;
     to_js(&[start.0, start.1])
 }
 

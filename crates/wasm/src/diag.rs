@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::prelude::*;
 
 fn word(addr: u32) -> Result<&'static AtomicU32, JsError> {
-    if addr == 0 || addr % 4 != 0 {
-        return Err(JsError::new(&format!("Cannot use word: received address {addr}")));
+    if addr == 0 || !addr.is_multiple_of(4) {
+        return Err(JsError::new(&format!(
+            "Cannot use word: received address {addr}"
+        )));
     }
     // SAFETY: the caller passes an address from `allocWords` that stays allocated while the loop
     // runs; `AtomicU32` has the alignment (4) checked above and the size of the word.
@@ -52,12 +54,12 @@ fn is_prime(n: u32) -> bool {
     if n < 2 {
         return false;
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         return n == 2;
     }
     let mut d = 3u32;
     while d.saturating_mul(d) <= n {
-        if n % d == 0 {
+        if n.is_multiple_of(d) {
             return false;
         }
         d += 2;

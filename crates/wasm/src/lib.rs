@@ -19,9 +19,9 @@ mod memory;
 mod sync;
 mod threads;
 
+pub use analyzer::{analyze_call_site, generate_module, new_expression_at};
 pub use diag::{count_primes, diag_atomic_increments, diag_plain_increments};
 pub use memory::{alloc_words, free_words};
-pub use analyzer::{analyze_call_site, generate_module, new_expression_at};
 pub use sync::*;
 pub use threads::{live_workers, worker_ended, worker_started};
 

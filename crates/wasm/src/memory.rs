@@ -9,10 +9,15 @@ use wasm_bindgen::prelude::*;
 
 fn words_layout(count: u32) -> Result<Layout, JsError> {
     if count == 0 {
-        return Err(JsError::new("Cannot allocate shared words: received a count of 0"));
+        return Err(JsError::new(
+            "Cannot allocate shared words: received a count of 0",
+        ));
     }
-    Layout::from_size_align((count as usize) * 4, 4)
-        .map_err(|_| JsError::new(&format!("Cannot allocate shared words: received a count of {count}")))
+    Layout::from_size_align((count as usize) * 4, 4).map_err(|_| {
+        JsError::new(&format!(
+            "Cannot allocate shared words: received a count of {count}"
+        ))
+    })
 }
 
 /// Allocates `count` zeroed 32-bit words and returns the byte address of the first.
@@ -37,8 +42,10 @@ pub fn alloc_words(count: u32) -> Result<u32, JsError> {
 #[wasm_bindgen(js_name = freeWords)]
 pub fn free_words(addr: u32, count: u32) -> Result<(), JsError> {
     let layout = words_layout(count)?;
-    if addr == 0 || addr % 4 != 0 {
-        return Err(JsError::new(&format!("Cannot free shared words: received address {addr}")));
+    if addr == 0 || !addr.is_multiple_of(4) {
+        return Err(JsError::new(&format!(
+            "Cannot free shared words: received address {addr}"
+        )));
     }
     // SAFETY: per this function's contract, `addr` was returned by `alloc_zeroed(layout)` with this
     // same layout and is freed once.

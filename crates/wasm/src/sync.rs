@@ -40,12 +40,17 @@ impl Block {
     /// Allocates a zeroed block holding one reference.
     fn create(self) -> Result<u32, JsError> {
         let addr = alloc_words(self.words)?;
-        self.refcount(addr).increment().expect("a fresh refcount is 0");
+        self.refcount(addr)
+            .increment()
+            .expect("a fresh refcount is 0");
         Ok(addr)
     }
 
     fn retain(self, addr: u32) -> Result<(), JsValue> {
-        self.refcount(addr).increment().map(|_| ()).map_err(sync_error)
+        self.refcount(addr)
+            .increment()
+            .map(|_| ())
+            .map_err(sync_error)
     }
 
     /// Drops a reference; frees the block when it was the last. Returns true when freed.
@@ -86,11 +91,21 @@ fn word<'a>(addr: u32) -> &'a AtomicU32 {
 fn record(step: Step, attempt: u32) -> u32 {
     match step {
         Step::Acquired => {
-            LAST_STEP.with(|s| s.set(LastStep { expected: 0, attempt }));
+            LAST_STEP.with(|s| {
+                s.set(LastStep {
+                    expected: 0,
+                    attempt,
+                })
+            });
             0
         }
         Step::Wait(park) => {
-            LAST_STEP.with(|s| s.set(LastStep { expected: park.expected, attempt }));
+            LAST_STEP.with(|s| {
+                s.set(LastStep {
+                    expected: park.expected,
+                    attempt,
+                })
+            });
             if park.bounded {
                 2
             } else {
@@ -178,7 +193,9 @@ pub fn mutex_lock_blocking(addr: u32, timeout_ms: f64) -> Result<(), JsValue> {
         Ok(())
     } else {
         let timeout = std::time::Duration::from_secs_f64(timeout_ms / 1000.0);
-        mutex.lock_timeout(&weft_sync::WasmFutex, &JsClock, timeout).map_err(sync_error)
+        mutex
+            .lock_timeout(&weft_sync::WasmFutex, &JsClock, timeout)
+            .map_err(sync_error)
     }
 }
 
@@ -190,7 +207,9 @@ pub fn semaphore_create(capacity: u32, available: u32) -> Result<u32, JsValue> {
     // Validate before allocating, so a bad capacity leaks nothing.
     weft_sync::SemaphoreWords::initial(capacity, available).map_err(sync_error)?;
     let addr = SEMAPHORE.create().map_err(JsValue::from)?;
-    semaphore(addr).init(capacity, available).map_err(sync_error)?;
+    semaphore(addr)
+        .init(capacity, available)
+        .map_err(sync_error)?;
     Ok(addr)
 }
 
@@ -220,13 +239,18 @@ pub fn semaphore_try_acquire(addr: u32, n: u32) -> Result<bool, JsValue> {
 /// capacity.
 #[wasm_bindgen(js_name = semaphoreBeginAcquire)]
 pub fn semaphore_begin_acquire(addr: u32, n: u32) -> Result<u32, JsValue> {
-    semaphore(addr).begin_acquire(n).map(AcquireAttempt::into_bits).map_err(sync_error)
+    semaphore(addr)
+        .begin_acquire(n)
+        .map(AcquireAttempt::into_bits)
+        .map_err(sync_error)
 }
 
 #[wasm_bindgen(js_name = semaphoreAcquireStep)]
 pub fn semaphore_acquire_step(addr: u32, attempt: u32) -> Result<u32, JsValue> {
     let mut attempt = AcquireAttempt::from_bits(attempt);
-    let step = semaphore(addr).acquire_step(&mut attempt).map_err(sync_error)?;
+    let step = semaphore(addr)
+        .acquire_step(&mut attempt)
+        .map_err(sync_error)?;
     Ok(record(step, attempt.into_bits()))
 }
 
@@ -261,7 +285,8 @@ pub fn semaphore_acquire_blocking(addr: u32, n: u32, timeout_ms: f64) -> Result<
         s.acquire(n, &weft_sync::WasmFutex).map_err(sync_error)
     } else {
         let timeout = std::time::Duration::from_secs_f64(timeout_ms / 1000.0);
-        s.acquire_timeout(n, &weft_sync::WasmFutex, &JsClock, timeout).map_err(sync_error)
+        s.acquire_timeout(n, &weft_sync::WasmFutex, &JsClock, timeout)
+            .map_err(sync_error)
     }
 }
 

@@ -2,7 +2,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen_test::wasm_bindgen_test;
-use weft_wasm::{alloc_words, core_version, count_primes, diag_atomic_increments, diag_plain_increments, free_words};
+use weft_wasm::{
+    alloc_words, core_version, count_primes, diag_atomic_increments, diag_plain_increments,
+    free_words,
+};
 
 #[wasm_bindgen_test]
 fn version_is_the_crate_version() {
@@ -36,9 +39,9 @@ fn primes() {
 
 use wasm_bindgen::JsValue;
 use weft_wasm::{
-    analyze_call_site, generate_module, mutex_create, mutex_lock_step, mutex_release, mutex_retain, mutex_try_lock,
-    mutex_unlock, new_expression_at, semaphore_begin_acquire, semaphore_create, semaphore_release_block,
-    semaphore_release_permits, semaphore_try_acquire, step_attempt,
+    analyze_call_site, generate_module, mutex_create, mutex_lock_step, mutex_release, mutex_retain,
+    mutex_try_lock, mutex_unlock, new_expression_at, semaphore_begin_acquire, semaphore_create,
+    semaphore_release_block, semaphore_release_permits, semaphore_try_acquire, step_attempt,
 };
 
 fn get(value: &JsValue, key: &str) -> JsValue {
@@ -55,10 +58,16 @@ fn mutex_block_steps_and_refcount() {
     assert!(mutex_unlock(m).unwrap(), "a parked waiter must be woken");
     assert_eq!(mutex_lock_step(m, attempt), 0, "the waiter takes it");
     assert!(!mutex_unlock(m).unwrap());
-    assert!(mutex_unlock(m).is_err(), "unlocking a free mutex is an error");
+    assert!(
+        mutex_unlock(m).is_err(),
+        "unlocking a free mutex is an error"
+    );
     mutex_retain(m).unwrap();
     assert!(!mutex_release(m).unwrap(), "one reference left");
-    assert!(mutex_release(m).unwrap(), "the last release frees the block");
+    assert!(
+        mutex_release(m).unwrap(),
+        "the last release frees the block"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -67,9 +76,15 @@ fn semaphore_block_capacity_errors() {
     assert!(semaphore_try_acquire(s, 2).unwrap());
     assert!(!semaphore_try_acquire(s, 1).unwrap());
     let error = semaphore_begin_acquire(s, 3).unwrap_err();
-    assert_eq!(get(&error, "code"), JsValue::from("WEFT_SEMAPHORE_EXCEEDS_CAPACITY"));
+    assert_eq!(
+        get(&error, "code"),
+        JsValue::from("WEFT_SEMAPHORE_EXCEEDS_CAPACITY")
+    );
     assert!(!semaphore_release_permits(s, 2).unwrap());
-    assert!(semaphore_release_permits(s, 1).is_err(), "more than were taken");
+    assert!(
+        semaphore_release_permits(s, 1).is_err(),
+        "more than were taken"
+    );
     assert!(semaphore_create(0, 0).is_err());
     assert!(semaphore_release_block(s).unwrap());
 }
@@ -83,8 +98,13 @@ fn analyzer_round_trip_and_errors_inside_wasm() {
     let locals = js_sys::Array::from(&get(&closure, "locals"));
     assert_eq!(get(&locals.get(0), "name"), JsValue::from("x"));
     let module = generate_module(url, &id, vec!["k".into()], JsValue::UNDEFINED).unwrap();
-    assert!(get(&module, "code").as_string().unwrap().contains("__weft_top"));
-    let position = js_sys::Array::from(&new_expression_at("file:///app/g.js", "const g = new Map();\n", 1, 15).unwrap());
+    assert!(get(&module, "code")
+        .as_string()
+        .unwrap()
+        .contains("__weft_top"));
+    let position = js_sys::Array::from(
+        &new_expression_at("file:///app/g.js", "const g = new Map();\n", 1, 15).unwrap(),
+    );
     assert_eq!(position.get(1), JsValue::from(11));
 
     // Too deep: a typed error, and the instance keeps working.
