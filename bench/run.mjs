@@ -44,9 +44,22 @@ const TIMEOUT_MS = 5 * 60_000;
 
 const log = (text) => process.stderr.write(`${text}\n`);
 
-/** Runs one benchmark file in a new process; resolves with its `##bench` result. */
-function run(runtime, file, args = []) {
-  const [cmd, ...pre] = RUNTIMES[runtime];
+/** `taskset`, where it exists (Linux): runs a process with every thread on one CPU. */
+const TASKSET = ["/usr/bin/taskset", "/bin/taskset"].find((p) => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+});
+
+/**
+ * Runs one benchmark file in a new process; resolves with its `##bench` result. `oneCpu`: under
+ * `taskset -c 0` (the caller checks that TASKSET exists).
+ */
+function run(runtime, file, args = [], { oneCpu = false } = {}) {
+  const [runtimeCmd, ...runtimePre] = RUNTIMES[runtime];
+  const [cmd, ...pre] = oneCpu ? [TASKSET, "-c", "0", runtimeCmd, ...runtimePre] : [runtimeCmd, ...runtimePre];
   const env = { ...process.env, WEFT_BENCH_QUICK: quick ? "1" : "0", NO_COLOR: "1" };
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...pre, join(benchDir, file), ...args], { cwd: benchDir, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -139,6 +152,19 @@ async function roundtrip(runtime) {
     compare({
       workload: "1 warm round-trip", runtime, what: `weft vs raw worker (${r.otherMechanism}, not used by weft here)`,
       weft: fmtStats(m.weft, u), baseline: fmtStats(m.rawOther, u), ratio: r.ratios["weft/rawOther"], ratioLabel: "weft/raw",
+    });
+  }
+  if (TASKSET !== undefined) {
+    // Wall-clock round-trips between two cores depend on how fast an idle core wakes up, which on
+    // a VM flips between two modes. On one CPU every hand-off is a context switch, so this
+    // isolates what each variant itself costs per call.
+    const one = await run(runtime, "roundtrip.bench.js", [], { oneCpu: true });
+    rawResults.push({ ...one, pinned: "taskset -c 0" });
+    const p = Object.fromEntries(Object.entries(one.samples).map(([k, v]) => [k, summarize(v)]));
+    compare({
+      workload: "1 warm round-trip", runtime,
+      what: `the same with every thread on one CPU (taskset -c 0): each variant's own cost per call, without cross-core wake-ups`,
+      weft: fmtStats(p.weft, u), baseline: fmtStats(p.raw, u), ratio: one.ratios["weft/raw"], ratioLabel: "weft/raw",
     });
   }
   for (const peer of ["piscina", "tinypool"]) {

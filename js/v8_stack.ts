@@ -32,7 +32,8 @@ export function v8CallerOf(callee: Function): CallSite | undefined {
  * found by `callee`'s name among weft's frames at the top of the stack.
  */
 export function jscCallerOf(callee: Function): CallSite | undefined {
-  const frames = capture(undefined, 8);
+  // capture, jscCallerOf, callee and its caller, plus one frame of slack (an adapter's wrapper).
+  const frames = capture(undefined, 5);
   if (frames === undefined) return undefined;
   const own = frames.findIndex((f) => f.getFunctionName() === callee.name);
   return own < 0 ? undefined : toCallSite(frames[own + 1]);
