@@ -1,6 +1,6 @@
 // Mutex, Semaphore and Global across threads, on every runtime. Node 22 has no `using`, so these
 // tests unlock explicitly; sync_using.test.js covers `using` where the runtime parses it.
-import { Global, Mutex, Semaphore, spawn, WeftError } from "weft";
+import { configure, Global, Mutex, Semaphore, spawn, WeftError } from "weft";
 import { memoryBytes } from "weft/_internal";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -196,6 +196,7 @@ test("a mutex nested in a captured object and one returned from a worker are the
 });
 
 test("a semaphore with 2 permits shared by 4 workers never has more than 2 holders, and reaches 2", async () => {
+  configure({ maxWorkers: Math.max(2, navigator.hardwareConcurrency) }); // the default, but at least 2
   const permits = new Semaphore(2);
   const stats = new SharedArrayBuffer(8); // [holders now, most seen]
   const work = () =>
@@ -207,6 +208,10 @@ test("a semaphore with 2 permits shared by 4 workers never has more than 2 holde
           const now = Atomics.add(s, 0, 1) + 1;
           let max = Atomics.load(s, 1);
           while (now > max && Atomics.compareExchange(s, 1, max, now) !== max) max = Atomics.load(s, 1);
+          // The first holder waits (up to 10 s) for a second one, which a task on another worker
+          // becomes however late that worker starts: "reaches 2" does not depend on timing.
+          const until = Date.now() + 10_000;
+          while (Atomics.load(s, 1) < 2 && Date.now() < until) Atomics.wait(s, 1, Atomics.load(s, 1), 5);
           for (let k = 0; k < 2000; k++) Atomics.load(s, 0);
           Atomics.sub(s, 0, 1);
           permit.release();

@@ -1,7 +1,9 @@
 //! The analyzer's surface for `spawn`: analyse a call site, then generate the worker module.
 //!
-//! Parsed files are cached per thread, keyed by URL and checked against the content hash, so a
-//! second call site in an already analysed file costs no parse. Closures found are kept by their
+//! Parsed files are cached per thread, keyed by URL and checked against the text by JS string
+//! equality with the text parsed last (the same string instance, as `spawn` passes its cached
+//! text, compares in constant time; any string is compared without a copy into Wasm). So a second
+//! call site in an already analysed file costs neither a parse nor a pass over the text in Wasm. Closures found are kept by their
 //! id until their file is re-parsed. Errors cross as plain objects
 //! `{ kind, message, ...fields }` (see `weft_analyzer::AnalyzeError`) for the JS layer to map to
 //! `WeftError` codes.
@@ -12,10 +14,11 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use weft_analyzer::{content_hash, AnalyzeError, Closure, SourceFile};
+use weft_analyzer::{AnalyzeError, Closure, SourceFile};
 
 struct Parsed {
-    hash: u64,
+    /// The text as JS passed it (a string), to recognise the same text without copying it.
+    text: JsValue,
     file: Rc<SourceFile>,
     closures: HashMap<String, Closure>,
 }
@@ -47,18 +50,26 @@ fn error_to_js(error: &AnalyzeError) -> JsValue {
     to_js(&out).unwrap_or_else(|e| e)
 }
 
-/// The parsed file for `url`, parsing `source` unless the cached copy has the same content.
-fn with_file<R>(url: &str, source: &str, f: impl FnOnce(&mut Parsed) -> R) -> Result<R, JsValue> {
-    let hash = content_hash(source);
+/// The parsed file for `url`, parsing `source` (a JS string) unless the cached copy has the same
+/// content.
+fn with_file<R>(
+    url: &str,
+    source: &JsValue,
+    f: impl FnOnce(&mut Parsed) -> R,
+) -> Result<R, JsValue> {
     FILES.with(|files| {
         let mut files = files.borrow_mut();
-        let fresh = files.get(url).is_none_or(|p| p.hash != hash);
-        if fresh {
-            let file = SourceFile::parse(url, source).map_err(|e| error_to_js(&e))?;
+        // `==` on JsValues is JS `===`: for strings, equal contents.
+        let same_text = files.get(url).is_some_and(|p| p.text == *source);
+        if !same_text {
+            let text = source.as_string().ok_or_else(|| {
+                JsValue::from_str("weft analyzer: the source text must be a string")
+            })?;
+            let file = SourceFile::parse(url, &text).map_err(|e| error_to_js(&e))?;
             files.insert(
                 url.to_owned(),
                 Parsed {
-                    hash,
+                    text: source.clone(),
                     file: Rc::new(file),
                     closures: HashMap::new(),
                 },
@@ -75,7 +86,7 @@ fn with_file<R>(url: &str, source: &str, f: impl FnOnce(&mut Parsed) -> R) -> Re
 #[wasm_bindgen(js_name = analyzeCallSite)]
 pub fn analyze_call_site(
     url: &str,
-    source: &str,
+    source: &JsValue,
     line: u32,
     column: u32,
     fn_text: Option<String>,
@@ -132,7 +143,7 @@ pub fn generate_module(
 #[wasm_bindgen(js_name = newExpressionAt)]
 pub fn new_expression_at(
     url: &str,
-    source: &str,
+    source: &JsValue,
     line: u32,
     column: u32,
 ) -> Result<JsValue, JsValue> {

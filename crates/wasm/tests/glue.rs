@@ -93,7 +93,8 @@ fn semaphore_block_capacity_errors() {
 fn analyzer_round_trip_and_errors_inside_wasm() {
     let url = "file:///app/main.js";
     let source = "import { spawn } from 'weft';\nconst k = 2;\nexport function f(x) { return eval(spawn(() => x * k)); }\n";
-    let closure = analyze_call_site(url, source, 3, 37, None).unwrap();
+    let text = JsValue::from_str(source);
+    let closure = analyze_call_site(url, &text, 3, 37, None).unwrap();
     let id = get(&closure, "id").as_string().unwrap();
     let locals = js_sys::Array::from(&get(&closure, "locals"));
     assert_eq!(get(&locals.get(0), "name"), JsValue::from("x"));
@@ -103,15 +104,33 @@ fn analyzer_round_trip_and_errors_inside_wasm() {
         .unwrap()
         .contains("__weft_top"));
     let position = js_sys::Array::from(
-        &new_expression_at("file:///app/g.js", "const g = new Map();\n", 1, 15).unwrap(),
+        &new_expression_at(
+            "file:///app/g.js",
+            &JsValue::from_str("const g = new Map();\n"),
+            1,
+            15,
+        )
+        .unwrap(),
     );
     assert_eq!(position.get(1), JsValue::from(11));
 
     // Too deep: a typed error, and the instance keeps working.
     let deep = format!("spawn(() => {}0{});\n", "[".repeat(5000), "]".repeat(5000));
-    let error = analyze_call_site("file:///app/deep.js", &deep, 1, 1, None).unwrap_err();
+    let error = analyze_call_site("file:///app/deep.js", &JsValue::from_str(&deep), 1, 1, None)
+        .unwrap_err();
     assert_eq!(get(&error, "kind"), JsValue::from("TooDeep"));
-    assert!(analyze_call_site(url, source, 3, 37, None).is_ok());
-    let error = analyze_call_site("file:///app/bad.js", "spawn(() => {\n", 1, 1, None).unwrap_err();
+    assert!(analyze_call_site(url, &text, 3, 37, None).is_ok());
+    // Equal text in another string instance: the cached parse, the closure ids unchanged.
+    let again = analyze_call_site(url, &JsValue::from_str(source), 3, 37, None).unwrap();
+    assert_eq!(get(&again, "id").as_string().unwrap(), id);
+    assert!(generate_module(url, &id, vec![], JsValue::UNDEFINED).is_ok());
+    let error = analyze_call_site(
+        "file:///app/bad.js",
+        &JsValue::from_str("spawn(() => {\n"),
+        1,
+        1,
+        None,
+    )
+    .unwrap_err();
     assert_eq!(get(&error, "kind"), JsValue::from("Parse"));
 }
