@@ -38,8 +38,9 @@ const WASM_FILES = ["weft.js", "weft.d.ts", "weft_bg.wasm"];
 
 // npm: declarations as compiled; code bundled per runtime, so that a worker loads a few files
 // instead of the whole module graph. The entries of one runtime (`mod`, `internal`, `worker`) are
-// bundled together with code splitting: what they share lives in one chunk, so the public API,
-// `weft/_internal` and the worker entry share one instance of weft's state in every isolate.
+// bundled together with code splitting: every module's code lands exactly once, in an entry or in
+// a chunk the entries share, so the public API, `weft/_internal` and the worker entry share one
+// instance of weft's state in every isolate.
 const npm = at("dist/npm");
 rmSync(npm, { recursive: true, force: true });
 const declarations = (path) => path.endsWith(".d.ts") || !path.includes(".");

@@ -1,6 +1,7 @@
 // The threaded core: one module and one shared memory across the main thread and every worker.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Mutex } from "weft";
 import { core, memoryBytes, runtime, words, wordsAt, WORKER_STACK_SIZE, WorkerHost } from "weft/_internal";
 import { assert, here, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 
@@ -41,6 +42,17 @@ async function incrementEverywhere(hosts, count, atomic) {
     core.freeWords(addr, 1);
   }
 }
+
+test("weft and weft/_internal share one instance of weft's state (one module, one memory)", () => {
+  const mutex = new Mutex();
+  const block = Mutex._block(mutex);
+  assert.equal(Atomics.load(words(), block >>> 2), 0);
+  const guard = mutex.tryLock();
+  assert.equal(Atomics.load(words(), block >>> 2), 1, "the lock word is in the memory weft/_internal sees");
+  assert.ok(core.mutexIsLocked(block));
+  guard.unlock();
+  assert.ok(!core.mutexIsLocked(block));
+});
 
 test("the .wasm and the JS come from the same version", () => {
   const pkg = JSON.parse(readFileSync(new URL("./node_modules/weft/package.json", import.meta.url), "utf8"));
