@@ -10,8 +10,8 @@
  * owed); every other case goes to the Rust state machine. JS atomics are sequentially consistent,
  * stronger than the Acquire/Release the Rust side documents, so the two paths mix freely.
  *
- * Fairness: a thread that has waited goes before newcomers, including the thread that just
- * unlocked, so no thread starves. There is no hand-off to a particular waiter: a waiter that gave
+ * Fairness: a thread that has waited and lost the race for the free lock twice goes before
+ * newcomers, including the thread that just unlocked, so no thread starves. There is no hand-off to a particular waiter: a waiter that gave
  * up, or a worker that died while waiting, never holds things up.
  *
  * Cancellation: `lock({ signal, timeout })` rejects with `signal.reason` or a `WEFT_TIMED_OUT`
