@@ -17,7 +17,7 @@ import { core, coreInit, destroyThread, type ThreadResources } from "./core.js";
 import { tooManyWorkers, warn, workerClosed, workerExited, workerOutOfMemory, workerStartFailed } from "./errors.js";
 import type { ModuleRef } from "./modules.js";
 import type { Task } from "./pool.js";
-import { asFromWorker, type FromWorker, type SpawnMessage } from "./protocol.js";
+import { asFromWorker, type FromWorker, type SpawnMessage, toWire } from "./protocol.js";
 import { runtime, type StartWorkerOptions, type WorkerPort } from "./runtime.js";
 import { decodeHandles, encodeHandles } from "./handles.js";
 import { serveSyncRequests } from "./sync_channel.js";
@@ -141,7 +141,7 @@ export class WorkerHost {
       this.#pending.set(id, { resolve, reject, what });
       if (!this.#referenced) this.#reference();
       try {
-        this.#port.postMessage({ type: "weft:call", id, target, name, args, handles }, transfer);
+        this.#port.postMessage(toWire({ type: "weft:call", id, target, name, args, handles }), transfer);
       } catch (error) {
         this.#settle(id)?.reject(error);
       }

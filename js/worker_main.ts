@@ -16,7 +16,7 @@ import "./global.js";
 import "./mutex.js";
 import "./semaphore.js";
 import { moduleUrl } from "./modules.js";
-import { asToWorker, type CallMessage, type FromWorker } from "./protocol.js";
+import { asToWorker, type CallMessage, type FromWorker, toWire } from "./protocol.js";
 import { runtime } from "./runtime.js";
 import { forwardTasks } from "./tasks.js";
 import { decodeHandles, encodeHandles } from "./handles.js";
@@ -70,7 +70,7 @@ async function call(message: CallMessage, post: Post): Promise<void> {
 export function workerMain(): void {
   const parent = runtime().parentPort();
   if (parent === null) throw new Error("weft's worker entry was loaded outside a worker");
-  const post: Post = (message, transfer) => parent.postMessage(message, transfer);
+  const post: Post = (message, transfer) => parent.postMessage(toWire(message), transfer);
   const spawned = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   let nextSpawn = 1;
   forwardTasks(
