@@ -4,7 +4,7 @@
 #   1. native Rust tests of the workspace (analyzer fixtures, sync state machines, glue);
 #   2. the glue crate's wasm-bindgen tests, inside the threaded module, headless on Node 24;
 #   3. the public type declarations, checked against a strict usage file, and the JSR build with
-#      `deno check`;
+#      `deno check` and a spawn through it on Deno (tests/jsr/smoke.js);
 #   4. the cross-runtime JS suite (tests/*.test.js) on Node 22, Node 24, Deno and Bun, against
 #      dist/npm installed as tests/node_modules/weft (by `make local-install`).
 # Fails when any step fails; the last line is the JS suite's "N passed, N failed".
@@ -35,8 +35,9 @@ echo "== public types (tests/types/usage.ts, tsc --strict)"
 node_modules/node24/bin/node node_modules/typescript/bin/tsc -p tests/types/tsconfig.json
 echo "types: ok"
 
-echo "== JSR package (deno check of dist/jsr)"
+echo "== JSR package (deno check of dist/jsr, then a spawn through it on Deno)"
 (cd dist/jsr && ../../node_modules/.bin/deno check --quiet deno/mod.js)
+node_modules/.bin/deno run -A tests/jsr/smoke.js
 echo "jsr: ok"
 
 echo "== cross-runtime suite"
