@@ -658,19 +658,31 @@ mod tests {
     }
 
     #[test]
-    fn spin_lock_takes_a_mutex_freed_while_it_spins() {
+    fn spin_lock_takes_a_mutex_freed_after_it_failed_to() {
+        use std::sync::atomic::AtomicBool;
+        use std::time::{Duration, Instant};
+
         let w = word(LOCKED);
         let m = RawMutex::new(&w);
+        let failed_once = AtomicBool::new(false);
         let taken = std::thread::scope(|s| {
             let spinner = s.spawn(|| {
-                // Retry until one spin window sees the unlock: the other thread may start late.
-                (0..100_000).any(|_| m.spin_lock())
-            });
-            while !spinner.is_finished() && w.load(Ordering::Relaxed) == LOCKED {
-                if m.unlock() == Ok(false) {
-                    break;
+                // Keeps spinning (each call about a microsecond) until it takes the mutex; the
+                // deadline only turns a broken spin_lock into a failure instead of a hang.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    if m.spin_lock() {
+                        return true;
+                    }
+                    failed_once.store(true, Ordering::SeqCst);
                 }
+                false
+            });
+            // Unlock only once the spinner has seen the mutex held, so the order is fixed.
+            while !failed_once.load(Ordering::SeqCst) {
+                std::hint::spin_loop();
             }
+            assert_eq!(m.unlock(), Ok(false), "nobody parked: nothing to wake");
             spinner.join().unwrap()
         });
         assert!(taken, "the spinner never took the freed mutex");

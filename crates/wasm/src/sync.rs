@@ -147,11 +147,6 @@ pub fn mutex_release(addr: u32) -> Result<bool, JsValue> {
     MUTEX.release(addr)
 }
 
-#[wasm_bindgen(js_name = mutexTryLock)]
-pub fn mutex_try_lock(addr: u32) -> bool {
-    RawMutex::new(word(addr)).try_lock()
-}
-
 /// Spins briefly for a held mutex nobody waits for; true when it took it (`RawMutex::spin_lock`).
 #[wasm_bindgen(js_name = mutexSpinLock)]
 pub fn mutex_spin_lock(addr: u32) -> bool {

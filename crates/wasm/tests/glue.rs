@@ -40,7 +40,7 @@ fn primes() {
 use wasm_bindgen::JsValue;
 use weft_wasm::{
     analyze_call_site, generate_module, mutex_create, mutex_lock_step, mutex_release, mutex_retain,
-    mutex_try_lock, mutex_unlock, new_expression_at, semaphore_begin_acquire, semaphore_create,
+    mutex_spin_lock, mutex_unlock, new_expression_at, semaphore_begin_acquire, semaphore_create,
     semaphore_release_block, semaphore_release_permits, semaphore_try_acquire, step_attempt,
 };
 
@@ -51,8 +51,9 @@ fn get(value: &JsValue, key: &str) -> JsValue {
 #[wasm_bindgen_test]
 fn mutex_block_steps_and_refcount() {
     let m = mutex_create().unwrap();
-    assert!(mutex_try_lock(m));
-    assert!(!mutex_try_lock(m));
+    // The uncontended compare-exchanges run in JS; the glue's first step is the spin.
+    assert!(mutex_spin_lock(m), "a free mutex is taken at once");
+    assert!(!mutex_spin_lock(m), "held, and nobody frees it");
     assert_eq!(mutex_lock_step(m, 0), 1, "held: wait unbounded");
     let attempt = step_attempt();
     assert!(mutex_unlock(m).unwrap(), "a parked waiter must be woken");
