@@ -9,10 +9,10 @@
 import { readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { receiveMessageOnPort } from "node:worker_threads";
 import type { ParentPort, Runtime, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
-import { jscCallerOf } from "../js/v8_stack.js";
-import { webParentPort, webWorkerPort } from "../js/web_worker.js";
+import { receiveMessageSync } from "../node/ports.js";
+import { jscCallerOf } from "../node/v8_stack.js";
+import { webParentPort, webWorkerPort } from "./web_worker.js";
 
 declare const Bun: {
   readonly isMainThread: boolean;
@@ -44,7 +44,7 @@ export const bunRuntime: Runtime = {
   moduleUrl: (source) => URL.createObjectURL(new Blob([source], { type: "text/javascript" })),
   adoptModule: () => {},
   resolveSpecifiers,
-  receiveMessageSync: (port) => receiveMessageOnPort(port as never)?.message,
+  receiveMessageSync,
   startWorker: (options: StartWorkerOptions): WorkerPort =>
     webWorkerPort(new Worker(WORKER_URL, { type: "module", ...(options.name ? { name: options.name } : {}) })),
   parentPort: (): ParentPort | null => (Bun.isMainThread ? null : webParentPort(globalThis as never)),

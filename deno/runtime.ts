@@ -8,10 +8,10 @@
  * @module
  */
 
-import { receiveMessageOnPort } from "node:worker_threads";
 import type { Runtime } from "../js/runtime.js";
-import { v8CallerOf } from "../js/v8_stack.js";
-import { startThreadWorker, threadParentPort } from "../node/ports.js";
+import { v8CallerOf } from "../node/v8_stack.js";
+import { dataModuleUrl } from "../node/modules.js";
+import { receiveMessageSync, startThreadWorker, threadParentPort } from "../node/ports.js";
 import { type Files, resolveBare } from "./resolve.js";
 
 const files: Files = {
@@ -47,13 +47,6 @@ declare const Deno: {
   unrefTimer(id: number): void;
 };
 
-function encodeBase64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
 export const denoRuntime: Runtime = {
@@ -62,10 +55,10 @@ export const denoRuntime: Runtime = {
   exitMeansThreadStopped: false,
   readFile: (url) => Deno.readFile(url),
   readTextFileSync: (url) => Deno.readTextFileSync(new URL(url)),
-  moduleUrl: (source, id) => `data:text/javascript;weft=${id};base64,${encodeBase64(source)}`,
+  moduleUrl: dataModuleUrl,
   adoptModule: () => {},
   resolveSpecifiers,
-  receiveMessageSync: (port) => receiveMessageOnPort(port as never)?.message,
+  receiveMessageSync,
   startWorker: (options) => startThreadWorker(WORKER_URL, options),
   parentPort: threadParentPort,
   unrefTimer: (timer) => Deno.unrefTimer(timer as number),

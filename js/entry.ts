@@ -4,12 +4,12 @@
  * @module
  */
 
-import { loadCore } from "./core.js";
+import { loadCore } from "./core/module.js";
 import { installRuntime, type Runtime } from "./runtime.js";
-import { installBridge } from "./spawn.js";
+import { installBridge } from "./spawn/spawn.js";
 
-export async function enter(runtime: Runtime): Promise<void> {
+export async function enter(runtime: Runtime, wasmUrl: URL): Promise<void> {
   installRuntime(runtime);
-  await loadCore();
+  await loadCore(wasmUrl);
   installBridge();
 }

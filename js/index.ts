@@ -6,15 +6,15 @@
  * @module
  */
 
-import type { WorkerScript } from "./spawn.js";
+import type { WorkerScript } from "./spawn/spawn.js";
 
 export { WeftError, type WeftErrorCode } from "./errors.js";
 export { configure, shutdown, type ConfigureOptions } from "./lifecycle.js";
-export { Global } from "./global.js";
-export { Mutex, MutexGuard } from "./mutex.js";
-export { Permit, Semaphore } from "./semaphore.js";
-export { spawn, type SpawnOptions, type WorkerScript } from "./spawn.js";
-export type { AbortSignalLike, WaitOptions } from "./waiting.js";
+export { Global } from "./sync/global.js";
+export { Mutex, MutexGuard } from "./sync/mutex.js";
+export { Permit, Semaphore } from "./sync/semaphore.js";
+export { spawn, type SpawnOptions, type WorkerScript } from "./spawn/spawn.js";
+export type { AbortSignalLike, WaitOptions } from "./sync/waiting.js";
 export { VERSION as version } from "./version.js";
 
 declare global {

@@ -4,8 +4,8 @@
  * @module
  */
 
-export { core, coreMemory, isCoreReady, WORKER_STACK_SIZE, type ThreadResources } from "./core.js";
-export { memoryBytes, words, wordsAt } from "./memory.js";
+export { core, coreMemory, isCoreReady, WORKER_STACK_SIZE, type ThreadResources } from "./core/module.js";
+export { memoryBytes, words, wordsAt } from "./core/memory.js";
 export { runtime } from "./runtime.js";
-export { WorkerHost } from "./worker_host.js";
-export { rootPool } from "./tasks.js";
+export { WorkerHost } from "./pool/host.js";
+export { rootPool } from "./pool/submit.js";

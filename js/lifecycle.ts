@@ -4,8 +4,8 @@
  */
 
 import { invalidArgument } from "./errors.js";
-import { clearSpawnCaches } from "./spawn.js";
-import { poolOptions, rootPool, setPoolOptions } from "./tasks.js";
+import { clearSpawnCaches } from "./spawn/spawn.js";
+import { poolOptions, rootPool, setPoolOptions } from "./pool/submit.js";
 
 /** Settings of the worker pool; every field is optional. */
 export interface ConfigureOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { isMainThread, parentPort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { ParentPort, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
 
 /** Starts the worker entry at `url`. */
@@ -40,4 +40,9 @@ export function threadParentPort(): ParentPort | null {
       process.on("unhandledRejection", listener);
     },
   };
+}
+
+/** The next message waiting on `port`, received synchronously (`Runtime.receiveMessageSync`). */
+export function receiveMessageSync(port: MessagePort): unknown {
+  return receiveMessageOnPort(port as never)?.message;
 }

@@ -8,11 +8,10 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
-import { receiveMessageOnPort } from "node:worker_threads";
 import type { CallSite, Runtime } from "../js/runtime.js";
-import { v8CallerOf } from "../js/v8_stack.js";
+import { v8CallerOf } from "./v8_stack.js";
 import { adoptDataModule, dataModuleUrl } from "./modules.js";
-import { startThreadWorker, threadParentPort } from "./ports.js";
+import { receiveMessageSync, startThreadWorker, threadParentPort } from "./ports.js";
 
 /**
  * The caller's position in its source file. When Node compiled the file from something else
@@ -47,7 +46,7 @@ export const nodeRuntime: Runtime = {
   moduleUrl: dataModuleUrl,
   adoptModule: adoptDataModule,
   resolveSpecifiers: () => ({}),
-  receiveMessageSync: (port) => receiveMessageOnPort(port as never)?.message,
+  receiveMessageSync,
   startWorker: (options) => startThreadWorker(WORKER_URL, options),
   parentPort: threadParentPort,
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),

@@ -1,7 +1,7 @@
 // Assembles the publishable packages from the templates and the build outputs:
 //   dist/npm/  compiled ESM + .d.ts (build/ts), the Wasm glue and module (js/wasm), package.json
 //              and README from pkg-templates/;
-//   dist/jsr/  the same compiled ESM for Deno (js/, deno/, node/ports), with @ts-self-types headers,
+//   dist/jsr/  the same compiled ESM for Deno (js/, deno/, the node/ modules Deno shares), with @ts-self-types headers,
 //              the Wasm glue and module, jsr.json, README.
 // Refuses to assemble when the versions in Cargo.toml, js/version.ts and the templates disagree.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -63,12 +63,12 @@ for (const runtime of ["node", "deno", "bun"]) {
     target: "es2022",
     legalComments: "none",
     logLevel: "warning",
-    // The compiled core imports the Wasm glue beside it; the glue is generated into js/wasm.
+    // The compiled core (js/core/) imports the Wasm glue generated into js/wasm.
     plugins: [
       {
         name: "wasm-glue",
         setup(b) {
-          b.onResolve({ filter: /^\.\/wasm\/weft\.js$/ }, () => ({ path: at("js/wasm/weft.js") }));
+          b.onResolve({ filter: /^\.\.\/wasm\/weft\.js$/ }, () => ({ path: at("js/wasm/weft.js") }));
         },
       },
     ],
@@ -77,15 +77,17 @@ for (const runtime of ["node", "deno", "bun"]) {
 writeTemplate("package.json", join(npm, "package.json"));
 writeTemplate("README.md", join(npm, "README.md"));
 
-// jsr: the same compiled ESM as npm for Deno (js/, deno/, and node/ports shared with Node), each
+// jsr: the same compiled ESM as npm for Deno (js/, deno/, and the node/ modules it shares), each
 // .js naming its declarations with @ts-self-types so that Deno and JSR type-check it.
 const jsr = at("dist/jsr");
 rmSync(jsr, { recursive: true, force: true });
 const jsrFiles = (dir, keep = () => true) =>
-  readdirSync(at("build/ts", dir))
-    .filter(keep)
+  readdirSync(at("build/ts", dir), { recursive: true })
+    .filter((f) => /\.(js|d\.ts)$/.test(f) && keep(f))
     .map((f) => join(dir, f));
-for (const rel of [...jsrFiles("js"), ...jsrFiles("deno"), ...jsrFiles("node", (f) => f.startsWith("ports."))]) {
+// Deno shares these modules of the Node adapter: worker_threads ports, V8 stack frames, data: URLs.
+const sharedWithNode = (f) => /^(ports|v8_stack|modules)\./.test(f);
+for (const rel of [...jsrFiles("js"), ...jsrFiles("deno"), ...jsrFiles("node", sharedWithNode)]) {
   const dest = join(jsr, rel);
   mkdirSync(dirname(dest), { recursive: true });
   if (rel.endsWith(".js")) {

@@ -22,10 +22,10 @@
  * @module
  */
 
-import { shutDown } from "./errors.js";
-import type { ModuleRef } from "./modules.js";
-import { runtime } from "./runtime.js";
-import { WorkerHost } from "./worker_host.js";
+import { shutDown } from "../errors.js";
+import type { ModuleRef } from "../spawn/modules.js";
+import { runtime } from "../runtime.js";
+import { WorkerHost } from "./host.js";
 
 /** Pool settings; see {@link configure}. */
 export interface PoolOptions {
@@ -46,7 +46,7 @@ export interface Task {
   readonly name: string;
   readonly args: readonly unknown[];
   readonly transfer: Transferable[];
-  /** `args` hold encoded weft primitives (handles.ts) to revive on arrival. */
+  /** `args` hold encoded weft primitives (protocol/handles.ts) to revive on arrival. */
   readonly handles: boolean;
   /** What the task is, for error messages (e.g. "the task spawned at file:///a.js:3:9"). */
   readonly what: string;

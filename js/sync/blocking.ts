@@ -4,7 +4,7 @@
  * @module
  */
 
-import { WeftError, type WeftErrorCode } from "./errors.js";
+import { WeftError, type WeftErrorCode } from "../errors.js";
 
 /** Runs `f`; an error object from the sync glue becomes a WeftError with its code. */
 export function syncCall<T>(f: () => T): T {

@@ -9,20 +9,20 @@
  * @module
  */
 
-import { destroyThisThread, joinCore } from "./core.js";
+import { destroyThisThread, joinCore } from "../core/module.js";
 // The primitives register how they cross threads when loaded; a worker must know them all before
 // it decodes a task's arguments.
-import "./global.js";
-import "./mutex.js";
-import "./semaphore.js";
-import { moduleUrl } from "./modules.js";
-import { asToWorker, type CallMessage, type FromWorker, toWire } from "./protocol.js";
-import { runtime } from "./runtime.js";
-import { forwardTasks } from "./tasks.js";
-import { decodeHandles, encodeHandles } from "./handles.js";
-import { rewriteStack } from "./sites.js";
-import { useSyncChannel } from "./sync_channel.js";
-import { errorFromWire, errorToWire, transferablesIn } from "./wire.js";
+import "../sync/global.js";
+import "../sync/mutex.js";
+import "../sync/semaphore.js";
+import { moduleUrl } from "../spawn/modules.js";
+import { asToWorker, type CallMessage, type FromWorker, toWire } from "../protocol/messages.js";
+import { runtime } from "../runtime.js";
+import { forwardTasks } from "./submit.js";
+import { decodeHandles, encodeHandles } from "../protocol/handles.js";
+import { rewriteStack } from "../spawn/sites.js";
+import { useSyncChannel } from "./sync_requests.js";
+import { errorFromWire, errorToWire, transferablesIn } from "../protocol/wire.js";
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 

@@ -17,13 +17,13 @@
  * @module
  */
 
-import type { CoreInit, ThreadResources } from "./core.js";
-import type { ModuleRef } from "./modules.js";
-import { protocolError } from "./errors.js";
+import type { CoreInit, ThreadResources } from "../core/module.js";
+import type { ModuleRef } from "../spawn/modules.js";
+import { protocolError } from "../errors.js";
 
 export interface InitMessage extends CoreInit {
   readonly type: "weft:init";
-  /** The worker's end of its synchronous request channel (sync_channel.ts) and its flag word. */
+  /** The worker's end of its synchronous request channel (pool/sync_requests.ts) and its flag word. */
   readonly syncPort: MessagePort;
   readonly syncFlag: number;
 }
@@ -38,7 +38,7 @@ export interface CallMessage {
   /** Name of the exported function to call. */
   readonly name: string;
   readonly args: readonly unknown[];
-  /** `args` hold encoded weft primitives to revive (handles.ts). */
+  /** `args` hold encoded weft primitives to revive (protocol/handles.ts). */
   readonly handles: boolean;
 }
 export interface CloseMessage {

@@ -14,10 +14,10 @@
  * @module
  */
 
-import { coreLoadFailed, coreMismatch, noSharedMemory } from "./errors.js";
-import { runtime } from "./runtime.js";
-import { VERSION } from "./version.js";
-import * as glue from "./wasm/weft.js";
+import { coreLoadFailed, coreMismatch, noSharedMemory } from "../errors.js";
+import { runtime } from "../runtime.js";
+import { VERSION } from "../version.js";
+import * as glue from "../wasm/weft.js";
 
 /** Stack size of each worker thread inside the module, a multiple of 64 KiB. */
 export const WORKER_STACK_SIZE = 2 * 1024 * 1024;
@@ -50,13 +50,6 @@ interface Loaded {
 let loaded: Loaded | undefined;
 let loading: Promise<void> | undefined;
 
-/**
- * The module file, relative to the package root through its parent: this file is `js/core.js`
- * in the unbundled layout (JSR) and part of a chunk in `node/`, `deno/` or `bun/` in the bundled
- * one (npm), one level below the root either way.
- */
-const WASM_URL = new URL("../js/wasm/weft_bg.wasm", import.meta.url);
-
 function checkSharedMemory(): void {
   if (typeof SharedArrayBuffer !== "function") {
     throw noSharedMemory("SharedArrayBuffer is not defined in this isolate");
@@ -72,26 +65,26 @@ function checkVersion(): void {
 }
 
 /**
- * Loads the module as the first thread of this process tree; a no-op when this isolate already
- * loaded or joined it. Concurrent calls share one load.
+ * Loads the module at `wasmUrl` as the first thread of this process tree; a no-op when this
+ * isolate already loaded or joined it. Concurrent calls share one load.
  */
-export function loadCore(): Promise<void> {
+export function loadCore(wasmUrl: URL): Promise<void> {
   if (loaded !== undefined) return Promise.resolve();
   loading ??= (async () => {
     checkSharedMemory();
     let module: WebAssembly.Module;
     try {
-      const bytes = await runtime().readFile(WASM_URL);
+      const bytes = await runtime().readFile(wasmUrl);
       module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     } catch (cause) {
-      throw coreLoadFailed(WASM_URL, cause);
+      throw coreLoadFailed(wasmUrl, cause);
     }
     if (loaded !== undefined) return; // joined as a worker while reading
     let exports: Exports;
     try {
       exports = glue.initSync({ module }) as Exports;
     } catch (cause) {
-      throw coreLoadFailed(WASM_URL, cause);
+      throw coreLoadFailed(wasmUrl, cause);
     }
     const memory = exports.memory;
     if (!(memory.buffer instanceof SharedArrayBuffer)) {

@@ -12,9 +12,9 @@
  * @module
  */
 
-import { core } from "./core.js";
-import { WeftError } from "./errors.js";
-import { wordsAt } from "./memory.js";
+import { core } from "../core/module.js";
+import { WeftError } from "../errors.js";
+import { wordsAt } from "../core/memory.js";
 
 /** Longest wait when a step says bounded (`weft_sync::GRACE_MS`). */
 const GRACE_MS = 1;

@@ -7,19 +7,19 @@
  * same value: the first one registered with the root thread (the isolate that loaded weft first).
  *
  * The root keeps the registry; a worker asks it the first time it meets a key (a synchronous
- * request, see sync_channel.ts) and remembers the answer. Nothing is broadcast and no registry
+ * request, see pool/sync_requests.ts) and remembers the answer. Nothing is broadcast and no registry
  * travels with tasks. A Global captured by a closure crosses as its key plus its value, so the
  * receiving worker knows it without asking. Globals live as long as the process.
  * @module
  */
 
-import { analysisFailed, noCallSite, WeftError } from "./errors.js";
-import { crosserOf, decodeHandles, encodeHandles, registerCrosser } from "./handles.js";
-import { runtime } from "./runtime.js";
-import { core } from "./core.js";
-import { originalSite, sourceText } from "./sites.js";
-import type { CallSite } from "./runtime.js";
-import { hasSyncChannel, onSyncRequest, syncRequest } from "./sync_channel.js";
+import { analysisFailed, noCallSite, WeftError } from "../errors.js";
+import { crosserOf, decodeHandles, encodeHandles, registerCrosser } from "../protocol/handles.js";
+import { runtime } from "../runtime.js";
+import { core } from "../core/module.js";
+import { originalSite, sourceText } from "../spawn/sites.js";
+import type { CallSite } from "../runtime.js";
+import { hasSyncChannel, onSyncRequest, syncRequest } from "../pool/sync_requests.js";
 
 /** Set by `_of` for the next constructor call: the key and value the new object stands for. */
 let adopting: { key: string; value: unknown } | undefined;

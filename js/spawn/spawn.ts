@@ -5,7 +5,7 @@
  * its free variables (once per call site), and returns a short script such as
  * `__weft(3,{items,limit})`. Passed to a direct `eval` in the caller, that script reads the
  * current values of exactly those variables in the caller's scope and hands them to the bridge
- * (`__weft`), which decides how each crosses (capture.ts), obtains the worker module for that
+ * (`__weft`), which decides how each crosses (protocol/capture.ts), obtains the worker module for that
  * choice (generated once per call site and choice), and submits the task.
  *
  * The script holds only the bridge's name, an integer and validated identifiers: never a path,
@@ -13,8 +13,8 @@
  * @module
  */
 
-import { inspectCapture } from "./capture.js";
-import { core } from "./core.js";
+import { inspectCapture } from "../protocol/capture.js";
+import { core } from "../core/module.js";
 import {
   analysisFailed,
   analyzerCrashed,
@@ -24,12 +24,12 @@ import {
   uncloneableCapture,
   warn,
   WeftError,
-} from "./errors.js";
-import { encodeHandles } from "./handles.js";
+} from "../errors.js";
+import { encodeHandles } from "../protocol/handles.js";
 import type { ModuleRef } from "./modules.js";
 import { clearSourceTexts, type Mapping, originalSite, sourceText } from "./sites.js";
-import { runtime } from "./runtime.js";
-import { prepareToSubmit, submit } from "./tasks.js";
+import { runtime } from "../runtime.js";
+import { prepareToSubmit, submit } from "../pool/submit.js";
 
 declare const resultType: unique symbol;
 

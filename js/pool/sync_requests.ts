@@ -13,9 +13,9 @@
  * @module
  */
 
-import { WeftError } from "./errors.js";
-import { wordsAt } from "./memory.js";
-import { runtime } from "./runtime.js";
+import { WeftError } from "../errors.js";
+import { wordsAt } from "../core/memory.js";
+import { runtime } from "../runtime.js";
 
 type Handler = (payload: unknown) => unknown;
 

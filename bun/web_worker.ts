@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ParentPort, WorkerPort } from "./runtime.js";
+import type { ParentPort, WorkerPort } from "../js/runtime.js";
 
 /** Runtime-specific extras some `Worker` implementations have (Bun: `ref`/`unref`). */
 interface WorkerExtras {

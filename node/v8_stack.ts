@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CallSite } from "./runtime.js";
+import type { CallSite } from "../js/runtime.js";
 
 interface V8Frame {
   getFunctionName(): string | null;

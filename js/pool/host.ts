@@ -13,15 +13,15 @@
  * @module
  */
 
-import { core, coreInit, destroyThread, type ThreadResources } from "./core.js";
-import { tooManyWorkers, warn, workerClosed, workerExited, workerOutOfMemory, workerStartFailed } from "./errors.js";
-import type { ModuleRef } from "./modules.js";
+import { core, coreInit, destroyThread, type ThreadResources } from "../core/module.js";
+import { tooManyWorkers, warn, workerClosed, workerExited, workerOutOfMemory, workerStartFailed } from "../errors.js";
+import type { ModuleRef } from "../spawn/modules.js";
 import type { Task } from "./pool.js";
-import { asFromWorker, type FromWorker, type SpawnMessage, toWire } from "./protocol.js";
-import { runtime, type StartWorkerOptions, type WorkerPort } from "./runtime.js";
-import { decodeHandles, encodeHandles } from "./handles.js";
-import { serveSyncRequests } from "./sync_channel.js";
-import { errorFromWire, errorToWire, transferablesIn } from "./wire.js";
+import { asFromWorker, type FromWorker, type SpawnMessage, toWire } from "../protocol/messages.js";
+import { runtime, type StartWorkerOptions, type WorkerPort } from "../runtime.js";
+import { decodeHandles, encodeHandles } from "../protocol/handles.js";
+import { serveSyncRequests } from "./sync_requests.js";
+import { errorFromWire, errorToWire, transferablesIn } from "../protocol/wire.js";
 
 interface Pending {
   readonly resolve: (value: unknown) => void;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { runtime } from "./runtime.js";
+import { runtime } from "../runtime.js";
 import type { Mapping } from "./sites.js";
 
 /** A generated module travelling with a task: its source is sent once per worker. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { coreMemory } from "./core.js";
+import { coreMemory } from "./module.js";
 
 let view: Int32Array | undefined;
 

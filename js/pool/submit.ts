@@ -5,7 +5,7 @@
  */
 
 import { Pool, type PoolOptions, type Task } from "./pool.js";
-import { runtime } from "./runtime.js";
+import { runtime } from "../runtime.js";
 
 type Forward = (task: Task) => Promise<unknown>;
 

@@ -20,14 +20,14 @@
  */
 
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
-import { dropWhenCollected } from "./blocks.js";
-import { core } from "./core.js";
-import { WeftError } from "./errors.js";
-import { registerCrosser } from "./handles.js";
-import { wordsAt } from "./memory.js";
-import { blockingOnMainThread, syncCall } from "./sync_errors.js";
-import { isForwarding } from "./tasks.js";
-import { uncloneableReason } from "./capture.js";
+import { dropWhenCollected } from "../core/blocks.js";
+import { core } from "../core/module.js";
+import { WeftError } from "../errors.js";
+import { registerCrosser } from "../protocol/handles.js";
+import { wordsAt } from "../core/memory.js";
+import { blockingOnMainThread, syncCall } from "./blocking.js";
+import { isForwarding } from "../pool/submit.js";
+import { uncloneableReason } from "../protocol/capture.js";
 
 /** `weft_sync::RawMutex`'s word: unlocked, and held with nobody parked and nothing owed. */
 const UNLOCKED = 0;

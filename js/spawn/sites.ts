@@ -9,7 +9,7 @@
  */
 
 import { generatedModule, generatedModuleById } from "./modules.js";
-import { runtime, type CallSite } from "./runtime.js";
+import { runtime, type CallSite } from "../runtime.js";
 
 /**
  * `[generated line, generated column, original line, original column]`, 1-based (UTF-16 columns),

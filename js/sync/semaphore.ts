@@ -15,13 +15,13 @@
  * @module
  */
 
-import { dropWhenCollected } from "./blocks.js";
-import { core } from "./core.js";
-import { invalidArgument } from "./errors.js";
-import { registerCrosser } from "./handles.js";
-import { wordsAt } from "./memory.js";
-import { blockingOnMainThread, syncCall } from "./sync_errors.js";
-import { isForwarding } from "./tasks.js";
+import { dropWhenCollected } from "../core/blocks.js";
+import { core } from "../core/module.js";
+import { invalidArgument } from "../errors.js";
+import { registerCrosser } from "../protocol/handles.js";
+import { wordsAt } from "../core/memory.js";
+import { blockingOnMainThread, syncCall } from "./blocking.js";
+import { isForwarding } from "../pool/submit.js";
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
 
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
