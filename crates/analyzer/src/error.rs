@@ -6,18 +6,36 @@ use serde::Serialize;
 
 /// Why a file could not be analysed, or why a closure cannot be sent to a worker.
 ///
-/// Variant names are stable: the JS layer maps each one to an error `code`
-/// (`WEFT_PARSE`, `WEFT_THIS_CAPTURED`, …). Lines are 1-based; columns are 1-based and count UTF-16
-/// code units, like the positions in a JS stack trace. `Display` says what went wrong, where, and
-/// how to fix it.
+/// Variant names are stable, and each has a stable JS error code ([`AnalyzeError::code`],
+/// `WEFT_SYNTAX_ERROR`, `WEFT_THIS_CAPTURED`, …) that the Wasm glue sends with the message. Lines
+/// are 1-based; columns are 1-based and count UTF-16 code units, like the positions in a JS stack
+/// trace. `Display` says what went wrong, where, and how to fix it.
 ///
-/// Serialized with an external `"kind"` tag:
+/// Serialized with an internal `"kind"` tag:
 /// `{ "kind": "ThisCaptured", "line": 3, "column": 18 }`.
+///
+/// # Examples
+///
+/// ```
+/// use weft_analyzer::{AnalyzeError, SourceFile};
+///
+/// let err = SourceFile::parse("file:///a.js", "spawn(() => {").unwrap_err();
+/// assert_eq!(err.name(), "Parse");
+/// assert_eq!(err.code(), "WEFT_SYNTAX_ERROR");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind")]
+#[non_exhaustive]
 pub enum AnalyzeError {
     /// The file's extension does not say which language it is in.
     UnsupportedExtension { url: String },
+    /// The file is larger than the analyzer accepts ([`ParseOptions::max_source_bytes`]); checked
+    /// before parsing, since parsing takes many times the file's size in memory. `bytes` is its
+    /// size in UTF-8 bytes, or a lower bound of it (the Wasm glue counts the UTF-16 units of the
+    /// JS string, so as not to copy a text it refuses).
+    ///
+    /// [`ParseOptions::max_source_bytes`]: crate::ParseOptions::max_source_bytes
+    SourceTooLarge { url: String, bytes: u64, limit: u64 },
     /// The source has a syntax error (swc's recovered errors count too).
     Parse {
         line: u32,
@@ -37,6 +55,10 @@ pub enum AnalyzeError {
     NoNewExpressionAtPosition { line: u32, column: u32 },
     /// A call was found at the position, but its argument is not a function written inline.
     ClosureNotInline { line: u32, column: u32 },
+    /// The closure found at the position is not the function the runtime passed to `spawn`: its
+    /// text (`fn.toString()`) cannot come from this source by formatting, type removal or
+    /// constant folding, so the file changed or was transformed after the runtime loaded it.
+    SourceMismatch { url: String, line: u32, column: u32 },
     /// Several closures match the position and `fn_text` did not single one out.
     AmbiguousClosure {
         line: u32,
@@ -70,18 +92,31 @@ pub enum AnalyzeError {
         line: u32,
         column: u32,
     },
+    /// The analyzer itself failed (a panic in weft or in swc, caught): `line`:`column` is the
+    /// position it was asked about (`0:0` while parsing the whole file), `message` the panic's.
+    /// Other files and call sites are not affected; a [`SourceFile`](crate::SourceFile) that
+    /// reported it should be dropped.
+    AnalyzerBug {
+        url: String,
+        line: u32,
+        column: u32,
+        message: String,
+    },
 }
 
 impl AnalyzeError {
     /// The stable name of the variant, e.g. `"ThisCaptured"`.
-    pub fn name(&self) -> &'static str {
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
         match self {
             Self::UnsupportedExtension { .. } => "UnsupportedExtension",
+            Self::SourceTooLarge { .. } => "SourceTooLarge",
             Self::Parse { .. } => "Parse",
             Self::TooDeep { .. } => "TooDeep",
             Self::NoClosureAtPosition { .. } => "NoClosureAtPosition",
             Self::NoNewExpressionAtPosition { .. } => "NoNewExpressionAtPosition",
             Self::ClosureNotInline { .. } => "ClosureNotInline",
+            Self::SourceMismatch { .. } => "SourceMismatch",
             Self::AmbiguousClosure { .. } => "AmbiguousClosure",
             Self::ClosureHasParams { .. } => "ClosureHasParams",
             Self::ThisCaptured { .. } => "ThisCaptured",
@@ -93,6 +128,41 @@ impl AnalyzeError {
             Self::ForeignClosure => "ForeignClosure",
             Self::UnknownByValueName { .. } => "UnknownByValueName",
             Self::CannotRecreate { .. } => "CannotRecreate",
+            Self::AnalyzerBug { .. } => "AnalyzerBug",
+        }
+    }
+
+    /// The stable JS error code of the variant, e.g. `"WEFT_THIS_CAPTURED"`. Misuse of this API by
+    /// weft's own JS ([`AnalyzeError::ForeignClosure`], [`AnalyzeError::UnknownByValueName`]) is
+    /// `"WEFT_INTERNAL"`.
+    ///
+    /// ```
+    /// use weft_analyzer::AnalyzeError;
+    /// assert_eq!(AnalyzeError::ThisCaptured { line: 1, column: 1 }.code(), "WEFT_THIS_CAPTURED");
+    /// assert_eq!(AnalyzeError::ForeignClosure.code(), "WEFT_INTERNAL");
+    /// ```
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::UnsupportedExtension { .. } => "WEFT_UNSUPPORTED_FILE",
+            Self::SourceTooLarge { .. } => "WEFT_SOURCE_TOO_LARGE",
+            Self::Parse { .. } => "WEFT_SYNTAX_ERROR",
+            Self::TooDeep { .. } => "WEFT_TOO_DEEP",
+            Self::NoClosureAtPosition { .. } => "WEFT_NO_CLOSURE",
+            Self::NoNewExpressionAtPosition { .. } => "WEFT_NO_NEW_EXPRESSION",
+            Self::ClosureNotInline { .. } => "WEFT_CLOSURE_NOT_INLINE",
+            Self::SourceMismatch { .. } => "WEFT_SOURCE_MISMATCH",
+            Self::AmbiguousClosure { .. } => "WEFT_AMBIGUOUS_CLOSURE",
+            Self::ClosureHasParams { .. } => "WEFT_CLOSURE_HAS_PARAMS",
+            Self::ThisCaptured { .. } => "WEFT_THIS_CAPTURED",
+            Self::ArgumentsCaptured { .. } => "WEFT_ARGUMENTS_CAPTURED",
+            Self::NewTargetCaptured { .. } => "WEFT_NEW_TARGET_CAPTURED",
+            Self::SuperCaptured { .. } => "WEFT_SUPER_CAPTURED",
+            Self::DirectEval { .. } => "WEFT_DIRECT_EVAL",
+            Self::WithStatement { .. } => "WEFT_WITH_STATEMENT",
+            Self::ForeignClosure | Self::UnknownByValueName { .. } => "WEFT_INTERNAL",
+            Self::CannotRecreate { .. } => "WEFT_CANNOT_RECREATE",
+            Self::AnalyzerBug { .. } => "WEFT_ANALYZER_BUG",
         }
     }
 }
@@ -104,6 +174,11 @@ impl fmt::Display for AnalyzeError {
                 f,
                 "Cannot analyse {url}: its extension is not one of .js .mjs .cjs .jsx .ts .mts .cts .tsx; \
                  pass the language explicitly"
+            ),
+            Self::SourceTooLarge { url, bytes, limit } => write!(
+                f,
+                "Cannot analyse {url}: it has {bytes} bytes, beyond the analyzer's limit of {limit} \
+                 bytes; move the spawn call into a smaller module that the large one imports"
             ),
             Self::Parse { line, column, message } => {
                 write!(f, "Cannot parse the caller's file at {line}:{column}: {message}; fix the syntax error")
@@ -127,6 +202,12 @@ impl fmt::Display for AnalyzeError {
                 f,
                 "Cannot spawn the function passed at {line}:{column}: it is not written inline; \
                  wrap it, e.g. spawn(() => work())"
+            ),
+            Self::SourceMismatch { url, line, column } => write!(
+                f,
+                "Cannot spawn the closure at {url}:{line}:{column}: the function there is not the \
+                 one passed to spawn, so the file changed or was transformed after it was loaded; \
+                 restart the process, or spawn from a file the runtime loads as written"
             ),
             Self::AmbiguousClosure { line, column, candidates } => write!(
                 f,
@@ -184,6 +265,22 @@ impl fmt::Display for AnalyzeError {
                 "Cannot re-create `{name}` (declared at {line}:{column}) in the worker: it is declared \
                  inside a top-level block or loop; pass it by value or declare it at top level"
             ),
+            Self::AnalyzerBug {
+                url,
+                line,
+                column,
+                message,
+            } => {
+                write!(f, "Cannot analyse {url}")?;
+                if *line != 0 {
+                    write!(f, ":{line}:{column}")?;
+                }
+                write!(
+                    f,
+                    ": weft's analyzer failed ({message}); this is a bug in weft, please report it \
+                     with the file; other call sites keep working"
+                )
+            }
         }
     }
 }

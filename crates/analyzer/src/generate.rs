@@ -40,22 +40,34 @@ use crate::specifier::{dir_name, file_path, is_absolute_url, is_bare, is_relativ
 /// export on every call, in their original order; imports stay at module level. Locals are bound
 /// in an inner scope, so they may share a name with a top-level declaration the closure reaches
 /// only indirectly.
+///
+/// The wrapper's own names start with `__weft_`, or with `__weft1_`, `__weft2_`, … when the
+/// caller's file contains `__weft_` anywhere: no name in the file can collide with them.
+///
+/// Serialized (by the Wasm glue, for weft's JS) with only what the JS reads: `code` and
+/// `mappings`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GeneratedModule {
     /// ES module source text.
     pub code: String,
     /// The export to call: always `"default"`.
+    #[serde(skip)]
     pub export_name: String,
     /// Keys the export reads from its first argument: the closure's enclosing-scope captures.
+    #[serde(skip)]
     pub locals: Vec<String>,
     /// Keys the export reads from its second argument: the top-level names passed by value that
     /// the closure or a re-created declaration uses.
+    #[serde(skip)]
     pub top_level: Vec<String>,
     /// The export is an `async` function because a re-created top-level declaration awaits.
+    #[serde(skip)]
     pub is_async: bool,
     /// The code contains JSX: load it as `.jsx` (the caller's runtime must support JSX).
+    #[serde(skip)]
     pub has_jsx: bool,
     /// Bare specifiers that were left as written because `resolved` had no entry for them.
+    #[serde(skip)]
     pub unresolved_bare: Vec<String>,
     /// Where the copied code (imports, re-created declarations, the closure) came from in the
     /// caller's file: sorted `[generated_line, generated_column, original_line, original_column]`
@@ -66,7 +78,34 @@ pub struct GeneratedModule {
     pub mappings: Vec<[u32; 4]>,
 }
 
-const CLOSURE_MARKER: &str = "__weft_closure";
+/// The names the wrapper code declares, with a prefix that occurs nowhere in the caller's file.
+struct WrapperNames {
+    run: String,
+    locals: String,
+    top: String,
+    create_require: String,
+    /// Marks the closure among the items handed to the transforms; never printed.
+    closure: String,
+}
+
+impl WrapperNames {
+    fn for_text(text: &str) -> WrapperNames {
+        let prefix = (0u32..)
+            .map(|n| match n {
+                0 => "__weft_".to_owned(),
+                n => format!("__weft{n}_"),
+            })
+            .find(|p| !text.contains(p.as_str()))
+            .expect("a text cannot contain every prefix");
+        WrapperNames {
+            run: format!("{prefix}run"),
+            locals: format!("{prefix}locals"),
+            top: format!("{prefix}top"),
+            create_require: format!("{prefix}createRequire"),
+            closure: format!("{prefix}closure"),
+        }
+    }
+}
 
 /// Finds and clones the closure expression with a given span.
 struct CloneClosure {
@@ -304,6 +343,18 @@ impl SourceFile {
         by_value: &[&str],
         resolved: &HashMap<String, String>,
     ) -> Result<GeneratedModule, AnalyzeError> {
+        let (line, column) = (closure.call_line, closure.call_column);
+        crate::guard::catch(&self.url, line, column, || {
+            self.generate_unguarded(closure, by_value, resolved)
+        })
+    }
+
+    fn generate_unguarded(
+        &self,
+        closure: &Closure,
+        by_value: &[&str],
+        resolved: &HashMap<String, String>,
+    ) -> Result<GeneratedModule, AnalyzeError> {
         if closure.file_hash != self.hash {
             return Err(AnalyzeError::ForeignClosure);
         }
@@ -368,6 +419,7 @@ impl SourceFile {
             }
         }
 
+        let names = WrapperNames::for_text(self.src());
         let mut finder = CloneClosure {
             target: closure.span,
             found: None,
@@ -380,7 +432,7 @@ impl SourceFile {
             span: DUMMY_SP,
             expr: Box::new(Expr::Call(CallExpr {
                 callee: Callee::Expr(Box::new(Expr::Ident(Ident::new_no_ctxt(
-                    CLOSURE_MARKER.into(),
+                    names.closure.as_str().into(),
                     DUMMY_SP,
                 )))),
                 args: vec![ExprOrSpread {
@@ -454,7 +506,7 @@ impl SourceFile {
                 ModuleItem::ModuleDecl(ModuleDecl::Import(_)) => imports.push(it),
                 ModuleItem::Stmt(Stmt::Expr(ExprStmt { expr, .. }))
                     if matches!(&*expr, Expr::Call(CallExpr { callee: Callee::Expr(c), .. })
-                        if matches!(&**c, Expr::Ident(i) if &*i.sym == CLOSURE_MARKER)) =>
+                        if matches!(&**c, Expr::Ident(i) if *i.sym == *names.closure)) =>
                 {
                     if let Expr::Call(mut call) = *expr {
                         closure_expr = call.args.pop().map(|a| a.expr);
@@ -475,22 +527,28 @@ impl SourceFile {
         let (mut code, srcmap) = emit(self, imports);
         map.add(self, &srcmap, 0, 0);
         if rewrite.uses_require {
-            code.push_str(
-                "import { createRequire as __weft_createRequire } from \"node:module\";\n",
-            );
             code.push_str(&format!(
-                "const require = __weft_createRequire({});\n",
+                "import {{ createRequire as {} }} from \"node:module\";\n",
+                names.create_require
+            ));
+            code.push_str(&format!(
+                "const require = {}({});\n",
+                names.create_require,
                 js_string(&self.url)
             ));
         }
         code.push_str(&format!(
-            "export default {}function __weft_run(__weft_locals, __weft_top) {{\n",
-            if is_async { "async " } else { "" }
+            "export default {}function {}({}, {}) {{\n",
+            if is_async { "async " } else { "" },
+            names.run,
+            names.locals,
+            names.top
         ));
         if !top_params.is_empty() {
             code.push_str(&format!(
-                "let {{ {} }} = __weft_top;\n",
-                top_params.join(", ")
+                "let {{ {} }} = {};\n",
+                top_params.join(", "),
+                names.top
             ));
         }
         let (body_text, srcmap) = emit(self, body);
@@ -528,7 +586,7 @@ impl SourceFile {
         if locals.is_empty() {
             code.push_str("();\n}\n");
         } else {
-            code.push_str("())(__weft_locals);\n}\n");
+            code.push_str(&format!("())({});\n}}\n", names.locals));
         }
         Ok(GeneratedModule {
             code,

@@ -9,6 +9,9 @@
 //! - `scope`: bindings and free variables from swc's syntax contexts ([`Capture`]);
 //! - `generate`: emit the worker module ([`SourceFile::generate`] → [`GeneratedModule`]);
 //! - `position_map`: map positions in that module back to the caller's file ([`map_position`]);
+//! - `identity`: whether the closure found is the function the runtime passed (its
+//!   `fn.toString()`), tolerating what runtimes and transpilers change;
+//! - `guard`: a panic inside any stage becomes [`AnalyzeError::AnalyzerBug`];
 //! - `error`: [`AnalyzeError`].
 //!
 //! # Examples
@@ -42,6 +45,8 @@
 mod depth;
 mod error;
 mod generate;
+mod guard;
+mod identity;
 mod lines;
 mod locate;
 mod parse;
@@ -51,8 +56,14 @@ mod specifier;
 
 pub use error::AnalyzeError;
 pub use generate::GeneratedModule;
+#[cfg(debug_assertions)]
+#[doc(hidden)]
+pub use guard::{INJECT_PANIC_IN_CLOSURE_AT, INJECT_PANIC_IN_PARSE};
 pub use locate::Closure;
-pub use parse::{content_hash, Language, ModuleKind, ParseOptions, SourceFile, DEFAULT_MAX_DEPTH};
+pub use parse::{
+    content_hash, Language, ModuleKind, ParseOptions, SourceFile, DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_SOURCE_BYTES,
+};
 pub use position_map::map_position;
 pub use scope::{BindingKind, Capture};
 pub use specifier::is_bare;

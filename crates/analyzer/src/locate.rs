@@ -6,6 +6,7 @@ use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
 use crate::error::AnalyzeError;
+use crate::identity::{self, Header, TextMatch};
 use crate::parse::SourceFile;
 use crate::scope::{self, Binding, BindingKind, Capture, Declared, Id, Lexical};
 use crate::specifier::is_bare;
@@ -14,19 +15,29 @@ use crate::specifier::is_bare;
 ///
 /// Produced by [`SourceFile::closure_at`]; pass it back to [`SourceFile::generate`] of the same
 /// `SourceFile`. Lines are 1-based, columns 1-based in UTF-16 code units.
+///
+/// Serialized (by the Wasm glue, for weft's JS) with only what the JS reads: `id`, `locals`,
+/// `top_level`, `bare_specifiers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Closure {
     /// Identifies the closure within this version of the file: `<content hash>:<byte offset>`.
     /// Stable across calls, so it can key a cache of generated modules.
     pub id: String,
     /// Where the closure starts.
+    #[serde(skip)]
     pub line: u32,
+    #[serde(skip)]
     pub column: u32,
     /// Where the call that receives it starts.
+    #[serde(skip)]
     pub call_line: u32,
+    #[serde(skip)]
     pub call_column: u32,
+    #[serde(skip)]
     pub is_async: bool,
+    #[serde(skip)]
     pub is_generator: bool,
+    #[serde(skip)]
     pub is_arrow: bool,
     /// Names bound in enclosing function or block scopes: captured by value at the call, in order
     /// of first use.
@@ -54,10 +65,25 @@ pub struct Closure {
 /// A call expression that overlaps the searched range.
 struct Call {
     span: Span,
-    /// Spans of its inline function arguments.
-    closures: Vec<Span>,
-    /// Whether it has any argument at all that could be a closure.
-    has_args: bool,
+    /// Where its callee ends.
+    callee_hi: BytePos,
+    /// Spans of its arguments.
+    args: Vec<Span>,
+    /// Its arguments that are functions written inline.
+    closures: Vec<(Span, Header)>,
+}
+
+impl Call {
+    /// Whether a position reported for this call can be `at`: inside the call but not inside one
+    /// of its arguments past their first character. V8 reports the callee; JavaScriptCore the
+    /// callee, the end of a callee that is itself a call, the `)`, or the start of an argument.
+    fn is_at(&self, at: BytePos) -> bool {
+        self.span.lo <= at && at < self.span.hi && !self.args.iter().any(|a| a.lo < at && at < a.hi)
+    }
+
+    fn size(&self) -> u32 {
+        self.span.hi.0 - self.span.lo.0
+    }
 }
 
 struct Finder {
@@ -67,10 +93,12 @@ struct Finder {
     withs: Vec<Span>,
 }
 
-fn unwrap_closure(e: &Expr) -> Option<Span> {
+/// The span and header of a function written inline, looking through parentheses and type
+/// assertions.
+fn unwrap_closure(e: &Expr) -> Option<(Span, Header)> {
     match e {
-        Expr::Arrow(a) => Some(a.span),
-        Expr::Fn(f) => Some(f.function.span),
+        Expr::Arrow(a) => Some((a.span, Header::of(e)?)),
+        Expr::Fn(f) => Some((f.function.span, Header::of(e)?)),
         Expr::Paren(p) => unwrap_closure(&p.expr),
         Expr::TsAs(t) => unwrap_closure(&t.expr),
         Expr::TsSatisfies(t) => unwrap_closure(&t.expr),
@@ -86,7 +114,7 @@ impl Finder {
         s.lo <= self.hi && self.lo <= s.hi
     }
 
-    fn call(&mut self, span: Span, args: &[ExprOrSpread]) {
+    fn call(&mut self, span: Span, callee: Span, args: &[ExprOrSpread]) {
         if !self.overlaps(span) {
             return;
         }
@@ -97,8 +125,9 @@ impl Finder {
             .collect();
         self.calls.push(Call {
             span,
+            callee_hi: callee.hi,
+            args: args.iter().map(Spanned::span).collect(),
             closures,
-            has_args: !args.is_empty(),
         });
     }
 }
@@ -131,12 +160,12 @@ impl Visit for Finder {
     }
     fn visit_call_expr(&mut self, n: &CallExpr) {
         if !matches!(n.callee, Callee::Import(_)) {
-            self.call(n.span, &n.args);
+            self.call(n.span, n.callee.span(), &n.args);
         }
         n.visit_children_with(self);
     }
     fn visit_opt_call(&mut self, n: &OptCall) {
-        self.call(n.span, &n.args);
+        self.call(n.span, n.callee.span(), &n.args);
         n.visit_children_with(self);
     }
     fn visit_with_stmt(&mut self, n: &WithStmt) {
@@ -356,44 +385,29 @@ fn analyze(
     })
 }
 
-/// How closely a closure's source matches `fn.toString()`: whitespace is ignored, and the
-/// longest common prefix wins (a transpiled TypeScript closure loses its annotations).
-fn similarity(source: &str, fn_text: &str) -> usize {
-    let a = source.chars().filter(|c| !c.is_whitespace());
-    let b = fn_text.chars().filter(|c| !c.is_whitespace());
-    let (mut n, mut equal) = (0usize, true);
-    let mut a = a.peekable();
-    let mut b = b.peekable();
-    loop {
-        match (a.next(), b.next()) {
-            (Some(x), Some(y)) if x == y => n += 1,
-            (None, None) => break,
-            _ => {
-                equal = false;
-                break;
-            }
-        }
-    }
-    if equal {
-        usize::MAX
-    } else {
-        n
-    }
-}
-
 impl SourceFile {
     /// Finds the closure passed to the call at `line`:`column` and works out what it captures.
     ///
     /// `line` and `column` are 1-based, the column in UTF-16 code units, as a JS stack trace
-    /// reports them; any position inside the call expression works (V8 points at the callee,
-    /// JavaScriptCore elsewhere in the call). The call is found by position, never by the callee's
-    /// name. Column `0` means "unknown": every call starting on the line is a candidate.
-    /// `fn_text`, the closure's `fn.toString()`, picks among several candidates.
+    /// reports them. The call is the innermost one the position lies in but not inside one of
+    /// its arguments: V8 and JavaScriptCore point at the callee (or, for a call of a call, the end
+    /// of it), the `(`, or the line of the `)`. It is found by position, never by the callee's
+    /// name, and never widened to an enclosing call: a call whose argument is not a function
+    /// written inline is [`AnalyzeError::ClosureNotInline`] even when it sits in a callback that
+    /// is one. Column `0` means "unknown": every call starting on the line is a candidate, and
+    /// without `fn_text` nothing tells a spawn of a function that is not inline from the callback
+    /// around it; with it, only a closure whose text is the source (up to whitespace and types)
+    /// wins over a call on the line that passes something else.
+    ///
+    /// `fn_text`, the runtime's text of the function passed (`fn.toString()`), is checked against
+    /// the closure found, tolerating what runtimes and transpilers do to it (whitespace, stripped
+    /// types, reprinting, folded constants), and picks among several candidates.
     ///
     /// # Errors
     /// [`AnalyzeError::NoClosureAtPosition`], [`AnalyzeError::ClosureNotInline`],
-    /// [`AnalyzeError::AmbiguousClosure`], [`AnalyzeError::ClosureHasParams`], and the capture
-    /// errors ([`AnalyzeError::ThisCaptured`], [`AnalyzeError::ArgumentsCaptured`], …).
+    /// [`AnalyzeError::SourceMismatch`], [`AnalyzeError::AmbiguousClosure`],
+    /// [`AnalyzeError::ClosureHasParams`], the capture errors ([`AnalyzeError::ThisCaptured`],
+    /// [`AnalyzeError::ArgumentsCaptured`], …), and [`AnalyzeError::AnalyzerBug`].
     ///
     /// # Examples
     /// ```
@@ -401,9 +415,11 @@ impl SourceFile {
     ///
     /// let src = "import { spawn as go } from 'weft';\nfunction f(k) { return go(() => k + 1), go(() => k * 2); }\n";
     /// let file = SourceFile::parse("file:///a.js", src).unwrap();
-    /// let second = file.closure_at(2, 43, None).unwrap();
+    /// let second = file.closure_at(2, 43, Some("() => k * 2")).unwrap();
     /// assert_eq!(second.column, 44);
     /// assert_eq!(second.locals[0].name, "k");
+    /// // The runtime ran another function than the one written there.
+    /// assert_eq!(file.closure_at(2, 43, Some("() => other()")).unwrap_err().name(), "SourceMismatch");
     /// ```
     pub fn closure_at(
         &self,
@@ -411,23 +427,29 @@ impl SourceFile {
         column: u32,
         fn_text: Option<&str>,
     ) -> Result<Closure, AnalyzeError> {
+        crate::guard::catch(&self.url, line, column, || {
+            #[cfg(debug_assertions)]
+            crate::guard::inject_panic(self.src(), crate::guard::INJECT_PANIC_IN_CLOSURE_AT);
+            self.find_closure(line, column, fn_text)
+        })
+    }
+
+    fn find_closure(
+        &self,
+        line: u32,
+        column: u32,
+        fn_text: Option<&str>,
+    ) -> Result<Closure, AnalyzeError> {
         let not_found = AnalyzeError::NoClosureAtPosition { line, column };
+        let not_inline = AnalyzeError::ClosureNotInline { line, column };
+        let offset = |column| self.lines.offset(self.src(), line, column);
         let (lo, hi) = if column == 0 {
-            let lo = self
-                .lines
-                .offset(&self.src, line, 1)
-                .ok_or(not_found.clone())?;
-            let hi = self
-                .lines
-                .offset(&self.src, line, u32::MAX)
-                .ok_or(not_found.clone())?;
-            (lo, hi)
+            (offset(1), offset(u32::MAX))
         } else {
-            let at = self
-                .lines
-                .offset(&self.src, line, column)
-                .ok_or(not_found.clone())?;
-            (at, at)
+            (offset(column), offset(column))
+        };
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Err(not_found);
         };
         let (lo, hi) = (BytePos(lo + self.start), BytePos(hi + self.start));
         let mut finder = Finder {
@@ -438,58 +460,84 @@ impl SourceFile {
         };
         self.module.visit_with(&mut finder);
 
-        // (call span, closure span) candidates.
-        let mut candidates: Vec<(Span, Span)> = Vec::new();
+        // (call span, closure span, closure header) candidates.
+        let mut candidates: Vec<(Span, Span, &Header)> = Vec::new();
+        let mut not_inline_on_line = false;
         if column == 0 {
-            for c in &finder.calls {
-                if c.span.lo >= lo && c.span.lo <= hi {
-                    candidates.extend(c.closures.iter().map(|&s| (c.span, s)));
-                }
-            }
-        } else {
-            let inside = |s: &Span| s.lo <= lo && lo <= s.hi;
-            let outside_closures: Vec<&Call> = finder
+            for c in finder
                 .calls
                 .iter()
-                .filter(|c| !c.closures.is_empty() && !c.closures.iter().any(inside))
-                .collect();
-            let chosen = match outside_closures
-                .iter()
-                .min_by_key(|c| c.span.hi.0 - c.span.lo.0)
+                .filter(|c| lo <= c.span.lo && c.span.lo <= hi)
             {
-                Some(c) => Some(*c),
-                None => finder
-                    .calls
-                    .iter()
-                    .filter(|c| !c.closures.is_empty())
-                    .min_by_key(|c| c.span.hi.0 - c.span.lo.0),
+                candidates.extend(c.closures.iter().map(|(s, h)| (c.span, *s, h)));
+                not_inline_on_line |= c.closures.is_empty() && !c.args.is_empty();
+            }
+        } else {
+            let at: Vec<&Call> = finder.calls.iter().filter(|c| c.is_at(lo)).collect();
+            let Some(mut call) = at.iter().copied().min_by_key(|c| c.size()) else {
+                return Err(not_found);
             };
-            match chosen {
-                Some(c) => candidates.extend(c.closures.iter().map(|&s| (c.span, s))),
-                None => {
-                    if finder.calls.iter().any(|c| c.has_args) {
-                        return Err(AnalyzeError::ClosureNotInline { line, column });
-                    }
-                    return Err(not_found);
-                }
-            }
-        }
-        if candidates.len() > 1 {
-            if let Some(text) = fn_text {
-                let scored: Vec<usize> = candidates
+            // JavaScriptCore reports a call of a call (`make()(() => 1)`) at the end of its
+            // callee, the inner call's `)`.
+            if lo.0 + 1 == call.span.hi.0 {
+                let inner = call.span;
+                if let Some(outer) = at
                     .iter()
-                    .map(|(_, s)| similarity(self.text(*s), text))
-                    .collect();
-                let best = scored.iter().copied().max().unwrap_or(0);
-                if scored.iter().filter(|&&s| s == best).count() == 1 {
-                    let i = scored.iter().position(|&s| s == best).unwrap_or(0);
-                    candidates = vec![candidates[i]];
+                    .copied()
+                    .filter(|c| c.span != inner && c.callee_hi == inner.hi)
+                    .min_by_key(|c| c.size())
+                {
+                    call = outer;
                 }
             }
+            if call.closures.is_empty() {
+                return Err(if call.args.is_empty() {
+                    not_found
+                } else {
+                    not_inline
+                });
+            }
+            candidates.extend(call.closures.iter().map(|(s, h)| (call.span, *s, h)));
+        }
+        if candidates.is_empty() {
+            return Err(if not_inline_on_line {
+                not_inline
+            } else {
+                not_found
+            });
+        }
+        if let Some(text) = fn_text {
+            let matches: Vec<TextMatch> = candidates
+                .iter()
+                .map(|(_, s, h)| identity::compare(self.text(*s), h, text))
+                .collect();
+            let best = matches
+                .iter()
+                .copied()
+                .min()
+                .unwrap_or(TextMatch::Different);
+            if best == TextMatch::Different {
+                if not_inline_on_line {
+                    return Err(not_inline);
+                }
+                let (line, column) = self.pos(candidates[0].1.lo);
+                return Err(AnalyzeError::SourceMismatch {
+                    url: self.url.clone(),
+                    line,
+                    column,
+                });
+            }
+            // Without a column, a call on the line that passes something else may be the spawn
+            // (`then(() => eval(spawn(f)))`): only the exact text tells the closure apart.
+            if column == 0 && best == TextMatch::Transformed && not_inline_on_line {
+                return Err(not_inline);
+            }
+            let mut kept = matches.iter().map(|&m| m == best);
+            candidates.retain(|_| kept.next().unwrap_or(false));
         }
         let (call, target) = match candidates.as_slice() {
             [] => return Err(not_found),
-            [one] => *one,
+            [(call, target, _)] => (*call, *target),
             many => {
                 return Err(AnalyzeError::AmbiguousClosure {
                     line,
@@ -524,7 +572,8 @@ impl SourceFile {
     /// (`new G(...)`, `new weft.Global(...)`) work alike.
     ///
     /// # Errors
-    /// [`AnalyzeError::NoNewExpressionAtPosition`] when no `new` expression contains the position.
+    /// [`AnalyzeError::NoNewExpressionAtPosition`] when no `new` expression contains the position,
+    /// [`AnalyzeError::AnalyzerBug`].
     ///
     /// # Examples
     /// ```
@@ -540,16 +589,18 @@ impl SourceFile {
     /// assert!(file.new_expression_at(2, 1).is_err());
     /// ```
     pub fn new_expression_at(&self, line: u32, column: u32) -> Result<(u32, u32), AnalyzeError> {
-        let not_found = AnalyzeError::NoNewExpressionAtPosition { line, column };
-        let at = self
-            .lines
-            .offset(&self.src, line, column.max(1))
-            .ok_or(not_found.clone())?;
-        let mut finder = NewFinder {
-            at: BytePos(at + self.start),
-            found: None,
-        };
-        self.module.visit_with(&mut finder);
-        finder.found.map(|s| self.pos(s.lo)).ok_or(not_found)
+        crate::guard::catch(&self.url, line, column, || {
+            let not_found = AnalyzeError::NoNewExpressionAtPosition { line, column };
+            let at = self
+                .lines
+                .offset(self.src(), line, column.max(1))
+                .ok_or(not_found.clone())?;
+            let mut finder = NewFinder {
+                at: BytePos(at + self.start),
+                found: None,
+            };
+            self.module.visit_with(&mut finder);
+            finder.found.map(|s| self.pos(s.lo)).ok_or(not_found)
+        })
     }
 }

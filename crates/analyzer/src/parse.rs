@@ -9,15 +9,27 @@ use swc_ecma_transforms_base::resolver;
 use crate::{depth, error::AnalyzeError, lines::LineIndex, scope::ScopeInfo};
 
 /// How deeply a file may nest before [`SourceFile::parse`] rejects it with
-/// [`AnalyzeError::TooDeep`], in levels as the pre-scan counts them: each open bracket, prefix
-/// operator, assignment, arrow, ternary, `else` and JSX element is one level; each binary
-/// operator, `.`, call or index in a chain is an eighth of one (see [`ParseOptions::max_depth`]).
+/// [`AnalyzeError::TooDeep`], in levels as the pre-scan counts them: each open bracket is one
+/// level, about 1 KiB of engine stack in the release `.wasm`; arrows, prefix operators,
+/// assignments, ternaries, JSX elements, member accesses, calls and binary operators each weigh
+/// what they were measured to cost (see [`ParseOptions::max_depth`]).
 ///
-/// Chosen for a 1 MiB stack, the Wasm default: swc parses, resolves, transforms and prints
-/// recursively, and a stack overflow in Wasm is a trap that leaves the instance unusable.
-/// `tests/robustness.rs` runs every nesting construct just under this limit on a 1 MiB thread
-/// (release build), and 5,000 levels of each are rejected or analysed without overflowing.
-pub const DEFAULT_MAX_DEPTH: u32 = 200;
+/// The smallest stack the analyzer runs on is the engine's on a main thread or in a worker (about
+/// 1 MiB for V8, and for Bun's workers), before the module's own (4 MiB on the main thread, 2 MiB
+/// in each worker). Measured there, every nesting construct fits at least 670 levels (object
+/// literals in a Bun worker), most 900 to 1,000, and a stack overflow is a trap or a `RangeError`
+/// that leaves the instance unusable: 400 keeps a margin of 1.7 to 2.6 for the stack the caller's
+/// own frames already use. `tests/wasm_stack.mjs` checks it on every runtime.
+pub const DEFAULT_MAX_DEPTH: u32 = 400;
+
+/// The largest source text, in bytes, that [`SourceFile::parse`] accepts by default; larger ones
+/// are rejected with [`AnalyzeError::SourceTooLarge`] before anything else is done.
+///
+/// Parsing holds the syntax tree, the scopes and the text: measured in the release `.wasm`, 13
+/// bytes of memory per byte of source for TypeScript's own 9 MB `typescript.js`, 25 for minified
+/// code, up to 45 for dense generated code. 6 MiB keeps one parse under 300 MiB of the 1 GiB
+/// shared memory in the worst case.
+pub const DEFAULT_MAX_SOURCE_BYTES: u64 = 6 << 20;
 
 /// The language of a source file, normally taken from its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +62,8 @@ pub struct ParseOptions {
     /// operators, arrows, ternaries, JSX elements; see [`DEFAULT_MAX_DEPTH`]). Raise it only
     /// together with the stack size of the thread that parses.
     pub max_depth: u32,
+    /// The largest source text accepted, in bytes (see [`DEFAULT_MAX_SOURCE_BYTES`]).
+    pub max_source_bytes: u64,
 }
 
 impl Default for ParseOptions {
@@ -57,6 +71,7 @@ impl Default for ParseOptions {
         ParseOptions {
             language: None,
             max_depth: DEFAULT_MAX_DEPTH,
+            max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
         }
     }
 }
@@ -79,7 +94,8 @@ impl Default for ParseOptions {
 /// ```
 pub struct SourceFile {
     pub(crate) url: String,
-    pub(crate) src: String,
+    /// The text as swc holds it (a byte-order mark removed), which every span points into.
+    pub(crate) fm: Lrc<swc_common::SourceFile>,
     pub(crate) language: Language,
     pub(crate) kind: ModuleKind,
     pub(crate) hash: u64,
@@ -216,14 +232,31 @@ impl SourceFile {
     /// plain absolute path for CommonJS); its extension picks the language.
     ///
     /// # Errors
-    /// [`AnalyzeError::UnsupportedExtension`], [`AnalyzeError::TooDeep`], [`AnalyzeError::Parse`]
-    /// (including errors swc recovered from).
+    /// [`AnalyzeError::SourceTooLarge`], [`AnalyzeError::UnsupportedExtension`],
+    /// [`AnalyzeError::TooDeep`], [`AnalyzeError::Parse`] (including errors swc recovered from),
+    /// and [`AnalyzeError::AnalyzerBug`] if the analyzer panics.
     pub fn parse(url: &str, source: &str) -> Result<SourceFile, AnalyzeError> {
         Self::parse_with(url, source, ParseOptions::default())
     }
 
-    /// Like [`SourceFile::parse`], with an explicit language or depth limit.
+    /// Like [`SourceFile::parse`], with an explicit language, depth or size limit.
     pub fn parse_with(
+        url: &str,
+        source: &str,
+        options: ParseOptions,
+    ) -> Result<SourceFile, AnalyzeError> {
+        let bytes = source.len() as u64;
+        if bytes > options.max_source_bytes {
+            return Err(AnalyzeError::SourceTooLarge {
+                url: url.to_owned(),
+                bytes,
+                limit: options.max_source_bytes,
+            });
+        }
+        crate::guard::catch(url, 0, 0, || Self::parse_unguarded(url, source, options))
+    }
+
+    fn parse_unguarded(
         url: &str,
         source: &str,
         options: ParseOptions,
@@ -236,9 +269,11 @@ impl SourceFile {
                 })
             }
         };
-        let lines = LineIndex::new(source);
-        if let Err((depth, at)) = depth::scan(source, options.max_depth) {
-            let (line, column) = lines.position(source, at as u32);
+        // Engines drop a byte-order mark before counting lines and columns, and so does swc.
+        let text = source.strip_prefix('\u{feff}').unwrap_or(source);
+        let lines = LineIndex::new(text);
+        if let Err((depth, at)) = depth::scan(text, options.max_depth) {
+            let (line, column) = lines.position(text, at as u32);
             return Err(AnalyzeError::TooDeep {
                 line,
                 column,
@@ -257,11 +292,11 @@ impl SourceFile {
         };
 
         let cm: Lrc<SourceMap> = Default::default();
-        let fm = cm.new_source_file(Lrc::new(FileName::Anon), source.to_owned());
+        let fm = cm.new_source_file(Lrc::new(FileName::Anon), text.to_owned());
         let start = fm.start_pos.0;
         let globals = Globals::new();
         let parse_error = |span: swc_common::Span, msg: String| {
-            let (line, column) = lines.position(source, span.lo.0.saturating_sub(start));
+            let (line, column) = lines.position(text, span.lo.0.saturating_sub(start));
             AnalyzeError::Parse {
                 line,
                 column,
@@ -320,9 +355,11 @@ impl SourceFile {
         })?;
         let (unresolved_mark, top_level_mark, unresolved, top_level, kind, module, scope) =
             resolved;
+        #[cfg(debug_assertions)]
+        crate::guard::inject_panic(text, crate::guard::INJECT_PANIC_IN_PARSE);
         Ok(SourceFile {
             url: normalize_url(url),
-            src: source.to_owned(),
+            fm,
             language,
             kind,
             hash: content_hash(source),
@@ -369,15 +406,21 @@ impl SourceFile {
         self.hash
     }
 
+    /// The text every span points into.
+    pub(crate) fn src(&self) -> &str {
+        &self.fm.src
+    }
+
     pub(crate) fn pos(&self, bytepos: swc_common::BytePos) -> (u32, u32) {
         self.lines
-            .position(&self.src, bytepos.0.saturating_sub(self.start))
+            .position(self.src(), bytepos.0.saturating_sub(self.start))
     }
 
     pub(crate) fn text(&self, span: swc_common::Span) -> &str {
-        let lo = (span.lo.0.saturating_sub(self.start) as usize).min(self.src.len());
-        let hi = (span.hi.0.saturating_sub(self.start) as usize).clamp(lo, self.src.len());
-        self.src.get(lo..hi).unwrap_or("")
+        let src = self.src();
+        let lo = (span.lo.0.saturating_sub(self.start) as usize).min(src.len());
+        let hi = (span.hi.0.saturating_sub(self.start) as usize).clamp(lo, src.len());
+        src.get(lo..hi).unwrap_or("")
     }
 }
 

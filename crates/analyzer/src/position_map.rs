@@ -61,7 +61,7 @@ impl MapBuilder {
         line: u32,
         column: u32,
     ) {
-        let end = file.start as u64 + file.src.len() as u64;
+        let end = file.start as u64 + file.src().len() as u64;
         for &(pos, at) in srcmap {
             if pos.0 < file.start || pos.0 as u64 > end {
                 continue;

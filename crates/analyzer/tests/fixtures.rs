@@ -93,7 +93,14 @@ fn read_case(path: &Path, root: &Path) -> Case {
         .filter_map(|l| l.split_once('='))
         .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
         .collect();
-    let fn_text = directives(&src, "fn-text").first().map(|s| s.to_string());
+    // A JSON string when it starts with `"` (for texts with line breaks), else the rest of the line.
+    let fn_text = directives(&src, "fn-text").first().map(|s| {
+        if s.starts_with('"') {
+            serde_json::from_str(s).unwrap_or_else(|e| panic!("{rel}: @fn-text: {e}"))
+        } else {
+            s.to_string()
+        }
+    });
     let parse = |name: &str| -> Vec<(u32, u32)> {
         directives(&src, name)
             .iter()
@@ -103,6 +110,15 @@ fn read_case(path: &Path, root: &Path) -> Case {
     };
     let mut positions = parse("position");
     positions.extend(markers(&src));
+    if rel.starts_with("fuzz/") && positions.is_empty() {
+        // Fuzz findings are kept exactly as found, without directives: every `spawn(` and 1:1.
+        positions.push((1, 1));
+        for (n, line) in src.lines().enumerate() {
+            if let Some(i) = line.find("spawn(") {
+                positions.push((n as u32 + 1, line[..i].encode_utf16().count() as u32 + 1));
+            }
+        }
+    }
     let news = parse("new");
     assert!(
         !positions.is_empty() || !news.is_empty(),
@@ -226,8 +242,25 @@ pub fn run_case(path: &Path, root: &Path) -> String {
     out
 }
 
+/// Runs `f` on a thread with a stack for the deepest fixtures in a debug build, whose frames are
+/// many times the size of release ones (`tests/robustness.rs` checks the stack a release build
+/// needs).
+fn on_large_stack(f: impl FnOnce() + Send + 'static) {
+    let thread = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(f)
+        .unwrap();
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 #[test]
 fn fixtures() {
+    on_large_stack(check_fixtures);
+}
+
+fn check_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut cases = Vec::new();
     collect(&root, &mut cases);
@@ -340,6 +373,10 @@ fn names_at(src: &str, line: u32, column: u32, name: &str) -> bool {
 /// TypeScript, whose enums, namespaces and parameter properties are lowered to new code.
 #[test]
 fn mappings_lead_back_to_the_same_identifiers() {
+    on_large_stack(check_mappings);
+}
+
+fn check_mappings() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut cases = Vec::new();
     collect(&root, &mut cases);
@@ -382,11 +419,12 @@ fn mappings_lead_back_to_the_same_identifiers() {
                 _ => "return ".len() as u32 + 1,
             };
             for (name, l, c) in identifiers(&module.code) {
-                let wrapper = name.starts_with("__weft_")
+                let text = lines[l as usize - 1];
+                let wrapper = name.starts_with("__weft")
                     || l == run
-                    || (l == run + 1 && lines[l as usize - 1].ends_with("= __weft_top;"))
+                    || (l == run + 1 && text.starts_with("let {") && text.ends_with("_top;"))
                     || (l == ret && c < closure_column)
-                    || lines[l as usize - 1].contains("__weft_createRequire");
+                    || text.contains("_createRequire");
                 let lowered = matches!(file.language(), Language::Ts | Language::Tsx)
                     && (l < ret || c < closure_column);
                 if wrapper || lowered || !case.src.contains(name.as_str()) {

@@ -1,18 +1,28 @@
 //! No input makes the analyzer panic, overflow its stack or leave it unusable.
 //!
 //! - `mutated_fixtures_never_panic`: proptest mutates fixture sources byte-wise (deletes,
-//!   duplicates, inserts tokens) and runs parse → closure_at → generate at every `spawn(` and at
-//!   random positions; most mutants are syntax errors, which exercises the error paths.
+//!   duplicates, inserts tokens) and runs parse → closure_at → generate → new_expression_at at
+//!   every `spawn(` and at random positions; most mutants are syntax errors, which exercises the
+//!   error paths.
 //! - `line_edited_fixtures_never_panic`: deletes, duplicates, swaps and splices whole lines, which
 //!   keeps far more inputs parseable and reaches `closure_at` and `generate` with odd scopes.
 //!
-//! `PROPTEST_CASES=1000000 cargo test --release -p weft-analyzer --test robustness never_panic --
-//! --nocapture` runs them longer and prints how many inputs reached each stage.
-//! - `deep_nesting_is_analysed_or_rejected`: 5,000 levels of every construct that nests the tree.
+//! A panic inside the analyzer comes back as `AnalyzeError::AnalyzerBug` (see `src/guard.rs`);
+//! these tests fail on it, printing the input. In `cargo test` both run 256 cases from a fixed
+//! seed, after the seeds recorded in `proptest-regressions/robustness.txt`: every run checks the
+//! same inputs. `make fuzz` runs them with a random seed, many cases and the release profile
+//! (debug assertions off, as in the `.wasm`); inputs it finds are kept under
+//! `tests/fixtures/fuzz/`, which `tests/fixtures.rs` runs.
+//!
+//! - `deep_nesting_is_analysed_or_rejected`: 40,000 of every construct that nests the tree are
+//!   rejected before parsing.
 //! - `large_file`: 50,000 lines; prints timings with `--nocapture`.
 //!
-//! The deep tests run on a thread with a 1 MiB stack in release builds (the Wasm default), and a
-//! larger one in debug builds, whose frames are several times bigger.
+//! - `nesting_just_under_the_limit_fits_the_stack`: the most of each construct the depth limit
+//!   accepts is analysed without overflowing.
+//!
+//! They run on a thread with a 4 MiB stack in release builds (the module's main thread has
+//! that), and a larger one in debug builds, whose frames are several times bigger.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,20 +30,41 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use proptest::prelude::*;
-use weft_analyzer::{AnalyzeError, SourceFile};
+use proptest::test_runner::{FileFailurePersistence, RngSeed};
+use weft_analyzer::{AnalyzeError, ParseOptions, SourceFile};
 
+/// The seed of every `cargo test` run; `PROPTEST_RNG_SEED` (set by `make fuzz`) replaces it.
+const FIXED_SEED: u64 = 0x5eed_cafe;
+
+/// 256 cases from [`FIXED_SEED`] unless `PROPTEST_CASES` / `PROPTEST_RNG_SEED` say otherwise;
+/// failures found are recorded in `proptest-regressions/robustness.txt` and run first next time.
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::default();
+    if config.rng_seed == RngSeed::Random {
+        config.rng_seed = RngSeed::Fixed(FIXED_SEED);
+    }
+    config.failure_persistence = Some(Box::new(FileFailurePersistence::Direct(
+        "proptest-regressions/robustness.txt",
+    )));
+    config
+}
+
+/// Runs `f` on a thread with the stack of the module's main thread (4 MiB) in release builds, and
+/// a larger one in debug builds, whose frames are several times bigger. Native frames are not
+/// Wasm frames: the limits themselves were measured in the release `.wasm` (see `src/depth.rs`).
 fn on_small_stack<F: FnOnce() + Send + 'static>(f: F) {
     let size = if cfg!(debug_assertions) {
-        16 << 20
+        256 << 20
     } else {
-        1 << 20
+        4 << 20
     };
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .stack_size(size)
         .spawn(f)
-        .unwrap()
-        .join()
         .unwrap();
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 fn fixture_sources() -> &'static [(String, String)] {
@@ -50,7 +81,11 @@ fn load_fixture_sources() -> Vec<(String, String)> {
         entries.sort();
         for p in entries {
             if p.is_dir() {
-                walk(&p, out);
+                // Recorded fuzz findings are checked by tests/fixtures.rs; mutating them adds
+                // little, and leaving them out keeps recorded seeds meaning the same inputs.
+                if !p.ends_with("fuzz") {
+                    walk(&p, out);
+                }
             } else if p.extension().is_some_and(|e| e != "snap" && e != "md") {
                 let name = p.file_name().unwrap().to_string_lossy().into_owned();
                 out.push((
@@ -68,12 +103,81 @@ fn load_fixture_sources() -> Vec<(String, String)> {
     out
 }
 
-/// Runs the whole pipeline at every position of interest; only panics/traps would fail.
-fn exercise(url: &str, src: &str, extra: &[(u32, u32)]) {
-    let Ok(file) = SourceFile::parse(url, src) else {
+/// What one property test has done, printed every 10,000 cases and at the end.
+struct Stats {
+    target: &'static str,
+    run: AtomicUsize,
+    parsed: AtomicUsize,
+    analysed: AtomicUsize,
+    generated: AtomicUsize,
+}
+
+impl Stats {
+    const fn new(target: &'static str) -> Stats {
+        Stats {
+            target,
+            run: AtomicUsize::new(0),
+            parsed: AtomicUsize::new(0),
+            analysed: AtomicUsize::new(0),
+            generated: AtomicUsize::new(0),
+        }
+    }
+
+    fn report(&self) {
+        eprintln!(
+            "{}: {} cases, {} parsed, {} closures analysed, {} modules generated",
+            self.target,
+            self.run.load(Relaxed),
+            self.parsed.load(Relaxed),
+            self.analysed.load(Relaxed),
+            self.generated.load(Relaxed)
+        );
+    }
+}
+
+static MUTATED: Stats = Stats::new("mutated_fixtures_never_panic");
+static LINE_EDITED: Stats = Stats::new("line_edited_fixtures_never_panic");
+
+/// Panics in swc that the analyzer catches and reports as `AnalyzerBug` (release builds too), by
+/// their message; each has a fixture under `tests/fixtures/fuzz/`.
+const KNOWN_UPSTREAM_PANICS: &[&str] = &[
+    // swc_ecma_parser 47, parser/jsx.rs:137: a namespaced JSX name with a member, `<a:b.c />`.
+    "JSXNamespacedName -> JSXObject",
+];
+
+/// Fails on a panic the analyzer caught, with the input that caused it, unless it is a known
+/// panic in swc.
+fn check<T>(result: Result<T, AnalyzeError>, url: &str, src: &str) -> Option<T> {
+    match result {
+        Err(AnalyzeError::AnalyzerBug { message, .. })
+            if KNOWN_UPSTREAM_PANICS.iter().any(|m| message.contains(m)) =>
+        {
+            None
+        }
+        Err(e @ AnalyzeError::AnalyzerBug { .. }) => {
+            panic!("{e}\ninput ({url}):\n{src:?}")
+        }
+        other => other.ok(),
+    }
+}
+
+#[test]
+fn known_panics_in_swc_are_reported_not_raised() {
+    let file = SourceFile::parse("file:///a.jsx", "const x = <a:b.c />;\n");
+    match file {
+        Err(AnalyzeError::AnalyzerBug { message, .. }) => {
+            assert!(message.contains(KNOWN_UPSTREAM_PANICS[0]), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Runs the whole pipeline at every position of interest; only panics and traps fail.
+fn exercise(stats: &Stats, url: &str, src: &str, extra: &[(u32, u32)]) {
+    let Some(file) = check(SourceFile::parse(url, src), url, src) else {
         return;
     };
-    PARSED.fetch_add(1, Relaxed);
+    stats.parsed.fetch_add(1, Relaxed);
     let mut positions: Vec<(u32, u32)> = extra.to_vec();
     for (n, line) in src.lines().enumerate() {
         if let Some(i) = line.find("spawn(") {
@@ -81,18 +185,22 @@ fn exercise(url: &str, src: &str, extra: &[(u32, u32)]) {
         }
     }
     for (line, column) in positions {
-        if let Ok(closure) = file.closure_at(line, column, Some("() => x")) {
-            ANALYSED.fetch_add(1, Relaxed);
-            let names: Vec<&str> = closure
-                .top_level
-                .iter()
-                .step_by(2)
-                .map(|c| c.name.as_str())
-                .collect();
-            let _ = file.generate(&closure, &names, &HashMap::new());
-            if file.generate(&closure, &[], &HashMap::new()).is_ok() {
-                GENERATED.fetch_add(1, Relaxed);
-            }
+        check(file.new_expression_at(line, column), url, src);
+        // A text that is not the closure's exercises the identity check.
+        check(file.closure_at(line, column, Some("() => x")), url, src);
+        let Some(closure) = check(file.closure_at(line, column, None), url, src) else {
+            continue;
+        };
+        stats.analysed.fetch_add(1, Relaxed);
+        let names: Vec<&str> = closure
+            .top_level
+            .iter()
+            .step_by(2)
+            .map(|c| c.name.as_str())
+            .collect();
+        check(file.generate(&closure, &names, &HashMap::new()), url, src);
+        if check(file.generate(&closure, &[], &HashMap::new()), url, src).is_some() {
+            stats.generated.fetch_add(1, Relaxed);
         }
     }
 }
@@ -199,17 +307,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-static RUN: AtomicUsize = AtomicUsize::new(0);
-static PARSED: AtomicUsize = AtomicUsize::new(0);
-static ANALYSED: AtomicUsize = AtomicUsize::new(0);
-static GENERATED: AtomicUsize = AtomicUsize::new(0);
-
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config())]
 
     #[test]
     fn mutated_fixtures_never_panic(
@@ -220,22 +319,18 @@ proptest! {
         let sources = fixture_sources();
         let (url, src) = &sources[which % sources.len()];
         let mutated = apply(src, &muts);
-        run_case("mutated_fixtures_never_panic", url.clone(), mutated, positions);
+        run_case(&MUTATED, url.clone(), mutated, positions);
     }
 }
 
-/// Runs one generated case on a Wasm-sized stack, reporting progress every 10,000 cases.
-fn run_case(target: &str, url: String, source: String, positions: Vec<(u32, u32)>) {
-    let done = RUN.fetch_add(1, Relaxed) + 1;
-    if done.is_multiple_of(10_000) {
-        eprintln!(
-            "{target}: {done} cases, {} parsed, {} closures analysed, {} modules generated",
-            PARSED.load(Relaxed),
-            ANALYSED.load(Relaxed),
-            GENERATED.load(Relaxed)
-        );
+/// Runs one generated case on a Wasm-sized stack, reporting progress every 10,000 cases and at
+/// the last one.
+fn run_case(stats: &'static Stats, url: String, source: String, positions: Vec<(u32, u32)>) {
+    let done = stats.run.fetch_add(1, Relaxed) + 1;
+    on_small_stack(move || exercise(stats, &url, &source, &positions));
+    if done.is_multiple_of(10_000) || done == config().cases as usize {
+        stats.report();
     }
-    on_small_stack(move || exercise(&url, &source, &positions));
 }
 
 /// Line-level edits keep far more inputs parseable, so they reach `closure_at` and `generate`
@@ -270,11 +365,7 @@ fn apply_lines(src: &str, ops: &[(u8, usize, usize)]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config())]
 
     #[test]
     fn line_edited_fixtures_never_panic(
@@ -285,7 +376,7 @@ proptest! {
         let sources = fixture_sources();
         let (url, src) = &sources[which % sources.len()];
         let edited = apply_lines(src, &ops);
-        run_case("line_edited_fixtures_never_panic", url.clone(), edited, positions);
+        run_case(&LINE_EDITED, url.clone(), edited, positions);
     }
 }
 
@@ -300,110 +391,97 @@ fn mutation_run_covers_every_extension() {
     }
 }
 
-/// Inputs nesting `n` levels; chains that count one eighth of a level each get `8 * n` links.
-fn deep_inputs(n: usize) -> Vec<(&'static str, String)> {
-    let chain = 8 * n;
-    vec![
-        (
-            "brackets",
-            format!("spawn(() => {}1{});", "[".repeat(n), "]".repeat(n)),
-        ),
-        (
-            "parens",
-            format!("spawn(() => {}1{});", "(".repeat(n), ")".repeat(n)),
-        ),
-        (
-            "objects",
-            format!("spawn(() => {}1{});", "({a:".repeat(n), "})".repeat(n)),
-        ),
-        (
-            "blocks",
-            format!("spawn(() => {{ {} }});", "{".repeat(n) + &"}".repeat(n)),
-        ),
-        ("arrows", format!("spawn(() => {}1);", "() => ".repeat(n))),
-        (
-            "arrows_unparenthesised",
-            format!("spawn(() => {}1);", "a => ".repeat(n)),
-        ),
-        ("prefix", format!("spawn(() => {}1);", "!".repeat(n))),
-        ("typeof", format!("spawn(() => {}1);", "typeof ".repeat(n))),
-        (
-            "ternary",
-            format!("spawn(() => {}1);", "a ? b : ".repeat(n)),
-        ),
-        (
-            "assign",
-            format!("let a; spawn(() => {}1);", "a = ".repeat(n)),
-        ),
-        (
-            "else_if",
-            format!(
-                "spawn(() => {{ if (a) {{}}{} }});",
-                " else if (a) {}".repeat(n)
-            ),
-        ),
-        (
-            "functions",
-            format!(
-                "spawn(() => {}1{});",
-                "function f() { return ".repeat(n),
-                "}".repeat(n)
-            ),
-        ),
-        (
-            "template",
-            format!("spawn(() => {}1{});", "`${".repeat(n), "}`".repeat(n)),
-        ),
-        (
-            "jsx",
-            format!("spawn(() => {}{});", "<a>".repeat(n), "</a>".repeat(n)),
-        ),
-        ("binary", format!("spawn(() => 1{});", " + 1".repeat(chain))),
-        (
-            "binary_long",
-            format!("spawn(() => 1{});", " + 1".repeat(chain * 10)),
-        ),
-        ("members", format!("spawn(() => a{});", ".b".repeat(chain))),
-        (
-            "computed",
-            format!("spawn(() => a{});", "[0]".repeat(chain)),
-        ),
-        (
-            "optional",
-            format!("spawn(() => a{});", "?.b".repeat(chain)),
-        ),
-        ("calls", format!("spawn(() => f{});", "()".repeat(chain))),
-        (
-            "method_chain",
-            format!("spawn(() => a{});", ".b()".repeat(chain)),
-        ),
-        (
-            "comparisons",
-            format!("spawn(() => a{});", " > a".repeat(chain)),
-        ),
-        ("new", format!("spawn(() => {}F);", "new ".repeat(n))),
-        (
-            "await",
-            format!("spawn(async () => {}1);", "await ".repeat(n)),
-        ),
-    ]
+/// Every construct that nests the syntax tree, `k` times.
+fn deep_input(name: &str, k: usize) -> String {
+    let r = |s: &str| s.repeat(k);
+    match name {
+        "brackets" => format!("spawn(() => {}1{});", r("["), r("]")),
+        "parens" => format!("spawn(() => {}1{});", r("("), r(")")),
+        "objects" => format!("spawn(() => {}1{});", r("({a:"), r("})")),
+        "blocks" => format!("spawn(() => {{ {}{} }});", r("{"), r("}")),
+        "arrows" => format!("spawn(() => {}1);", r("() => ")),
+        "arrows_unparenthesised" => format!("spawn(() => {}1);", r("a => ")),
+        "prefix" => format!("spawn(() => {}1);", r("!")),
+        "typeof" => format!("spawn(() => {}1);", r("typeof ")),
+        "ternary" => format!("spawn(() => {}1);", r("a ? b : ")),
+        "ternary_nested" => format!("spawn(() => {}1{});", r("a ? "), r(" : 2")),
+        "assign" => format!("let a; spawn(() => {}1);", r("a = ")),
+        "else_if" => format!("spawn(() => {{ if (a) {{}}{} }});", r(" else if (a) {}")),
+        "functions" => format!("spawn(() => {}1{});", r("function f() { return "), r("}")),
+        "template" => format!("spawn(() => {}1{});", r("`${"), r("}`")),
+        "jsx" => format!("spawn(() => {}{});", r("<a>"), r("</a>")),
+        "binary" => format!("spawn(() => 1{});", r(" + 1")),
+        "members" => format!("spawn(() => a{});", r(".b")),
+        "computed" => format!("spawn(() => a{});", r("[0]")),
+        "optional" => format!("spawn(() => a{});", r("?.b")),
+        "calls" => format!("spawn(() => f{});", r("()")),
+        "method_chain" => format!("spawn(() => a{});", r(".b()")),
+        "comparisons" => format!("spawn(() => a{});", r(" > a")),
+        "new" => format!("spawn(() => {}F);", r("new ")),
+        "await" => format!("spawn(async () => {}1);", r("await ")),
+        "ts_type_arguments" => format!("spawn(() => (1 as {}number{}));", r("Array<"), r(">")),
+        "ts_assertions" => format!("spawn(() => {}1{});", r("("), r(" as any)")),
+        _ => unreachable!("{name}"),
+    }
+}
+
+const DEEP: &[&str] = &[
+    "brackets",
+    "parens",
+    "objects",
+    "blocks",
+    "arrows",
+    "arrows_unparenthesised",
+    "prefix",
+    "typeof",
+    "ternary",
+    "ternary_nested",
+    "assign",
+    "else_if",
+    "functions",
+    "template",
+    "jsx",
+    "binary",
+    "members",
+    "computed",
+    "optional",
+    "calls",
+    "method_chain",
+    "comparisons",
+    "new",
+    "await",
+    "ts_type_arguments",
+    "ts_assertions",
+];
+
+fn deep_url(name: &str) -> &'static str {
+    if name.starts_with("ts_") {
+        "file:///deep.tsx"
+    } else {
+        "file:///deep.jsx"
+    }
+}
+
+/// Runs the whole analysis of a deep input: the nesting is inside the closure, so parsing,
+/// resolving, finding the closure, its free variables and its module all recurse through it.
+fn analyse_deep(name: &str, src: &str) -> Result<(), AnalyzeError> {
+    let file = SourceFile::parse(deep_url(name), src)?;
+    let column = src.find("spawn").unwrap() as u32 + 1;
+    let closure = file.closure_at(1, column, None)?;
+    file.generate(&closure, &[], &HashMap::new())?;
+    Ok(())
 }
 
 #[test]
 fn deep_nesting_is_analysed_or_rejected() {
     on_small_stack(|| {
-        for (name, src) in deep_inputs(5000) {
+        for name in DEEP {
             if std::env::var_os("WEFT_DEPTH_TRACE").is_some() {
-                eprintln!("depth 5000: {name}");
+                eprintln!("40,000 times: {name}");
             }
-            match SourceFile::parse("file:///deep.jsx", &src) {
-                Ok(file) => {
-                    if let Ok(c) = file.closure_at(1, 1, None) {
-                        file.generate(&c, &[], &HashMap::new()).unwrap();
-                    }
-                }
+            match analyse_deep(name, &deep_input(name, 40_000)) {
                 Err(AnalyzeError::TooDeep { limit, depth, .. }) => assert!(depth > limit, "{name}"),
-                Err(e) => panic!("{name}: {e}"),
+                other => panic!("{name}: {other:?}"),
             }
         }
         // Still usable afterwards.
@@ -412,22 +490,36 @@ fn deep_nesting_is_analysed_or_rejected() {
     });
 }
 
+/// The most repetitions of a construct the depth limit accepts.
+fn most_accepted(name: &str) -> usize {
+    let accepted = |k| {
+        let src = deep_input(name, k);
+        !matches!(
+            SourceFile::parse_with(deep_url(name), &src, ParseOptions::default()),
+            Err(AnalyzeError::TooDeep { .. })
+        )
+    };
+    let (mut lo, mut hi) = (1, 40_000);
+    while lo + 1 < hi {
+        let mid = (lo + hi) / 2;
+        if accepted(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 #[test]
 fn nesting_just_under_the_limit_fits_the_stack() {
     on_small_stack(|| {
-        let n = weft_analyzer::DEFAULT_MAX_DEPTH as usize - 4;
-        for (name, src) in deep_inputs(n) {
+        for name in DEEP {
+            let k = most_accepted(name);
             if std::env::var_os("WEFT_DEPTH_TRACE").is_some() {
-                eprintln!("depth {n}: {name}");
+                eprintln!("{k} times (the most accepted): {name}");
             }
-            let file = match SourceFile::parse("file:///deep.jsx", &src) {
-                Ok(f) => f,
-                Err(AnalyzeError::TooDeep { .. }) => continue,
-                Err(e) => panic!("{name}: {e}"),
-            };
-            if let Ok(c) = file.closure_at(1, 1, None) {
-                file.generate(&c, &[], &HashMap::new()).unwrap();
-            }
+            analyse_deep(name, &deep_input(name, k)).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     });
 }

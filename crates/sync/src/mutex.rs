@@ -184,6 +184,13 @@ impl<'a> RawMutex<'a> {
     /// The value of an unlocked word: initialise mutex words with it.
     pub const UNLOCKED: u32 = 0;
 
+    /// The value of a word held with nobody parked and nothing owed: what
+    /// [`try_lock`](Self::try_lock) writes into an [`UNLOCKED`](Self::UNLOCKED) word, and the one
+    /// held state whose [`unlock`](Self::unlock) is a single compare-exchange back to `UNLOCKED`
+    /// that wakes nobody (callers without access to this type, such as JS, may run both
+    /// compare-exchanges themselves on the same word).
+    pub const LOCKED: u32 = LOCKED;
+
     /// A mutex view of `word`, which must hold a value written by this type (or
     /// [`UNLOCKED`](Self::UNLOCKED)).
     ///

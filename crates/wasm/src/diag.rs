@@ -1,5 +1,6 @@
-//! Diagnostics used by weft's own tests and benchmarks: tight loops over one word that prove the
-//! threads really share memory and really run at the same time. Not part of the public JS API.
+//! Diagnostics for weft's own Rust tests (`tests/glue.rs`): tight loops over one word and a CPU-bound
+//! count inside the module. Compiled only with the `diagnostics` feature, which the crate's tests
+//! enable and the release build does not, so none of this ships in the `.wasm`.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::prelude::*;

@@ -9,17 +9,20 @@
 
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 compile_error!(
-    "weft-wasm must be built with `-C target-feature=+atomics,+bulk-memory,+mutable-globals` and \
-     `-Z build-std=panic_abort,std`; use `make wasm`, which passes them"
+    "weft-wasm must be built with `-C target-feature=+atomics,+bulk-memory,+mutable-globals`, \
+     `-C panic=unwind -C target-feature=+exception-handling` and `-Z build-std=panic_unwind,std`; \
+     use `make wasm`, which passes them"
 );
 
 mod analyzer;
+#[cfg(feature = "diagnostics")]
 mod diag;
 mod memory;
 mod sync;
 mod threads;
 
 pub use analyzer::{analyze_call_site, generate_module, new_expression_at};
+#[cfg(feature = "diagnostics")]
 pub use diag::{count_primes, diag_atomic_increments, diag_plain_increments};
 pub use memory::{alloc_words, free_words};
 pub use sync::*;

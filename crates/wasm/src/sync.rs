@@ -11,9 +11,12 @@
 //! The refcount counts JS objects, in any thread, that refer to the block; the last release frees
 //! it. The wait word JS parks on with `Atomics.waitAsync` is always word 0.
 //!
-//! A step that must wait stores what JS needs to wait in this thread's [`LAST_STEP`]: the value to
-//! wait on and the attempt's new bits (whether the wait is bounded is the step's return value).
-//! Returning them through getters avoids allocating an object per step.
+//! A step returns a [`StepOutcome`]; one that must wait stores what JS needs to wait in this
+//! thread's [`LAST_STEP`]: the value to wait on and the attempt's new bits. Returning them through
+//! getters avoids allocating an object per step.
+//!
+//! The values JS relies on ([`MutexWord`], [`StepOutcome`], [`grace_ms`]) are exported from here,
+//! so the TypeScript side reads them from the glue instead of copying them.
 
 use std::cell::Cell;
 use std::sync::atomic::AtomicU32;
@@ -63,6 +66,45 @@ impl Block {
     }
 }
 
+/// The two values of a mutex's lock word that JS's fast path compare-exchanges between: taking a
+/// free mutex (`Unlocked` → `Locked`, `RawMutex::try_lock`) and releasing one nobody waits for
+/// or is owed (`Locked` → `Unlocked`, the uncontended case of `RawMutex::unlock`). Every other
+/// value goes through the state machine.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MutexWord {
+    /// `RawMutex::UNLOCKED`.
+    Unlocked = 0,
+    /// `RawMutex::LOCKED`: held, nobody parked, nothing owed.
+    Locked = 1,
+}
+
+// wasm-bindgen takes only literal discriminants: check them against the state machine's constants.
+const _: () = assert!(
+    MutexWord::Unlocked as u32 == RawMutex::UNLOCKED
+        && MutexWord::Locked as u32 == RawMutex::LOCKED
+);
+
+/// What JS does after one step of a contended acquire: a [`Step`] without its payload, which JS
+/// reads through `stepExpected()` and `stepAttempt()`.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// The acquire succeeded.
+    Acquired = 0,
+    /// Wait on word 0 while it holds `stepExpected()`, without a bound.
+    Wait = 1,
+    /// The same, for at most `graceMs()` milliseconds (`weft_sync::Park::bounded`).
+    WaitBounded = 2,
+}
+
+/// How long, in milliseconds, a `StepOutcome.WaitBounded` wait lasts at most
+/// (`weft_sync::GRACE_MS`).
+#[wasm_bindgen(js_name = graceMs)]
+pub fn grace_ms() -> u32 {
+    weft_sync::GRACE_MS
+}
+
 #[derive(Clone, Copy, Default)]
 struct LastStep {
     expected: u32,
@@ -73,7 +115,18 @@ thread_local! {
     static LAST_STEP: Cell<LastStep> = Cell::new(LastStep::default());
 }
 
-/// `{ code, message }` for JS to turn into a `WeftError`.
+#[wasm_bindgen(typescript_custom_section)]
+const SYNC_FAILURE: &str = r#"
+/** What a failing sync export throws (a `weft_sync::SyncError`): JS turns it into a `WeftError`. */
+export interface SyncFailure {
+  /** The stable `WEFT_*` code of `SyncError::code`. */
+  readonly code: string;
+  /** What failed and why. */
+  readonly message: string;
+}
+"#;
+
+/// A `SyncFailure` (declared for TypeScript in [`SYNC_FAILURE`]) for JS to turn into a `WeftError`.
 fn sync_error(error: SyncError) -> JsValue {
     let out = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&out, &"code".into(), &error.code().into());
@@ -87,8 +140,8 @@ fn word<'a>(addr: u32) -> &'a AtomicU32 {
     unsafe { &*(addr as usize as *const AtomicU32) }
 }
 
-/// Records a step's outcome; returns 0 when acquired, 1 to wait, 2 to wait at most `GRACE_MS`.
-fn record(step: Step, attempt: u32) -> u32 {
+/// Records a step's outcome for [`step_expected`] and [`step_attempt`].
+fn record(step: Step, attempt: u32) -> StepOutcome {
     match step {
         Step::Acquired => {
             LAST_STEP.with(|s| {
@@ -97,7 +150,7 @@ fn record(step: Step, attempt: u32) -> u32 {
                     attempt,
                 })
             });
-            0
+            StepOutcome::Acquired
         }
         Step::Wait(park) => {
             LAST_STEP.with(|s| {
@@ -107,15 +160,15 @@ fn record(step: Step, attempt: u32) -> u32 {
                 })
             });
             if park.bounded {
-                2
+                StepOutcome::WaitBounded
             } else {
-                1
+                StepOutcome::Wait
             }
         }
     }
 }
 
-/// The value to wait on after the last step that returned 1 or 2 on this thread.
+/// The value to wait on after the last step on this thread that returned a wait.
 #[wasm_bindgen(js_name = stepExpected)]
 pub fn step_expected() -> u32 {
     LAST_STEP.with(|s| s.get().expected)
@@ -153,9 +206,9 @@ pub fn mutex_spin_lock(addr: u32) -> bool {
     RawMutex::new(word(addr)).spin_lock()
 }
 
-/// One step of a contended lock (see the module docs for the result).
+/// One step of a contended lock.
 #[wasm_bindgen(js_name = mutexLockStep)]
-pub fn mutex_lock_step(addr: u32, attempt: u32) -> u32 {
+pub fn mutex_lock_step(addr: u32, attempt: u32) -> StepOutcome {
     let mut attempt = LockAttempt::from_bits(attempt);
     let step = RawMutex::new(word(addr)).lock_step(&mut attempt);
     record(step, attempt.into_bits())
@@ -241,7 +294,7 @@ pub fn semaphore_begin_acquire(addr: u32, n: u32) -> Result<u32, JsValue> {
 }
 
 #[wasm_bindgen(js_name = semaphoreAcquireStep)]
-pub fn semaphore_acquire_step(addr: u32, attempt: u32) -> Result<u32, JsValue> {
+pub fn semaphore_acquire_step(addr: u32, attempt: u32) -> Result<StepOutcome, JsValue> {
     let mut attempt = AcquireAttempt::from_bits(attempt);
     let step = semaphore(addr)
         .acquire_step(&mut attempt)

@@ -4,7 +4,7 @@
 use wasm_bindgen_test::wasm_bindgen_test;
 use weft_wasm::{
     alloc_words, core_version, count_primes, diag_atomic_increments, diag_plain_increments,
-    free_words,
+    free_words, grace_ms, MutexWord,
 };
 
 #[wasm_bindgen_test]
@@ -37,11 +37,30 @@ fn primes() {
     assert_eq!(count_primes(0, 10_000), 1229);
 }
 
+#[wasm_bindgen_test]
+fn constants_match_the_state_machines() {
+    assert_eq!(MutexWord::Unlocked as u32, weft_sync::RawMutex::UNLOCKED);
+    assert_eq!(MutexWord::Locked as u32, weft_sync::RawMutex::LOCKED);
+    assert_eq!(grace_ms(), weft_sync::GRACE_MS);
+    let m = mutex_create().unwrap();
+    assert!(mutex_spin_lock(m));
+    // SAFETY: `m` is a live mutex block; its lock word is read atomically.
+    let word = unsafe { &*(m as usize as *const std::sync::atomic::AtomicU32) };
+    assert_eq!(
+        word.load(std::sync::atomic::Ordering::Relaxed),
+        MutexWord::Locked as u32,
+        "an uncontended lock leaves the word JS's fast path compares with"
+    );
+    assert!(!mutex_unlock(m).unwrap());
+    assert!(mutex_release(m).unwrap());
+}
+
 use wasm_bindgen::JsValue;
 use weft_wasm::{
     analyze_call_site, generate_module, mutex_create, mutex_lock_step, mutex_release, mutex_retain,
     mutex_spin_lock, mutex_unlock, new_expression_at, semaphore_begin_acquire, semaphore_create,
     semaphore_release_block, semaphore_release_permits, semaphore_try_acquire, step_attempt,
+    StepOutcome,
 };
 
 fn get(value: &JsValue, key: &str) -> JsValue {
@@ -54,10 +73,18 @@ fn mutex_block_steps_and_refcount() {
     // The uncontended compare-exchanges run in JS; the glue's first step is the spin.
     assert!(mutex_spin_lock(m), "a free mutex is taken at once");
     assert!(!mutex_spin_lock(m), "held, and nobody frees it");
-    assert_eq!(mutex_lock_step(m, 0), 1, "held: wait unbounded");
+    assert_eq!(
+        mutex_lock_step(m, 0),
+        StepOutcome::Wait,
+        "held: wait unbounded"
+    );
     let attempt = step_attempt();
     assert!(mutex_unlock(m).unwrap(), "a parked waiter must be woken");
-    assert_eq!(mutex_lock_step(m, attempt), 0, "the waiter takes it");
+    assert_eq!(
+        mutex_lock_step(m, attempt),
+        StepOutcome::Acquired,
+        "the waiter takes it"
+    );
     assert!(!mutex_unlock(m).unwrap());
     assert!(
         mutex_unlock(m).is_err(),
@@ -120,6 +147,7 @@ fn analyzer_round_trip_and_errors_inside_wasm() {
     let error = analyze_call_site("file:///app/deep.js", &JsValue::from_str(&deep), 1, 1, None)
         .unwrap_err();
     assert_eq!(get(&error, "kind"), JsValue::from("TooDeep"));
+    assert_eq!(get(&error, "code"), JsValue::from("WEFT_TOO_DEEP"));
     assert!(analyze_call_site(url, &text, 3, 37, None).is_ok());
     // Equal text in another string instance: the cached parse, the closure ids unchanged.
     let again = analyze_call_site(url, &JsValue::from_str(source), 3, 37, None).unwrap();
@@ -134,4 +162,88 @@ fn analyzer_round_trip_and_errors_inside_wasm() {
     )
     .unwrap_err();
     assert_eq!(get(&error, "kind"), JsValue::from("Parse"));
+    assert_eq!(get(&error, "code"), JsValue::from("WEFT_SYNTAX_ERROR"));
+    let message = get(&error, "message").as_string().unwrap();
+    assert!(message.starts_with("Cannot parse"), "{message}");
+}
+
+/// The runaway respawn of issue 15: `spawn(f)` inside an inline callback is refused at once.
+#[wasm_bindgen_test]
+fn a_function_that_is_not_inline_is_refused_inside_a_callback() {
+    let source = "import { spawn } from 'weft';\nconst f = () => 1;\nawait Promise.resolve().then(() => eval(spawn(f)));\n";
+    let column = source.lines().nth(2).unwrap().find("spawn").unwrap() as u32 + 1;
+    let text = JsValue::from_str(source);
+    let error = analyze_call_site(
+        "file:///app/run.mjs",
+        &text,
+        3,
+        column,
+        Some("() => 1".into()),
+    )
+    .unwrap_err();
+    assert_eq!(
+        get(&error, "code"),
+        JsValue::from("WEFT_CLOSURE_NOT_INLINE")
+    );
+}
+
+/// A panic inside the analyzer (made on purpose by a marker that test builds know) comes back as
+/// an error for that call site; the module is not trapped, and later calls parse afresh.
+#[wasm_bindgen_test]
+fn a_panic_in_the_analyzer_is_an_error_and_the_next_analysis_works() {
+    use weft_analyzer::{INJECT_PANIC_IN_CLOSURE_AT, INJECT_PANIC_IN_PARSE};
+
+    let url = "file:///app/ok.js";
+    let source =
+        JsValue::from_str("import { spawn } from 'weft';\nconst k = 2;\nspawn(() => k);\n");
+    let closure = analyze_call_site(url, &source, 3, 1, None).unwrap();
+    let id = get(&closure, "id").as_string().unwrap();
+
+    let bug = format!("// {INJECT_PANIC_IN_PARSE}\nspawn(() => 1);\n");
+    let error =
+        analyze_call_site("file:///app/bug.js", &JsValue::from_str(&bug), 2, 1, None).unwrap_err();
+    assert_eq!(get(&error, "code"), JsValue::from("WEFT_ANALYZER_BUG"));
+    let message = get(&error, "message").as_string().unwrap();
+    assert!(message.contains("file:///app/bug.js:2:1"), "{message}");
+    assert!(message.contains(INJECT_PANIC_IN_PARSE), "{message}");
+
+    // The parses were dropped: the closure found before is found again in a new parse.
+    let module = generate_module(url, &id, vec!["k".into()], JsValue::UNDEFINED).unwrap();
+    assert!(get(&module, "code").as_string().unwrap().contains("k"));
+    assert!(analyze_call_site(url, &source, 3, 1, None).is_ok());
+
+    let bug = format!("// {INJECT_PANIC_IN_CLOSURE_AT}\nspawn(() => 1);\n");
+    let error =
+        analyze_call_site("file:///app/bug2.js", &JsValue::from_str(&bug), 2, 1, None).unwrap_err();
+    assert_eq!(get(&error, "code"), JsValue::from("WEFT_ANALYZER_BUG"));
+    assert!(analyze_call_site(url, &source, 3, 1, None).is_ok());
+
+    // A real one: swc_ecma_parser 47 panics (`unreachable!`) on a namespaced JSX name with a
+    // member, in release builds too.
+    let jsx = JsValue::from_str("spawn(() => <a:b.c />);\n");
+    let error = analyze_call_site("file:///app/ns.jsx", &jsx, 1, 1, None).unwrap_err();
+    assert_eq!(get(&error, "code"), JsValue::from("WEFT_ANALYZER_BUG"));
+    let message = get(&error, "message").as_string().unwrap();
+    assert!(message.contains("JSXNamespacedName"), "{message}");
+    assert!(analyze_call_site(url, &source, 3, 1, None).is_ok());
+}
+
+/// Issue 15's 42 MB file: refused for that call site before it is copied into the module's
+/// memory or parsed; the analyzer keeps working.
+#[wasm_bindgen_test]
+fn a_file_too_large_is_refused_before_it_is_copied() {
+    let big = JsValue::from_str(&format!("spawn(() => 1);\n{}", " ".repeat(42 << 20)));
+    let pages = || core::arch::wasm32::memory_size::<0>();
+    let before = pages();
+    let error = analyze_call_site("file:///app/bundle.js", &big, 1, 1, None).unwrap_err();
+    assert_eq!(get(&error, "code"), JsValue::from("WEFT_SOURCE_TOO_LARGE"));
+    let message = get(&error, "message").as_string().unwrap();
+    assert!(message.contains("file:///app/bundle.js"), "{message}");
+    assert!(
+        pages() - before < 16,
+        "grew by {} pages of 64 KiB",
+        pages() - before
+    );
+    let small = JsValue::from_str("spawn(() => 1);\n");
+    assert!(analyze_call_site("file:///app/small.js", &small, 1, 1, None).is_ok());
 }
