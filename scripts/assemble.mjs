@@ -4,7 +4,7 @@
 //   dist/jsr/  the same compiled ESM for Deno (js/, deno/, the node/ modules Deno shares), with @ts-self-types headers,
 //              the Wasm glue and module, jsr.json, README.
 // Refuses to assemble when the versions in Cargo.toml, js/version.ts and the templates disagree.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,9 +43,11 @@ const WASM_FILES = ["weft.js", "weft.d.ts", "weft_bg.wasm"];
 // instance of weft's state in every isolate.
 const npm = at("dist/npm");
 rmSync(npm, { recursive: true, force: true });
-const declarations = (path) => path.endsWith(".d.ts") || !path.includes(".");
+// Decided by what each entry is, never by its absolute path: a checkout under `~/src/weft.git/`
+// must ship the same declarations as any other.
+const declarations = (src) => src.endsWith(".d.ts") || statSync(src).isDirectory();
 for (const dir of ["js", "node", "deno", "bun"]) {
-  cpSync(at("build/ts", dir), join(npm, dir), { recursive: true, filter: (src) => declarations(src) });
+  cpSync(at("build/ts", dir), join(npm, dir), { recursive: true, filter: declarations });
 }
 mkdirSync(join(npm, "js/wasm"), { recursive: true });
 for (const f of ["weft.d.ts", "weft_bg.wasm"]) cpSync(at("js/wasm", f), join(npm, "js/wasm", f));

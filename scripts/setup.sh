@@ -2,7 +2,8 @@
 # Installs what building and testing weft needs, skipping what is already in place:
 #   - the Rust toolchain pinned in rust-toolchain.toml, with rust-src, rustfmt, clippy and the
 #     wasm32 target;
-#   - wasm-bindgen-cli at the version in scripts/toolchain.env, into a cache shared by checkouts;
+#   - wasm-bindgen-cli and wasm-pack at the versions in scripts/toolchain.env, into a tools cache
+#     shared by checkouts ($WEFT_TOOLS_DIR, default ~/.cache/weft-tools);
 #   - the npm dev dependencies pinned in package-lock.json (Node 22 and 24, Deno, Bun, binaryen,
 #     typescript, esbuild), when package-lock.json changed since the last install.
 set -euo pipefail
@@ -35,13 +36,18 @@ if ! "$wb_root/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $WASM_BINDGEN
   # Not --locked: the CLI's lockfile names a webpki-roots release the registry no longer serves.
   cargo +"$channel" install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$wb_root" --force
 fi
+wp_root="$tools/wasm-pack-$WASM_PACK_VERSION"
+if ! "$wp_root/bin/wasm-pack" --version 2>/dev/null | grep -q " $WASM_PACK_VERSION\$"; then
+  say "installing wasm-pack $WASM_PACK_VERSION into $wp_root (several minutes, once)"
+  cargo +"$channel" install wasm-pack --version "$WASM_PACK_VERSION" --locked --root "$wp_root" \
+    --force
+fi
 
 stamp=node_modules/.weft-install-stamp
 if ! [ -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   say "installing npm dev dependencies (runtimes, binaryen, typescript, esbuild)"
-  # `npm install` rather than `npm ci`: npm leaves the other platforms' optional binaries of
-  # `deno` out of the lockfile and `npm ci` then refuses it; with the lockfile in place `npm install`
-  # installs exactly the locked versions.
-  npm install --no-audit --no-fund --foreground-scripts
+  # `npm ci` installs exactly package-lock.json and never rewrites it (the lockfile lists every
+  # platform's optional binaries of deno, bun and esbuild; npm picks this machine's).
+  npm ci --no-audit --no-fund --foreground-scripts
   cp package-lock.json "$stamp"
 fi

@@ -11,5 +11,12 @@ wasm_link_args=(
 )
 WASM_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals"
 for a in "${wasm_link_args[@]}"; do WASM_RUSTFLAGS+=" -C link-arg=$a"; done
+# Panics unwind, with Wasm exception handling, so that a panic in the analyzer is caught and
+# reported for its call site (WEFT_ANALYZER_BUG) instead of trapping the module every thread shares;
+# wasm-bindgen (>= 0.2.107) then turns any other panic in an export into a thrown PanicError.
+# std is rebuilt to match: pass `-Z build-std=$WASM_BUILD_STD` to cargo.
+WASM_RUSTFLAGS+=" -C panic=unwind -C target-feature=+exception-handling"
+WASM_BUILD_STD=panic_unwind,std
 WEFT_TOOLS_DIR=${WEFT_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/weft-tools}
 WASM_BINDGEN_BIN="$WEFT_TOOLS_DIR/wasm-bindgen-$WASM_BINDGEN_VERSION/bin"
+WASM_PACK_BIN="$WEFT_TOOLS_DIR/wasm-pack-$WASM_PACK_VERSION/bin"
