@@ -8,6 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
+import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ParentPort, Runtime, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
 import { receiveMessageSync } from "../node/ports.js";
@@ -34,6 +35,22 @@ function resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Re
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
+/**
+ * The worker side of the channel: the web scope's messages, but uncaught errors through `process`,
+ * because Bun's worker scope does not reliably hand them to its `error` and `unhandledrejection`
+ * listeners (oven-sh/bun#16424, oven-sh/bun#29043).
+ */
+function bunParentPort(): ParentPort {
+  const port = webParentPort(globalThis as never);
+  return {
+    ...port,
+    onUncaught: (listener) => {
+      process.on("uncaughtException", listener);
+      process.on("unhandledRejection", listener);
+    },
+  };
+}
+
 export const bunRuntime: Runtime = {
   name: "bun",
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread
@@ -47,7 +64,7 @@ export const bunRuntime: Runtime = {
   receiveMessageSync,
   startWorker: (options: StartWorkerOptions): WorkerPort =>
     webWorkerPort(new Worker(WORKER_URL, { type: "module", ...(options.name ? { name: options.name } : {}) })),
-  parentPort: (): ParentPort | null => (Bun.isMainThread ? null : webParentPort(globalThis as never)),
+  parentPort: (): ParentPort | null => (Bun.isMainThread ? null : bunParentPort()),
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   callSiteHint:
     "on Bun, a function that returns spawn()'s script directly (`return spawn(…)`, or through a " +

@@ -3,16 +3,20 @@
  * file, for generated modules that load from `data:` URLs (from which Deno cannot find the
  * caller's `node_modules` or `package.json` "imports").
  *
- * Implements Node's ESM resolution for the two kinds that depend on the importing file's location:
- * package imports (`#name`) from the nearest package.json, and packages (`name`, `@scope/name/sub`)
- * from the nearest `node_modules` upward, through `exports` (conditions `deno`, `node`, `import`,
- * `default`, with subpath patterns) or `main`. Specifiers it does not handle or cannot find —
- * `node:`/`npm:`/`jsr:`/URL specifiers and import-map names — are left as written: Deno resolves
- * those the same way from any module.
+ * Node's ESM resolution for the two kinds that depend on the importing file's location: package
+ * imports (`#name`) from the nearest package.json, and packages (`name`, `@scope/name/sub`) from the
+ * nearest `node_modules` upward. Finding those package.json files is done here; reading their
+ * `exports` and `imports` maps (conditions `deno`, `node`, `import`, `default`, subpath patterns)
+ * is `resolve.exports`'s. A package without `exports` resolves through `main` (or `index.js`).
+ * Specifiers it does not handle or cannot find — `node:`/`npm:`/`jsr:`/URL specifiers and
+ * import-map names — are left as written: Deno resolves those the same way from any module.
  * @module
  */
 
-const CONDITIONS = ["deno", "node", "import", "default"];
+import { exports as exportsOf, imports as importsOf, legacy, type Package } from "resolve.exports";
+
+/** Conditions beyond resolve.exports' defaults (`default`, `import`, `node`). */
+const OPTIONS = { conditions: ["deno"] } as const;
 
 /** What the resolver needs from the file system. */
 export interface Files {
@@ -21,14 +25,21 @@ export interface Files {
   isFile(url: URL): boolean;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-function readJson(files: Files, url: URL): Record<string, Json> | undefined {
+function readPackage(files: Files, url: URL): Package | undefined {
   const text = files.readText(url);
   if (text === undefined) return undefined;
   try {
-    const value = JSON.parse(text) as Json;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Package) : undefined;
+  } catch {
+    return undefined; // an unreadable package.json: Deno reports it when it resolves the import
+  }
+}
+
+/** The first target of a map lookup, or `undefined` when the map has no entry (resolve.exports throws then). */
+function firstTarget(lookup: () => readonly string[] | void): string | undefined {
+  try {
+    return lookup()?.[0];
   } catch {
     return undefined;
   }
@@ -41,120 +52,57 @@ export function resolveBare(files: Files, specifier: string, parent: string): st
   return resolvePackage(files, specifier, new URL(parent));
 }
 
-function* packageJsonsAbove(from: URL): Generator<URL> {
-  let dir = new URL("./", from);
-  for (;;) {
-    yield new URL("package.json", dir);
-    const up = new URL("../", dir);
-    if (up.href === dir.href) return;
-    dir = up;
-  }
-}
-
+/** `#name` through the `imports` of the nearest package.json above `parent`. */
 function resolveImports(files: Files, specifier: string, parent: URL): string | undefined {
-  for (const pkgUrl of packageJsonsAbove(parent)) {
-    const pkg = readJson(files, pkgUrl);
-    if (pkg === undefined) continue;
-    const imports = pkg.imports;
-    if (typeof imports !== "object" || imports === null || Array.isArray(imports)) return undefined;
-    return matchMap(files, imports, specifier, new URL("./", pkgUrl), true);
-  }
-  return undefined;
-}
-
-function splitPackage(specifier: string): { name: string; subpath: string } | undefined {
-  const parts = specifier.split("/");
-  const nameParts = specifier.startsWith("@") ? 2 : 1;
-  if (parts.length < nameParts || parts.slice(0, nameParts).some((p) => p === "")) return undefined;
-  const name = parts.slice(0, nameParts).join("/");
-  const rest = parts.slice(nameParts).join("/");
-  return { name, subpath: rest === "" ? "." : `./${rest}` };
-}
-
-function resolvePackage(files: Files, specifier: string, parent: URL): string | undefined {
-  const split = splitPackage(specifier);
-  if (split === undefined) return undefined;
-  let dir = new URL("./", parent);
-  for (;;) {
-    const pkgDir = new URL(`node_modules/${split.name}/`, dir);
-    const pkg = readJson(files, new URL("package.json", pkgDir));
-    if (pkg !== undefined) return resolveInPackage(files, pkg, pkgDir, split.subpath);
+  for (let dir = new URL("./", parent); ; ) {
+    const pkgUrl = new URL("package.json", dir);
+    const pkg = readPackage(files, pkgUrl);
+    if (pkg !== undefined) {
+      const target = firstTarget(() => importsOf(pkg, specifier, OPTIONS));
+      if (target === undefined) return undefined;
+      // A target is a file of this package, or another package, found from this package.
+      return target.startsWith("./") ? new URL(target, dir).href : resolveBare(files, target, pkgUrl.href);
+    }
     const up = new URL("../", dir);
     if (up.href === dir.href) return undefined;
     dir = up;
   }
 }
 
-function resolveInPackage(files: Files, pkg: Record<string, Json>, pkgDir: URL, subpath: string): string | undefined {
-  const exports = pkg.exports;
-  if (exports !== undefined && exports !== null && typeof exports !== "boolean" && typeof exports !== "number") {
-    const sugar = typeof exports === "string" || Array.isArray(exports) || !Object.keys(exports).some((k) => k.startsWith("."));
-    const map: { [key: string]: Json } = sugar ? { ".": exports } : (exports as { [key: string]: Json });
-    return matchMap(files, map, subpath, pkgDir, false);
-  }
-  if (subpath !== ".") return fileOrIndex(files, new URL(subpath, pkgDir));
-  const main = typeof pkg.main === "string" ? pkg.main : "index.js";
-  return fileOrIndex(files, new URL(main, pkgDir));
+function packageName(specifier: string): string | undefined {
+  const parts = specifier.split("/");
+  const count = specifier.startsWith("@") ? 2 : 1;
+  if (parts.length < count || parts.slice(0, count).some((p) => p === "")) return undefined;
+  return parts.slice(0, count).join("/");
 }
 
+/** `name/sub` from the nearest `node_modules/name` above `parent`. */
+function resolvePackage(files: Files, specifier: string, parent: URL): string | undefined {
+  const name = packageName(specifier);
+  if (name === undefined) return undefined;
+  for (let dir = new URL("./", parent); ; ) {
+    const pkgDir = new URL(`node_modules/${name}/`, dir);
+    const pkg = readPackage(files, new URL("package.json", pkgDir));
+    if (pkg !== undefined) return resolveInPackage(files, pkg, pkgDir, `.${specifier.slice(name.length)}`);
+    const up = new URL("../", dir);
+    if (up.href === dir.href) return undefined;
+    dir = up;
+  }
+}
+
+function resolveInPackage(files: Files, pkg: Package, pkgDir: URL, subpath: string): string | undefined {
+  if (pkg.exports !== undefined && pkg.exports !== null) {
+    const target = firstTarget(() => exportsOf(pkg, subpath, OPTIONS));
+    return target === undefined ? undefined : new URL(target, pkgDir).href;
+  }
+  const file = subpath === "." ? (legacy(pkg, { browser: false, fields: ["main"] }) ?? "index.js") : subpath;
+  return fileOrIndex(files, new URL(file, pkgDir));
+}
+
+/** A package file without `exports`, as Node's legacy resolution finds it. */
 function fileOrIndex(files: Files, url: URL): string | undefined {
   for (const candidate of [url.href, `${url.href}.js`, `${url.href}/index.js`]) {
     if (files.isFile(new URL(candidate))) return candidate;
-  }
-  return undefined;
-}
-
-/** Looks `key` up in an exports/imports map, with `*` patterns (longest prefix wins). */
-function matchMap(
-  files: Files,
-  map: { [key: string]: Json },
-  key: string,
-  base: URL,
-  isImports: boolean,
-): string | undefined {
-  if (Object.hasOwn(map, key) && !key.includes("*")) return resolveTarget(files, map[key]!, base, undefined, isImports);
-  let best: { prefix: string; suffix: string; target: Json } | undefined;
-  for (const [pattern, target] of Object.entries(map)) {
-    const star = pattern.indexOf("*");
-    if (star < 0 || star !== pattern.lastIndexOf("*")) continue;
-    const prefix = pattern.slice(0, star);
-    const suffix = pattern.slice(star + 1);
-    if (key.startsWith(prefix) && key.endsWith(suffix) && key.length >= pattern.length - 1) {
-      if (best === undefined || prefix.length > best.prefix.length) best = { prefix, suffix, target };
-    }
-  }
-  if (best === undefined) return undefined;
-  const match = key.slice(best.prefix.length, key.length - best.suffix.length);
-  return resolveTarget(files, best.target, base, match, isImports);
-}
-
-function resolveTarget(
-  files: Files,
-  target: Json,
-  base: URL,
-  match: string | undefined,
-  isImports: boolean,
-): string | undefined {
-  if (typeof target === "string") {
-    const filled = match === undefined ? target : target.replaceAll("*", match);
-    if (filled.startsWith("./")) return new URL(filled, base).href;
-    // Package imports may name another package (`"#dep": "some-pkg"`), found from this package.
-    return isImports ? resolveBare(files, filled, new URL("package.json", base).href) : undefined;
-  }
-  if (Array.isArray(target)) {
-    for (const t of target) {
-      const r = resolveTarget(files, t, base, match, isImports);
-      if (r !== undefined) return r;
-    }
-    return undefined;
-  }
-  if (typeof target === "object" && target !== null) {
-    for (const [condition, value] of Object.entries(target)) {
-      if (CONDITIONS.includes(condition)) {
-        const r = resolveTarget(files, value, base, match, isImports);
-        if (r !== undefined) return r;
-      }
-    }
   }
   return undefined;
 }

@@ -11,7 +11,8 @@
 import type { Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../node/v8_stack.js";
 import { dataModuleUrl } from "../node/modules.js";
-import { receiveMessageSync, startThreadWorker, threadParentPort } from "../node/ports.js";
+import { receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "../node/ports.js";
+import { heapLimitWatch } from "./heap_watchdog.js";
 import { type Files, resolveBare } from "./resolve.js";
 
 const files: Files = {
@@ -59,9 +60,23 @@ export const denoRuntime: Runtime = {
   adoptModule: () => {},
   resolveSpecifiers,
   receiveMessageSync,
-  startWorker: (options) => startThreadWorker(WORKER_URL, options),
-  parentPort: threadParentPort,
+  // Only a worker with limits can be stopped at its heap limit without a word (heap_watchdog.ts).
+  startWorker: (options) =>
+    startThreadWorker(WORKER_URL, options, options.resourceLimits === undefined ? undefined : heapLimitWatch()),
+  // A task Deno stops at its heap limit must stop in a microtask, or the worker's event loop
+  // stops with it and nothing can report it (heap_watchdog.ts).
+  parentPort: () => threadParentPort(true),
   unrefTimer: (timer) => Deno.unrefTimer(timer as number),
   hardwareConcurrency: () => navigator.hardwareConcurrency,
   callerOf: v8CallerOf,
+  resourceLimits: v8ResourceLimits(
+    2,
+    "Deno sizes the worker's thread stack from it but not V8's stack limit, so 1 to 1.5 MB let a deep recursion crash the process, and less is ignored",
+  ),
+  // Each dynamic import updates the isolate's whole module graph (deno's ModuleGraphContainer
+  // works on a copy of it), so importing the n-th module costs O(n), about 1 µs more per module
+  // already loaded: 10,000 call sites took 158 s, most of it in one worker's imports. A fresh
+  // worker every 256 generated modules bounds the cost of an import; 256 balances a worker's
+  // start-up (~40 ms) against that growth.
+  modulesPerWorker: 256,
 };

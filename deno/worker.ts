@@ -1,7 +1,10 @@
 // The entry of every weft worker on Deno.
+import { workerData } from "node:worker_threads";
 import { installRuntime } from "../js/runtime.js";
 import { workerMain } from "../js/pool/worker.js";
+import { answerProbes } from "./heap_watchdog.js";
 import { denoRuntime } from "./runtime.js";
 
+answerProbes(workerData);
 installRuntime(denoRuntime);
 workerMain();

@@ -36,11 +36,19 @@ export type WeftErrorCode =
   | "WEFT_NO_CALL_SITE"
   | "WEFT_NOT_EVALUATED"
   | "WEFT_UNCLONEABLE_CAPTURE"
+  | "WEFT_UNCLONEABLE_RESULT"
+  | "WEFT_STRAY_ERROR"
+  | "WEFT_PROTOTYPE_POLLUTED"
   | "WEFT_INVALID_ARGUMENT"
   | "WEFT_ANALYZER_CRASHED"
   | "WEFT_INTERNAL"
+  | "WEFT_SOURCE_UNAVAILABLE"
+  | "WEFT_RESOURCE_LIMITS_IGNORED"
   // Analysis of the spawn call site (one per analyzer error kind):
   | "WEFT_UNSUPPORTED_FILE"
+  | "WEFT_SOURCE_TOO_LARGE"
+  | "WEFT_SOURCE_MISMATCH"
+  | "WEFT_ANALYZER_BUG"
   | "WEFT_SYNTAX_ERROR"
   | "WEFT_TOO_DEEP"
   | "WEFT_NO_CLOSURE"
@@ -120,6 +128,20 @@ export function workerExited(code: number | null, pending: string): WeftError {
   return new WeftError("WEFT_WORKER_EXITED", `Cannot finish ${pending} as its worker ${how}`);
 }
 
+/**
+ * @internal A worker ended because an error escaped code running in it: the error belongs to the
+ * task whose code threw it (which got it already, or saw it reported as stray), not to `pending`.
+ */
+export function workerCrashed(pending: string, cause: unknown): WeftError {
+  const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+  return new WeftError(
+    "WEFT_WORKER_EXITED",
+    `Cannot finish ${pending} as its worker ended after an error escaped other code running in it ` +
+      `(${reason}); the worker is replaced, spawn the task again`,
+    { cause },
+  );
+}
+
 /** @internal A call was made on, or pending on, a worker that was closed on purpose. */
 export function workerClosed(pending: string): WeftError {
   return new WeftError("WEFT_WORKER_CLOSED", `Cannot finish ${pending} as its worker was closed`);
@@ -140,34 +162,40 @@ export function shutDown(what: string): WeftError {
 }
 
 /** @internal */
-const ANALYSIS_CODES: Record<string, WeftErrorCode> = {
-  UnsupportedExtension: "WEFT_UNSUPPORTED_FILE",
-  Parse: "WEFT_SYNTAX_ERROR",
-  TooDeep: "WEFT_TOO_DEEP",
-  NoClosureAtPosition: "WEFT_NO_CLOSURE",
-  ClosureNotInline: "WEFT_CLOSURE_NOT_INLINE",
-  AmbiguousClosure: "WEFT_AMBIGUOUS_CLOSURE",
-  ClosureHasParams: "WEFT_CLOSURE_HAS_PARAMS",
-  ThisCaptured: "WEFT_THIS_CAPTURED",
-  ArgumentsCaptured: "WEFT_ARGUMENTS_CAPTURED",
-  NewTargetCaptured: "WEFT_NEW_TARGET_CAPTURED",
-  SuperCaptured: "WEFT_SUPER_CAPTURED",
-  DirectEval: "WEFT_DIRECT_EVAL",
-  WithStatement: "WEFT_WITH_STATEMENT",
-  NoNewExpressionAtPosition: "WEFT_NO_NEW_EXPRESSION",
-  CannotRecreate: "WEFT_CANNOT_RECREATE",
-};
+/** The codes the analyzer reports (`AnalyzeError::code` in crates/analyzer/src/error.rs). */
+const ANALYSIS_CODES: ReadonlySet<string> = new Set<WeftErrorCode>([
+  "WEFT_UNSUPPORTED_FILE",
+  "WEFT_SOURCE_TOO_LARGE",
+  "WEFT_SYNTAX_ERROR",
+  "WEFT_TOO_DEEP",
+  "WEFT_NO_CLOSURE",
+  "WEFT_NO_NEW_EXPRESSION",
+  "WEFT_CLOSURE_NOT_INLINE",
+  "WEFT_SOURCE_MISMATCH",
+  "WEFT_AMBIGUOUS_CLOSURE",
+  "WEFT_CLOSURE_HAS_PARAMS",
+  "WEFT_THIS_CAPTURED",
+  "WEFT_ARGUMENTS_CAPTURED",
+  "WEFT_NEW_TARGET_CAPTURED",
+  "WEFT_SUPER_CAPTURED",
+  "WEFT_DIRECT_EVAL",
+  "WEFT_WITH_STATEMENT",
+  "WEFT_CANNOT_RECREATE",
+  "WEFT_ANALYZER_BUG",
+  "WEFT_INTERNAL",
+]);
 
 /**
- * The analyzer refused a spawn call site. `failure` is the analyzer's error object
- * (`{ kind, message, line?, column? }`); `where` names the call site.
+ * The analyzer refused a spawn call site. `failure` is what the analyzer threw
+ * (`AnalysisFailure`: `{ code, kind, message }`); `where` names the call site.
  * @internal
  */
 export function analysisFailed(where: string, failure: unknown): WeftError {
-  if (typeof failure === "object" && failure !== null && "kind" in failure) {
-    const { kind, message } = failure as { kind: string; message: string };
-    const code = ANALYSIS_CODES[kind] ?? "WEFT_INTERNAL";
-    return new WeftError(code, `Cannot spawn at ${where}: ${message}`);
+  if (typeof failure === "object" && failure !== null && "code" in failure && "message" in failure) {
+    const { code, message } = failure as { code: unknown; message: unknown };
+    if (typeof code === "string" && ANALYSIS_CODES.has(code)) {
+      return new WeftError(code as WeftErrorCode, `Cannot spawn at ${where}: ${String(message)}`);
+    }
   }
   return new WeftError("WEFT_INTERNAL", `Cannot spawn at ${where}: ${String(failure)}`, { cause: failure });
 }
@@ -203,6 +231,40 @@ export function uncloneableCapture(where: string, name: string, declared: string
   );
 }
 
+/** @internal A task's result cannot be sent back from its worker. */
+export function uncloneableResult(what: string, reason: string): WeftError {
+  return new WeftError(
+    "WEFT_UNCLONEABLE_RESULT",
+    `Cannot return the result of ${what}: ${reason.replace(/^the value/, "the result")}. Return plain ` +
+      "data instead (copy the fields the caller needs into a plain object or array)",
+  );
+}
+
+/**
+ * @internal An error escaped a task's code after the task settled (a timer or listener it left
+ * behind): it fails no task and is reported as a warning.
+ */
+export function strayError(site: string | undefined, error: unknown): WeftError {
+  const from = site === undefined ? "code running in a weft worker" : `the code of the task spawned at ${site}`;
+  const shown = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  return new WeftError(
+    "WEFT_STRAY_ERROR",
+    `An error escaped ${from} after its task had settled, so no task could fail with it: ${shown}\n` +
+      "Catch errors in the timers and listeners a task leaves behind, or wait for them before the task returns",
+    { cause: error },
+  );
+}
+
+/** @internal A built-in prototype was given a `then`, so results would never settle. */
+export function prototypePolluted(what: string, property: string): WeftError {
+  return new WeftError(
+    "WEFT_PROTOTYPE_POLLUTED",
+    `Cannot deliver the result of ${what} as ${property} is set in the thread that received it, ` +
+      "which makes every object look like a promise: tasks must not change built-in prototypes, " +
+      "since a worker runs many tasks one after another; a worker where this happened is replaced",
+  );
+}
+
 /** @internal spawn() returned a script that nobody passed to eval(). */
 export function notEvaluated(where: string): WeftError {
   return new WeftError(
@@ -235,6 +297,49 @@ export function tooManyWorkers(live: number, limit: number): WeftError {
     `${live} workers are alive in this process, more than ${limit} (4 × hardware threads): ` +
       "each costs a thread and memory; share one pool (configure({ maxWorkers })) rather than " +
       "starting workers per request",
+  );
+}
+
+/**
+ * @internal A public function received a value of the right type outside the range that works;
+ * the message shows the value itself.
+ */
+export function invalidValue(what: string, expected: string, received: unknown): WeftError {
+  const shown = typeof received === "string" ? JSON.stringify(received) : String(received);
+  return new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: expected ${expected}, received ${shown}`);
+}
+
+/**
+ * @internal The source of a spawn's caller cannot be read: it is not a file (a `data:` or remote
+ * module), or the file was moved or deleted after it was loaded.
+ */
+export function sourceUnavailable(url: string, reason: string): WeftError {
+  const shown = url.length > 80 ? `${url.slice(0, 77)}...` : url;
+  return new WeftError(
+    "WEFT_SOURCE_UNAVAILABLE",
+    `Cannot read the source of ${shown} as ${reason}: weft reads the file that calls spawn() (or ` +
+      "creates a Global) to find the closure and its variables; call it from a module file on " +
+      "disk, and keep that file in place while the program runs",
+  );
+}
+
+/** @internal `configure({ resourceLimits })` on a runtime whose workers ignore them (warned once). */
+export function resourceLimitsIgnored(runtimeName: string): WeftError {
+  return new WeftError(
+    "WEFT_RESOURCE_LIMITS_IGNORED",
+    `configure({ resourceLimits }) has no effect on ${runtimeName}: its workers take no heap or stack ` +
+      "limits, so a task that allocates without bound grows the whole process; bound the work a " +
+      "task does itself, or run it in a child process with its own memory limit",
+  );
+}
+
+/** @internal No worker could be started for a task: the shared memory has no room for its stack. */
+export function noRoomForWorker(what: string, live: number, fit: number): WeftError {
+  return new WeftError(
+    "WEFT_WORKER_START_FAILED",
+    `Cannot start a worker for ${what}: weft's shared memory has room for ${fit} worker stacks and ` +
+      `${live} are in use by workers of this process; lower configure({ maxWorkers }), share one ` +
+      "pool, or close workers started by hand",
   );
 }
 

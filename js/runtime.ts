@@ -52,8 +52,22 @@ export interface ParentPort {
 export interface StartWorkerOptions {
   /** A name shown in debuggers and thread listings. */
   readonly name?: string;
-  /** Node's per-worker heap limits; ignored by runtimes without them. */
-  readonly resourceLimits?: Readonly<Record<string, number>>;
+  /**
+   * Per-worker engine limits, already checked against {@link Runtime.resourceLimits}; ignored by
+   * runtimes without them.
+   */
+  readonly resourceLimits?: Readonly<Partial<Record<ResourceLimit, number>>>;
+}
+
+/** The per-worker engine limits of `node:worker_threads` (`new Worker(url, { resourceLimits })`). */
+export type ResourceLimit = "maxOldGenerationSizeMb" | "maxYoungGenerationSizeMb" | "codeRangeSizeMb" | "stackSizeMb";
+
+/** The values of one resource limit a runtime handles without harm to the process: `min..=max` MB. */
+export interface LimitRange {
+  readonly min: number;
+  readonly max: number;
+  /** Why the bounds are where they are, for the message that refuses a value outside them. */
+  readonly why: string;
 }
 
 /** A JavaScript runtime, as weft sees it. */
@@ -99,6 +113,18 @@ export interface Runtime {
   readonly callSiteHint?: string;
   /** The number of hardware threads. */
   hardwareConcurrency(): number;
+  /**
+   * The resource limits this runtime's workers honour, each with the range of values that neither
+   * crash the process nor leave a worker unable to start. `undefined`: the runtime ignores
+   * `resourceLimits` (weft warns once when they are configured).
+   */
+  readonly resourceLimits?: Readonly<Record<ResourceLimit, LimitRange>>;
+  /**
+   * Where each `import()` costs time in proportion to the modules the isolate has loaded already:
+   * the number of generated modules after which the pool replaces a worker, so that a program
+   * with very many call sites keeps a bounded cost per task. `undefined`: no such cost.
+   */
+  readonly modulesPerWorker?: number;
   /**
    * The call site of the function that called `callee` (the frame right above `callee`'s), or
    * `undefined` when the runtime cannot tell.

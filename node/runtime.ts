@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
 import { adoptDataModule, dataModuleUrl } from "./modules.js";
-import { receiveMessageSync, startThreadWorker, threadParentPort } from "./ports.js";
+import { receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "./ports.js";
 
 /**
  * The caller's position in its source file. When Node compiled the file from something else
@@ -52,4 +52,5 @@ export const nodeRuntime: Runtime = {
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   hardwareConcurrency: () => availableParallelism(),
   callerOf,
+  resourceLimits: v8ResourceLimits(1, "a smaller stack overflows while the worker starts, or crashes the process"),
 };

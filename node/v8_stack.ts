@@ -6,6 +6,7 @@
  * @module
  */
 
+import { pathToFileURL } from "node:url";
 import type { CallSite } from "../js/runtime.js";
 
 interface V8Frame {
@@ -70,16 +71,15 @@ function toCallSite(frame: V8Frame | undefined): CallSite | undefined {
 }
 
 /**
- * Some engines report a module's file as a plain path (Bun; Deno for files under a package.json).
- * The URL pathname setter percent-encodes what a path may contain and a URL may not (`#`, `?`, `%`).
+ * Some engines report a module's file as a plain path (Bun, Deno). The runtime's own
+ * `pathToFileURL` turns it into the module's URL: it escapes `%` (a file `dir%20x/a.js` is not
+ * `dir x/a.js`), newlines and tabs (which the URL parser would drop), `#` and `?`.
  */
 function toUrl(fileName: string): string {
   if (!fileName.startsWith("/")) return fileName;
   let href = urlsOfPaths.get(fileName);
   if (href === undefined) {
-    const url = new URL("file:///");
-    url.pathname = fileName;
-    href = url.href;
+    href = pathToFileURL(fileName).href;
     urlsOfPaths.set(fileName, href);
   }
   return href;

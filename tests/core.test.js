@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Mutex } from "weft";
 import { core, memoryBytes, runtime, words, wordsAt, WORKER_STACK_SIZE, WorkerHost } from "weft/_internal";
 import { assert, here, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
+import { increments } from "./fixtures/increments.js";
 
 const FIXTURE = here("./fixtures/increments.js", import.meta.url);
 const WORKERS = 4;
@@ -33,8 +34,7 @@ async function incrementEverywhere(hosts, count, atomic) {
     await waitForAtLeast(barrier, hosts.length);
     Atomics.store(words(), (barrier >>> 2) + 1, 1);
     Atomics.notify(words(), (barrier >>> 2) + 1);
-    if (atomic) core.diagAtomicIncrements(addr, count);
-    else core.diagPlainIncrements(addr, count);
+    increments(addr, count, atomic);
     await Promise.all(calls);
     return Atomics.load(words(), addr >>> 2) >>> 0;
   } finally {
@@ -209,5 +209,20 @@ console.log(JSON.stringify({ limit, live, after: core.liveWorkers() }));
     assert.match(stderr, new RegExp(`more than ${limit} \\(4 × hardware threads\\)`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the glue exports the lock word values JS compares; diagnostics exports are not in the release module", () => {
+  const mutex = new Mutex();
+  const block = Mutex._block(mutex);
+  assert.equal(Atomics.load(words(), block >>> 2), core.MutexWord.Unlocked);
+  const guard = mutex.tryLock();
+  assert.equal(Atomics.load(words(), block >>> 2), core.MutexWord.Locked, "the JS fast path writes the state machine's LOCKED");
+  guard.unlock();
+  assert.equal(Atomics.load(words(), block >>> 2), core.MutexWord.Unlocked);
+  assert.ok(Number.isInteger(core.graceMs()) && core.graceMs() > 0);
+  assert.deepEqual([core.StepOutcome.Acquired, core.StepOutcome.Wait, core.StepOutcome.WaitBounded], [0, 1, 2]);
+  for (const name of ["countPrimes", "diagAtomicIncrements", "diagPlainIncrements"]) {
+    assert.equal(name in core, false, `${name} is a test-only export`);
   }
 });

@@ -1,4 +1,4 @@
-// Runs every tests/*.test.js file on every supported runtime (Node 22, Node 24, Deno, Bun), one
+// Runs every tests/*.test.js and tests/faults/*.test.js file on every supported runtime (Node 22, Node 24, Deno, Bun), one
 // process per file, and prints per test, per runtime ("node24: N passed, N failed") and overall.
 // Exits non-zero when anything failed.
 //   node tests/run.mjs [--runtimes node24,deno] [file filter...]
@@ -33,10 +33,16 @@ for (const name of wanted) {
     process.exit(2);
   }
 }
-const files = readdirSync(testsDir)
-  .filter((f) => f.endsWith(".test.js"))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+// tests/*.test.js, then the fault suite (tests/faults/*.test.js), whose cases each start their own
+// process under a watchdog.
+const testFiles = (dir) =>
+  readdirSync(join(testsDir, dir))
+    .filter((f) => f.endsWith(".test.js"))
+    .sort()
+    .map((f) => (dir === "." ? f : `${dir}/${f}`));
+const files = [...testFiles("."), ...testFiles("faults")].filter(
+  (f) => filters.length === 0 || filters.some((x) => f.includes(x)),
+);
 
 const FILE_TIMEOUT_MS = 10 * 60_000;
 

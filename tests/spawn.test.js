@@ -347,7 +347,7 @@ test("a worker over its heap limit fails its task with WEFT_WORKER_OUT_OF_MEMORY
     configure({ resourceLimits: {} });
     await shutdown();
   }
-}, { skip: runtimeName === "node" ? false : `resourceLimits are a Node feature (${runtimeName} ignores them)` });
+}, { skip: runtimeName === "bun" ? "Bun ignores resourceLimits (WEFT_RESOURCE_LIMITS_IGNORED)" : false });
 
 test("idle workers are closed after idleTimeoutMs", async () => {
   await shutdown();
@@ -399,3 +399,153 @@ test("a 50,000-line caller file is analysed", async () => {
   const mod = await callerModule("big.js", `${lines.join("\n")}\n`);
   assert.equal(await mod.run(), 49_999 * 2 + 2);
 }, { timeoutMs: 120_000 });
+
+test("a returned class instance or function is refused with WEFT_UNCLONEABLE_RESULT naming it", async () => {
+  await assert.rejects(
+    eval(spawn(() => {
+      class Point {
+        constructor(x) {
+          this.x = x;
+        }
+        norm() {
+          return Math.abs(this.x);
+        }
+      }
+      return { items: [1, new Point(3)] };
+    })),
+    (e) => {
+      assert.ok(e instanceof WeftError, `got ${e?.constructor?.name}: ${e}`);
+      assert.equal(e.code, "WEFT_UNCLONEABLE_RESULT");
+      assert.match(e.message, /the result\.items\[1\] is an instance of Point/);
+      assert.match(e.message, /task spawned at .*spawn\.test\.js:\d+:\d+/);
+      return true;
+    },
+  );
+  await assert.rejects(eval(spawn(() => () => 1)), { code: "WEFT_UNCLONEABLE_RESULT", message: /is a function/ });
+  const ok = await eval(spawn(() => ({ map: new Map([[1, new Set(["a"])]]), at: new Date(7) })));
+  assert.equal(ok.map.get(1).has("a"), true, "plain data still crosses");
+  assert.equal(ok.at.getTime(), 7);
+});
+
+test("a primitive result crosses as itself and an ArrayBuffer result is moved", async () => {
+  const size = 1 << 20;
+  const [text, buffer, view] = await Promise.all([
+    eval(spawn(() => "plain")),
+    eval(spawn(() => new ArrayBuffer(size))),
+    eval(spawn(() => ({ nested: new Uint16Array(size / 2) }))),
+  ]);
+  assert.equal(text, "plain");
+  assert.equal(buffer.byteLength, size);
+  assert.equal(view.nested.length, size / 2);
+});
+
+/** Writes `text` as probe.js into a scratch folder, runs it, and returns its exit code and output. */
+async function probe(prefix, text) {
+  const dir = scratchDir(prefix);
+  try {
+    const script = join(dir, "probe.js");
+    writeFileSync(script, text);
+    return await runScript(script, { cwd: new URL(".", import.meta.url).pathname });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("an error a task's timer throws after the task settled is a WEFT_STRAY_ERROR warning, and the worker goes on", async () => {
+  const { code, stdout, stderr } = await probe(
+    "stray-",
+    `import { configure, spawn } from "weft";
+configure({ maxWorkers: 1 });
+const keepAlive = setInterval(() => {}, 1000);
+const warned = new Promise((resolve) => {
+  const original = console.warn;
+  console.warn = (...args) => {
+    original(...args);
+    resolve(args.join(" "));
+  };
+});
+const tag = () => (globalThis.__tag ??= Math.random());
+const first = await eval(spawn(() => {
+  setTimeout(() => {
+    throw new RangeError("late boom");
+  }, 1);
+  return tag();
+}));
+const warning = await warned;
+const second = await eval(spawn(() => tag()));
+clearInterval(keepAlive);
+console.log(JSON.stringify({ sameWorker: first === second, warning }));
+`,
+  );
+  assert.equal(code, 0, stderr);
+  const { sameWorker, warning } = JSON.parse(stdout.trim().split("\n").at(-1));
+  assert.equal(sameWorker, true, "the worker was kept");
+  assert.match(warning, /WEFT_STRAY_ERROR/);
+  assert.match(warning, /RangeError: late boom/);
+  assert.match(warning, /the task spawned at file:.*probe\.js:12:\d+/, "names the spawn that scheduled it");
+  assert.match(warning, /probe\.js:14:\d+/, "the original stack names the line that threw");
+  assert.doesNotMatch(warning, /data:text|blob:/);
+});
+
+test("an error escaping a finished task never rejects the task running after it on the same worker", async () => {
+  const { code, stdout, stderr } = await probe(
+    "stray-next-",
+    `import { configure, spawn } from "weft";
+configure({ maxWorkers: 1 });
+const thrown = new Int32Array(new SharedArrayBuffer(4));
+await eval(spawn(() => {
+  setTimeout(() => {
+    Atomics.store(thrown, 0, 1);
+    Atomics.notify(thrown, 0);
+    throw new TypeError("left behind");
+  }, 1);
+  return "first";
+}));
+// Runs on the same worker while the first task's timer throws; it waits (without blocking its
+// thread) until the timer has run.
+const second = await eval(spawn(async () => {
+  const wait = Atomics.waitAsync(thrown, 0, 0);
+  if (wait.async) await wait.value;
+  return "second";
+}));
+console.log(JSON.stringify({ second }));
+`,
+  );
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)), { second: "second" });
+  assert.match(stderr, /WEFT_STRAY_ERROR.*TypeError: left behind/s);
+});
+
+test("a task that sets Object.prototype.then cannot make results hang: objects still arrive, the worker is replaced", async () => {
+  configure({ maxWorkers: 1 });
+  try {
+    const polluter = await eval(spawn(() => {
+      Object.prototype.then = function () {};
+      return "set";
+    }));
+    assert.equal(polluter, "set");
+    const objects = await Promise.all(Array.from({ length: 3 }, (_, i) => eval(spawn(() => ({ i, ok: Object.prototype.then === undefined })))));
+    assert.deepEqual(objects, [0, 1, 2].map((i) => ({ i, ok: true })), "later tasks ran on a fresh worker");
+    await assert.rejects(
+      eval(spawn(() => {
+        Object.prototype.then = function () {};
+        return { a: 1 };
+      })),
+      (e) => {
+        assert.equal(e.code, "WEFT_PROTOTYPE_POLLUTED");
+        assert.match(e.message, /Object\.prototype\.then is set/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      eval(spawn(async () => {
+        Array.prototype.then = function () {};
+        return [1];
+      })),
+      { code: "WEFT_PROTOTYPE_POLLUTED", message: /Array\.prototype\.then/ },
+    );
+    assert.deepEqual(await eval(spawn(() => [Object.prototype.then, Array.prototype.then])), [undefined, undefined]);
+  } finally {
+    configure({ maxWorkers: navigator.hardwareConcurrency });
+  }
+});

@@ -399,3 +399,41 @@ second.unlock();
 
 void WeftError;
 void runtimeName;
+
+test("a Mutex's value must be shared: plain data is refused saying what fits, weft primitives in containers are accepted", async () => {
+  assert.throws(() => new Mutex({ a: 1 }), (e) => {
+    assert.ok(e instanceof WeftError);
+    assert.equal(e.code, "WEFT_INVALID_ARGUMENT");
+    assert.match(e.message, /its value\.a is a number, which every thread would copy/);
+    assert.match(e.message, /a SharedArrayBuffer, a typed array over one, a Mutex, Semaphore or Global/);
+    return true;
+  });
+  assert.throws(() => new Mutex([new SharedArrayBuffer(4), "label"]), { code: "WEFT_INVALID_ARGUMENT", message: /its value\[1\] is a string/ });
+  assert.throws(() => new Mutex(new Uint8Array(4)), { code: "WEFT_INVALID_ARGUMENT", message: /Uint8Array over an ArrayBuffer/ });
+  const guarded = new Mutex({ sem: new Semaphore(1), cells: [new Int32Array(new SharedArrayBuffer(8))] });
+  const taken = await eval(spawn(() => {
+    const guard = guarded.lockSync();
+    try {
+      guard.value.cells[0][1] = 5;
+      return guard.value.sem.tryAcquire(1) !== null;
+    } finally {
+      guard.unlock();
+    }
+  }));
+  assert.equal(taken, true, "the worker took the permit of the same semaphore");
+  const guard = await guarded.lock();
+  assert.equal(guard.value.sem.available, 0, "the main thread sees the permit taken");
+  assert.equal(guard.value.cells[0][1], 5);
+  guard.value.sem.release(1);
+  guard.unlock();
+});
+
+test("a Global holds any value a capture may hold (a Map too) and refuses class instances", async () => {
+  const table = new Global(new Map([["k", 1]]));
+  assert.equal(await eval(spawn(() => table.value.get("k"))), 1);
+  class Point {
+    x = 1;
+  }
+  assert.throws(() => new Global(new Point()), { code: "WEFT_INVALID_ARGUMENT", message: /instance of Point/ });
+  assert.throws(() => new Global({ f() {} }), { code: "WEFT_INVALID_ARGUMENT", message: /its value\.f is a function/ });
+});

@@ -16,6 +16,7 @@
 
 import { coreLoadFailed, coreMismatch, noSharedMemory } from "../errors.js";
 import { runtime } from "../runtime.js";
+import { recordMemoryLimits } from "./memory_limits.js";
 import { VERSION } from "../version.js";
 import * as glue from "../wasm/weft.js";
 
@@ -76,6 +77,7 @@ export function loadCore(wasmUrl: URL): Promise<void> {
     try {
       const bytes = await runtime().readFile(wasmUrl);
       module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+      recordMemoryLimits(bytes);
     } catch (cause) {
       throw coreLoadFailed(wasmUrl, cause);
     }
@@ -122,6 +124,15 @@ export function joinCore(init: CoreInit): ThreadResources {
 /** True once this isolate has loaded or joined the module. */
 export function isCoreReady(): boolean {
   return loaded !== undefined;
+}
+
+/**
+ * True in a weft worker: an isolate that joined the module a parent posted to it (as opposed to
+ * the root thread, which loaded it). Tasks spawned here go to the parent, blocking waits are
+ * allowed, and the parent answers blocking requests.
+ */
+export function isWorkerThread(): boolean {
+  return loaded !== undefined && loaded.thread !== null;
 }
 
 function current(): Loaded {

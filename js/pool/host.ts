@@ -1,6 +1,6 @@
 /**
- * The parent's handle on one weft worker: starts it, makes it join the shared module, calls
- * exported functions of modules in it, and ends it without leaking its thread resources.
+ * The parent's handle on one weft worker: starts it, makes it join the shared module, runs tasks
+ * in it, and ends it without leaking its thread resources.
  *
  * Ending a worker: {@link WorkerHost.close} asks an idle worker to free its own stack and TLS, then
  * terminates it. {@link WorkerHost.kill} terminates at once (a busy or stuck worker) and frees the
@@ -9,30 +9,41 @@
  * stack, preferred over freeing memory a thread may still use).
  *
  * Every call settles: with the worker's result, or with a `WEFT_WORKER_EXITED` /
- * `WEFT_WORKER_CLOSED` error when the worker goes away first.
+ * `WEFT_WORKER_CLOSED` error when the worker goes away first. An error that escaped a task after it
+ * settled is printed as a `WEFT_STRAY_ERROR` warning and fails nothing.
+ *
+ * Generated modules: the host remembers which ones its worker has received and the number the
+ * worker knows each by, so a module's source crosses once per worker.
  * @module
  */
 
 import { core, coreInit, destroyThread, type ThreadResources } from "../core/module.js";
-import { tooManyWorkers, warn, workerClosed, workerExited, workerOutOfMemory, workerStartFailed } from "../errors.js";
+import {
+  strayError,
+  tooManyWorkers,
+  warn,
+  workerClosed,
+  workerCrashed,
+  workerExited,
+  workerOutOfMemory,
+  workerStartFailed,
+} from "../errors.js";
 import type { ModuleRef } from "../spawn/modules.js";
-import type { Task } from "./pool.js";
-import { asFromWorker, type FromWorker, type SpawnMessage, toWire } from "../protocol/messages.js";
+import { CAPTURE, encode } from "../protocol/codec.js";
+import { asFromWorker, encodeMessage, type FromWorker, type SpawnMessage, type Task } from "../protocol/messages.js";
+import { answer, type Post, Requests } from "../protocol/requests.js";
+import { decodeThrown } from "../protocol/thrown.js";
 import { runtime, type StartWorkerOptions, type WorkerPort } from "../runtime.js";
-import { decodeHandles, encodeHandles } from "../protocol/handles.js";
-import { serveSyncRequests } from "./sync_requests.js";
-import { errorFromWire, errorToWire, transferablesIn } from "../protocol/wire.js";
-
-interface Pending {
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  readonly what: string;
-}
+import { serveBlockingRequests } from "./blocking_requests.js";
 
 type State = "starting" | "ready" | "closing" | "gone";
 
+/** Settles when the last worker asked to join has joined or failed (see {@link WorkerHost.start}). */
+let joinTurn: Promise<void> = Promise.resolve();
+
 export class WorkerHost {
   #port: WorkerPort;
+  #post: Post;
   #state: State = "starting";
   #thread: ThreadResources | null = null;
   #threadFreed = false;
@@ -40,14 +51,20 @@ export class WorkerHost {
   #counted = false;
   /** Set when this side ended the worker on purpose (close or kill), not the worker itself. */
   #endedHere = false;
-  #pending = new Map<number, Pending>();
-  #nextId = 1;
+  #calls = new Requests(() => {
+    if (this.#state === "ready") this.#unreferenceWhenIdle();
+    else if (this.#retiring) void this.#close();
+  });
+  /** The worker asked to be replaced: it is closed once its last call settles. */
+  #retiring = false;
+  /** Generated modules the worker has received, by key: the number it knows each one by. */
+  #known = new Map<string, number>();
   #ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   #closed: (() => void) | undefined;
   #exited: Promise<number | null>;
   #spawn: ((task: Task) => Promise<unknown>) | undefined;
-  /** This side of the worker's synchronous request channel; closed when the worker is gone. */
-  #sync: { port: MessagePort; flag: number } | undefined;
+  /** This side of the worker's blocking request channel; closed when the worker is gone. */
+  #requests: { port: MessagePort; flag: number } | undefined;
   #onUnusable: (() => void) | undefined;
   /**
    * Whether the worker keeps the process alive. It does while calls are in flight, and stays so
@@ -57,31 +74,51 @@ export class WorkerHost {
    */
   #referenced = true;
   #unrefQueued = false;
+  #exitCode: number | null = null;
 
   private constructor(options: StartWorkerOptions) {
-    this.#port = runtime().startWorker(options);
+    const port = runtime().startWorker(options);
+    this.#port = port;
+    this.#post = (message, transfer) => port.postMessage(encodeMessage(message), transfer);
     let onExit!: (code: number | null) => void;
     this.#exited = new Promise((resolve) => (onExit = resolve));
-    this.#port.onMessage((raw) => this.#receive(asFromWorker(raw)));
-    this.#port.onError((error) => this.#fail(error));
-    this.#port.onExit((code) => {
+    port.onMessage((raw) => this.#receive(asFromWorker(raw)));
+    port.onError((error) => this.#fail(error));
+    port.onExit((code) => {
       this.#gone(code);
       onExit(code);
     });
   }
 
-  /** Starts a worker and resolves once it has joined the shared module. */
+  /**
+   * Starts a worker and resolves once it has joined the shared module. Workers boot in parallel
+   * but join one at a time: each is sent the module only after the previous one joined or failed,
+   * because a thread that instantiates over the shared memory while another grows it can see a
+   * stale length (toyobayashi/emnapi#217).
+   */
   static start(options: StartWorkerOptions = {}): Promise<WorkerHost> {
     const host = new WorkerHost(options);
-    return new Promise<WorkerHost>((resolve, reject) => {
+    const joined = new Promise<WorkerHost>((resolve, reject) => {
       host.#ready = { resolve: () => resolve(host), reject };
+    });
+    const previous = joinTurn;
+    joinTurn = joined.then(
+      () => {},
+      () => {},
+    );
+    void previous.then(() => {
+      if (host.#state !== "starting") return; // failed or shut down while waiting
       const { module, memory } = coreInit();
       const channel = new MessageChannel();
-      const syncFlag = core.allocWords(1);
-      host.#sync = { port: channel.port1, flag: syncFlag };
-      serveSyncRequests(channel.port1, syncFlag);
-      host.#port.postMessage({ type: "weft:init", module, memory, syncPort: channel.port2, syncFlag }, [channel.port2]);
+      const requestFlag = core.allocWords(1);
+      host.#requests = { port: channel.port1, flag: requestFlag };
+      serveBlockingRequests(channel.port1, requestFlag);
+      host.#port.postMessage(
+        encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag }),
+        [channel.port2],
+      );
     });
+    return joined;
   }
 
   /** Handles tasks spawned by code running in this worker (the pool's nested spawns). */
@@ -111,7 +148,7 @@ export class WorkerHost {
 
   /** How many calls have not settled yet. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#calls.size;
   }
 
   /** Where this worker's stack and TLS live in the shared memory, once it is ready. */
@@ -119,33 +156,46 @@ export class WorkerHost {
     return this.#thread;
   }
 
+  /** Runs `task` in the worker; settles with its result or error. */
+  run(task: Task): Promise<unknown> {
+    return this.#call(this.#targetFor(task.target), task.name, task.payload, task.transfer, task.what);
+  }
+
   /**
-   * Imports the module `target` (a URL or a generated module) in the worker and calls its export
-   * `name` with `args`
-   * (structured-cloned; `transfer` lists what to move instead).
+   * Imports the module at URL `target` in the worker and calls its export `name` with `args`
+   * (copied by the value codec's capture rules; `transfer` lists what to move instead).
    */
   call(
-    target: string | number | ModuleRef,
+    target: string,
     name: string,
     args: readonly unknown[],
     transfer: Transferable[] = [],
-    what = `the call of "${name}" from ${typeof target === "object" ? target.original : String(target)}`,
-    handles = false,
+    what = `the call of "${name}" from ${target}`,
   ): Promise<unknown> {
+    const encoded = encode(args, CAPTURE);
+    if (encoded.refused !== undefined) {
+      return Promise.reject(new TypeError(`Cannot send the arguments of ${what}: ${encoded.refused.replace(/^the value/, "the arguments")}`));
+    }
+    return this.#call(target, name, encoded.payload, [...encoded.transfer, ...transfer], what);
+  }
+
+  /** What the worker loads for `target`: the module itself the first time, its number afterwards. */
+  #targetFor(target: string | ModuleRef): string | number | ModuleRef {
+    if (typeof target === "string") return target;
+    const index = this.#known.get(target.key);
+    if (index !== undefined) return index;
+    const next = this.#known.size;
+    this.#known.set(target.key, next);
+    return { ...target, index: next };
+  }
+
+  #call(target: string | number | ModuleRef, name: string, payload: Task["payload"], transfer: Transferable[], what: string): Promise<unknown> {
     if (this.#state !== "ready") {
       const ended = this.#state === "gone" && !this.#endedHere;
       return Promise.reject(ended ? workerExited(this.#exitCode, what) : workerClosed(what));
     }
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, what });
-      if (!this.#referenced) this.#reference();
-      try {
-        this.#port.postMessage(toWire({ type: "weft:call", id, target, name, args, handles }), transfer);
-      } catch (error) {
-        this.#settle(id)?.reject(error);
-      }
-    });
+    if (!this.#referenced) this.#reference();
+    return this.#calls.make(what, (id) => this.#post({ type: "weft:call", id, target, name, payload }, transfer));
   }
 
   /**
@@ -154,13 +204,27 @@ export class WorkerHost {
    */
   async close(): Promise<void> {
     if (this.#state === "gone") return;
-    if (this.#state !== "ready") return this.kill();
+    if (this.#state !== "ready" && !this.#retiring) return this.kill();
     this.#leave("closing");
+    return this.#close();
+  }
+
+  /** The worker takes no more calls: it is closed politely once the calls it holds are answered. */
+  #retire(): void {
+    if (this.#state !== "ready") return;
+    this.#leave("closing");
+    this.#retiring = true;
+    if (this.#calls.size === 0) void this.#close();
+  }
+
+  async #close(): Promise<void> {
+    if (this.#endedHere) return;
+    this.#retiring = false;
     this.#endedHere = true;
-    this.#rejectAll((what) => workerClosed(what));
+    this.#calls.rejectAll((what) => workerClosed(what));
     const closed = new Promise<void>((resolve) => (this.#closed = resolve));
     this.#reference(); // keep the process alive until the worker has freed its resources
-    this.#port.postMessage({ type: "weft:close" });
+    this.#post({ type: "weft:close" });
     await Promise.race([closed, this.#exited]);
     await this.#port.terminate();
     this.#gone(null);
@@ -174,17 +238,9 @@ export class WorkerHost {
     if (this.#state === "gone") return;
     this.#leave("closing");
     this.#endedHere = true;
-    if (reason !== undefined) this.#rejectAll(reason);
+    if (reason !== undefined) this.#calls.rejectAll(reason);
     await this.#port.terminate();
     this.#gone(null);
-  }
-
-  #settle(id: number): Pending | undefined {
-    const pending = this.#pending.get(id);
-    if (pending === undefined) return undefined;
-    this.#pending.delete(id);
-    if (this.#pending.size === 0 && this.#state === "ready") this.#unreferenceWhenIdle();
-    return pending;
   }
 
   #reference(): void {
@@ -198,7 +254,7 @@ export class WorkerHost {
     this.#unrefQueued = true;
     setTimeout(() => {
       this.#unrefQueued = false;
-      if (this.#referenced && this.#pending.size === 0 && this.#state === "ready") {
+      if (this.#referenced && this.#calls.size === 0 && this.#state === "ready") {
         this.#referenced = false;
         this.#port.unref();
       }
@@ -220,19 +276,19 @@ export class WorkerHost {
         return;
       }
       case "weft:init-failed":
-        this.#fail(errorFromWire(message.error));
+        this.#fail(decodeThrown(message.error));
         return;
-      case "weft:result": {
-        const pending = this.#settle(message.id);
-        if (message.ok) pending?.resolve(message.handles ? decodeHandles(message.value) : message.value);
-        else pending?.reject(errorFromWire(message.error));
+      case "weft:result":
+        this.#calls.settle(message);
         return;
-      }
       case "weft:spawn":
         this.#spawned(message);
         return;
-      case "weft:uncaught":
-        this.#fail(errorFromWire(message.error));
+      case "weft:stray":
+        warn(strayError(message.site, decodeThrown(message.error)));
+        return;
+      case "weft:unusable":
+        this.#retire();
         return;
       case "weft:closed":
         this.#threadFreed = true;
@@ -243,55 +299,38 @@ export class WorkerHost {
 
   /** Runs a task spawned inside the worker and sends back its outcome. */
   #spawned(message: SpawnMessage): void {
-    const reply = (result: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
-      if (this.#state !== "ready") return;
-      if (result.ok) {
-        try {
-          const encoded = encodeHandles(result.value);
-          this.#port.postMessage(
-            { type: "weft:spawn-result", id: message.id, ok: true, value: encoded.value, handles: encoded.handles },
-            transferablesIn(encoded.value),
-          );
-          return;
-        } catch (cause) {
-          result = { ok: false, error: new TypeError(`Cannot return the result of ${message.what}: ${String(cause)}`) };
-        }
-      }
-      this.#port.postMessage({ type: "weft:spawn-result", id: message.id, ok: false, error: errorToWire(result.error) });
+    const { id, target, name, payload, what } = message;
+    const reply: Post = (m, transfer) => {
+      if (this.#state === "ready") this.#post(m, transfer);
     };
     if (this.#spawn === undefined) {
-      reply({ ok: false, error: new Error(`Cannot run ${message.what}: this worker's parent runs no pool`) });
+      answer(reply, id, { ok: false, error: new Error(`Cannot run ${what}: this worker's parent runs no pool`) }, what);
       return;
     }
-    const { target, name, args, what, handles } = message;
-    this.#spawn({ target, name, args, what, handles, transfer: [] }).then(
-      (value) => reply({ ok: true, value }),
-      (error: unknown) => reply({ ok: false, error }),
+    this.#spawn({ target, name, payload, what, transfer: [] }).then(
+      (value) => answer(reply, id, { ok: true, value }, what),
+      (error: unknown) => answer(reply, id, { ok: false, error }, what),
     );
   }
 
-  /** An error escaped the worker: it cannot be trusted any more. */
+  /**
+   * The runtime reports an error that escaped the worker's code (or its start): the worker is
+   * killed, and its calls fail with an error that names it as their cause, never with the error
+   * itself, which belongs to the code that threw it.
+   */
   #fail(escaped: unknown): void {
     const error =
       (escaped as { code?: unknown } | null)?.code === "ERR_WORKER_OUT_OF_MEMORY"
         ? (what: string) => workerOutOfMemory(what, escaped)
-        : () => escaped;
+        : (what: string) => workerCrashed(what, escaped);
     if (this.#ready !== undefined) {
       this.#ready.reject(workerStartFailed(escaped));
       this.#ready = undefined;
     }
     this.#leave("closing");
-    this.#rejectAll(error);
+    this.#calls.rejectAll(error);
     void this.kill();
   }
-
-  #rejectAll(reason: (what: string) => unknown): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) p.reject(reason(p.what));
-  }
-
-  #exitCode: number | null = null;
 
   #gone(code: number | null): void {
     if (this.#state !== "gone") this.#exitCode = code;
@@ -300,15 +339,15 @@ export class WorkerHost {
       this.#ready.reject(workerStartFailed(`the worker exited with code ${code} before it was ready`));
       this.#ready = undefined;
     }
-    this.#rejectAll((what) => workerExited(code, what));
+    this.#calls.rejectAll((what) => workerExited(code, what));
     if (this.#counted) {
       this.#counted = false;
       core.workerEnded();
     }
-    if (this.#sync !== undefined) {
-      this.#sync.port.close();
-      core.freeWords(this.#sync.flag, 1);
-      this.#sync = undefined;
+    if (this.#requests !== undefined) {
+      this.#requests.port.close();
+      core.freeWords(this.#requests.flag, 1);
+      this.#requests = undefined;
     }
     if (this.#thread !== null && !this.#threadFreed && runtime().exitMeansThreadStopped) {
       this.#threadFreed = true;

@@ -15,17 +15,32 @@
  * - Liveness: a worker with calls in flight keeps the process alive; an idle one does not
  *   (WorkerHost refs/unrefs it). Idle workers are closed after `idleTimeoutMs`, with timers that do
  *   not keep the process alive either.
- * - `shutdown()` kills every worker, rejects every queued and in-flight task with
- *   `WEFT_SHUTDOWN`, and leaves the pool usable: the next task starts new workers.
+ * - `shutdown()` rejects every queued and in-flight task with `WEFT_SHUTDOWN`, kills the busy
+ *   workers, closes the idle ones (so they free their own stacks), discards workers still starting,
+ *   and leaves the pool usable: the next task starts new workers.
  * - A worker that dies (exit, crash, out of memory) fails only its own tasks, with an error
- *   carrying its exit code, and is replaced on demand.
+ *   carrying its exit code, and is replaced on demand. A worker that cannot be started (the runtime
+ *   refused it, or it failed before joining) fails the queued tasks only when no other worker is
+ *   left to run them.
+ * - Memory: a worker is started only while its stack fits in the shared memory (capacity.ts); at
+ *   capacity, tasks wait for a busy worker, and fail with `WEFT_WORKER_START_FAILED` only when
+ *   there is none.
+ * - Where a runtime's cost of loading a module grows with the modules an isolate has loaded
+ *   ({@link Runtime.modulesPerWorker}), a worker that has loaded that many generated modules is
+ *   retired: it takes no new task, and is closed once its running tasks are done.
  * @module
  */
 
-import { shutDown } from "../errors.js";
-import type { ModuleRef } from "../spawn/modules.js";
-import { runtime } from "../runtime.js";
+import { noRoomForWorker, shutDown, WeftError, workerStartFailed } from "../errors.js";
+import { type ResourceLimit, runtime, type Runtime } from "../runtime.js";
+import type { Task } from "../protocol/messages.js";
+import { roomForWorkers, stackLeaked, workerCapacity } from "./capacity.js";
 import { WorkerHost } from "./host.js";
+
+export type { Task };
+
+/** How long an idle worker being closed may take to free its stack before it is killed. */
+const CLOSE_GRACE_MS = 1000;
 
 /** Pool settings; see {@link configure}. */
 export interface PoolOptions {
@@ -33,23 +48,8 @@ export interface PoolOptions {
   maxWorkers: number;
   /** An idle worker is closed after this long. Default: 30,000 ms. */
   idleTimeoutMs: number;
-  /** Node's per-worker heap limits (`maxOldGenerationSizeMb`, …); ignored elsewhere. */
-  resourceLimits: Readonly<Record<string, number>> | undefined;
-}
-
-/**
- * One unit of work: call export `name` of a module with `args`. The module is a URL, or a
- * generated module whose source the pool sends to each worker the first time only.
- */
-export interface Task {
-  readonly target: string | ModuleRef;
-  readonly name: string;
-  readonly args: readonly unknown[];
-  readonly transfer: Transferable[];
-  /** `args` hold encoded weft primitives (protocol/handles.ts) to revive on arrival. */
-  readonly handles: boolean;
-  /** What the task is, for error messages (e.g. "the task spawned at file:///a.js:3:9"). */
-  readonly what: string;
+  /** Per-worker engine limits (`maxOldGenerationSizeMb`, …), checked by `configure`. */
+  resourceLimits: Readonly<Partial<Record<ResourceLimit, number>>> | undefined;
 }
 
 interface Slot {
@@ -58,12 +58,17 @@ interface Slot {
   running: number;
   /** Tasks spawned from this worker that have not settled (its tasks are waiting on them). */
   children: number;
-  /** Generated modules this worker has received, by key: the number it knows each one by. */
-  readonly known: Map<string, number>;
   /** When the worker last finished a task (ms since the epoch). */
   idleSince: number;
   /** The reaper timer, armed while the worker is alive; re-armed lazily, not per task. */
   idleTimer: unknown;
+  /**
+   * Keys of the generated modules sent to this worker, counted only where the runtime bounds them
+   * ({@link Runtime.modulesPerWorker}).
+   */
+  readonly modules: Set<string> | undefined;
+  /** Out of the pool, to be closed once its running tasks are done. */
+  retiring: boolean;
 }
 
 interface Queued {
@@ -79,6 +84,10 @@ export class Pool {
   #queue: Queued[] = [];
   #head = 0;
   #starting = 0;
+  /** Workers of earlier generations still starting: closed when they arrive, counted until then. */
+  #discarding = 0;
+  /** Retired workers not closed yet: they finish their tasks, and their stacks still count. */
+  #retired = new Set<Slot>();
   /** Bumped by shutdown so that workers still starting are discarded. */
   #generation = 0;
 
@@ -111,22 +120,56 @@ export class Pool {
    * it before analysing a new call site, so that the worker starts while the analysis runs).
    */
   prestart(): void {
-    if (this.size === 0 && this.#options.maxWorkers > 0) this.#startWorker();
+    if (this.size === 0 && this.#options.maxWorkers > 0 && this.#room() > 0) this.#startWorker();
+  }
+
+  /** Workers that may start now without overfilling the shared memory. */
+  #room(): number {
+    return roomForWorkers(this.#starting + this.#discarding);
   }
 
   /** Kills every worker and rejects every queued and running task. */
   async shutdown(): Promise<void> {
     this.#generation++;
+    this.#discarding += this.#starting;
+    this.#starting = 0;
     const queued = this.#takeAll();
     for (const q of queued) q.reject(shutDown(q.task.what));
-    const slots = [...this.#slots];
+    const slots = [...this.#slots, ...this.#retired];
     this.#slots.clear();
+    this.#retired.clear();
     await Promise.all(
       slots.map((slot) => {
         this.#clearIdle(slot);
-        return slot.host.kill(shutDown);
+        return slot.running === 0 ? this.#close(slot) : this.#kill(slot);
       }),
     );
+  }
+
+  /**
+   * Ends an idle worker so that it frees its own stack; one that does not answer within
+   * {@link CLOSE_GRACE_MS} (stuck in code a task left running) is killed.
+   */
+  async #close(slot: Slot): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
+      runtime().unrefTimer(timer);
+    });
+    const stuck = await Promise.race([slot.host.close().then(() => false), late]);
+    clearTimeout(timer);
+    if (stuck) await this.#kill(slot);
+  }
+
+  /** Terminates a worker mid-task: its calls reject with `WEFT_SHUTDOWN`. */
+  #kill(slot: Slot): Promise<void> {
+    this.#killed();
+    return slot.host.kill(shutDown);
+  }
+
+  /** Counts the stack of a worker terminated mid-task where the runtime cannot say when it stopped. */
+  #killed(): void {
+    if (!runtime().exitMeansThreadStopped) stackLeaked();
   }
 
   #enqueue(task: Task): Promise<unknown> {
@@ -164,14 +207,17 @@ export class Pool {
         if (waiting === undefined && slot.running <= slot.children) waiting = slot;
         if (burst && pipelined === undefined && slot.running - slot.children < 2) pipelined = slot;
       }
-      if (target === undefined && this.size < this.#options.maxWorkers) {
-        while (this.#starting < this.#waiting && this.size < this.#options.maxWorkers) {
+      if (target === undefined && this.size < this.#options.maxWorkers && this.#room() > 0) {
+        while (this.#starting < this.#waiting && this.size < this.#options.maxWorkers && this.#room() > 0) {
           this.#startWorker();
         }
         return;
       }
       target ??= waiting ?? pipelined;
-      if (target === undefined) return;
+      if (target === undefined) {
+        if (this.size === 0 && this.#discarding === 0 && this.#retired.size === 0) this.#failQueued();
+        return;
+      }
       this.#runOn(target, this.#take());
     }
   }
@@ -199,18 +245,46 @@ export class Pool {
     return all;
   }
 
+  /**
+   * Fails every queued task: no worker is running or starting, and none can start (the shared
+   * memory is full of other workers' stacks).
+   */
+  #failQueued(): void {
+    if (this.#waiting === 0) return;
+    const live = workerCapacity().workers - this.#room();
+    for (const q of this.#takeAll()) q.reject(noRoomForWorker(q.task.what, live, workerCapacity().workers));
+  }
+
   #startWorker(): void {
     const generation = this.#generation;
     this.#starting++;
     const limits = this.#options.resourceLimits;
-    WorkerHost.start({ name: "weft", ...(limits === undefined ? {} : { resourceLimits: limits }) }).then(
+    const options = { name: "weft", ...(limits === undefined ? {} : { resourceLimits: limits }) };
+    let started: Promise<WorkerHost>;
+    try {
+      started = WorkerHost.start(options);
+    } catch (error) {
+      // The runtime refused to create the thread (`new Worker` threw: EAGAIN, a bad option).
+      started = Promise.reject(error instanceof WeftError ? error : workerStartFailed(error));
+    }
+    started.then(
       (host) => {
-        this.#starting--;
         if (generation !== this.#generation) {
+          this.#discarding--;
           void host.close();
+          this.#dispatch();
           return;
         }
-        const slot: Slot = { host, running: 0, children: 0, known: new Map(), idleSince: Date.now(), idleTimer: undefined };
+        this.#starting--;
+        const slot: Slot = {
+          host,
+          running: 0,
+          children: 0,
+          idleSince: Date.now(),
+          idleTimer: undefined,
+          modules: runtime().modulesPerWorker === undefined ? undefined : new Set(),
+          retiring: false,
+        };
         host.onSpawn((task) => this.#spawnFrom(slot, task));
         host.onUnusable(() => this.#lost(slot));
         this.#slots.add(slot);
@@ -218,8 +292,12 @@ export class Pool {
         this.#armIdle(slot);
       },
       (error: unknown) => {
+        if (generation !== this.#generation) {
+          this.#discarding--;
+          this.#dispatch();
+          return;
+        }
         this.#starting--;
-        if (generation !== this.#generation) return;
         // Nothing can run: fail what waits rather than retry forever.
         if (this.#slots.size === 0 && this.#starting === 0) {
           for (const q of this.#takeAll()) q.reject(error);
@@ -242,19 +320,9 @@ export class Pool {
 
   #runOn(slot: Slot, queued: Queued): void {
     slot.running++;
-    const { task } = queued;
-    let target: string | number | ModuleRef = task.target;
-    if (typeof target !== "string") {
-      const index = slot.known.get(target.key);
-      if (index !== undefined) {
-        target = index;
-      } else {
-        const next = slot.known.size;
-        slot.known.set(target.key, next);
-        target = { ...target, index: next };
-      }
-    }
-    slot.host.call(target, task.name, task.args, task.transfer, task.what, task.handles).then(
+    const { target } = queued.task;
+    if (slot.modules !== undefined && typeof target !== "string") slot.modules.add(target.key);
+    slot.host.run(queued.task).then(
       (value) => {
         this.#done(slot);
         queued.resolve(value);
@@ -269,6 +337,24 @@ export class Pool {
   #done(slot: Slot): void {
     slot.running--;
     if (slot.running === 0) slot.idleSince = Date.now();
+    const bound = runtime().modulesPerWorker;
+    if (!slot.retiring && slot.modules !== undefined && bound !== undefined && slot.modules.size >= bound) {
+      // Out of the pool now, so that it takes no new task; closed once its tasks are done.
+      slot.retiring = true;
+      this.#retired.add(slot);
+      this.#clearIdle(slot);
+      this.#slots.delete(slot);
+    }
+    if (slot.retiring) {
+      if (slot.running === 0 && this.#retired.has(slot)) {
+        void this.#close(slot).finally(() => {
+          this.#retired.delete(slot);
+          this.#dispatch();
+        });
+      }
+      this.#dispatch();
+      return;
+    }
     if (!this.#slots.has(slot)) return;
     this.#dispatch();
   }
@@ -300,6 +386,10 @@ export class Pool {
   /** The worker stopped taking calls (crash, exit, kill, close): forget it; start another if work waits. */
   #lost(slot: Slot): void {
     this.#clearIdle(slot);
-    if (this.#slots.delete(slot)) this.#dispatch();
+    if (this.#slots.delete(slot)) {
+      // It failed by itself (crash, exit, out of memory) and was terminated: its stack may stay.
+      this.#killed();
+      this.#dispatch();
+    }
   }
 }

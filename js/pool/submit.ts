@@ -4,7 +4,8 @@
  * @module
  */
 
-import { Pool, type PoolOptions, type Task } from "./pool.js";
+import type { Task } from "../protocol/messages.js";
+import { Pool, type PoolOptions } from "./pool.js";
 import { runtime } from "../runtime.js";
 
 type Forward = (task: Task) => Promise<unknown>;
@@ -53,7 +54,3 @@ export function rootPool(): Pool | undefined {
   return pool;
 }
 
-/** True inside a weft worker, whose tasks go to its parent. */
-export function isForwarding(): boolean {
-  return forward !== undefined;
-}

@@ -6,6 +6,15 @@
  * `weft:call`s, each importing a module by URL and calling one of its exports, concurrently; then
  * `weft:close` → free this thread's stack and TLS → `weft:closed`, after which the parent
  * terminates the worker. Tasks spawned by code in this worker go to the parent (`weft:spawn`).
+ *
+ * Workers are reused: one runs many tasks, one after another or interleaved while they await.
+ * An error that escapes a task's code outside its promise (a timer or listener it set, a rejection
+ * nobody handles) is caught here and never fails another task: it fails the running task whose
+ * module the error's stack runs in, if one does; otherwise it is reported to the parent as a stray
+ * error (`weft:stray`), which prints a `WEFT_STRAY_ERROR` warning, and the worker goes on. A task
+ * that gives a built-in prototype a `then` would make later results hang: the worker detects it,
+ * fails the calls it holds with `WEFT_PROTOTYPE_POLLUTED` and asks to be replaced
+ * (`weft:unusable`).
  * @module
  */
 
@@ -15,74 +24,157 @@ import { destroyThisThread, joinCore } from "../core/module.js";
 import "../sync/global.js";
 import "../sync/mutex.js";
 import "../sync/semaphore.js";
-import { moduleUrl } from "../spawn/modules.js";
-import { asToWorker, type CallMessage, type FromWorker, toWire } from "../protocol/messages.js";
+import { prototypePolluted } from "../errors.js";
+import { generatedModule, generatedModulesIn, moduleUrl } from "../spawn/modules.js";
+import { crossesAsIs, decode } from "../protocol/codec.js";
+import { asToWorker, type CallMessage, encodeMessage } from "../protocol/messages.js";
+import { answer, type Outcome, outcomeOf, pollutedPrototype, type Post, Requests } from "../protocol/requests.js";
+import { encodeThrown } from "../protocol/thrown.js";
 import { runtime } from "../runtime.js";
-import { forwardTasks } from "./submit.js";
-import { decodeHandles, encodeHandles } from "../protocol/handles.js";
 import { rewriteStack } from "../spawn/sites.js";
-import { useSyncChannel } from "./sync_requests.js";
-import { errorFromWire, errorToWire, transferablesIn } from "../protocol/wire.js";
-
-type Post = (message: FromWorker, transfer?: Transferable[]) => void;
+import { forwardTasks } from "./submit.js";
+import { useBlockingRequests } from "./blocking_requests.js";
 
 /** Imported modules by URL: a repeated `import()` would still go through the module loader. */
 const namespaces = new Map<string, Record<string, unknown>>();
 
-async function load(url: string): Promise<Record<string, unknown>> {
-  const namespace = (await import(url)) as Record<string, unknown>;
-  namespaces.set(url, namespace);
-  return namespace;
-}
-
-async function call(message: CallMessage, post: Post): Promise<void> {
-  let value: unknown;
-  try {
-    const url = typeof message.target === "string" ? message.target : moduleUrl(message.target);
-    const namespace = namespaces.get(url) ?? (await load(url));
-    const fn = namespace[message.name];
-    if (typeof fn !== "function") {
-      throw new TypeError(`Cannot call "${message.name}" of ${url} in a worker: it is not an exported function`);
-    }
-    const args = message.handles ? (decodeHandles(message.args) as unknown[]) : message.args;
-    value = await (fn as (...args: unknown[]) => unknown)(...args);
-  } catch (error) {
-    post({ type: "weft:result", id: message.id, ok: false, error: errorToWire(error, rewriteStack) });
-    return;
-  }
-  try {
-    if (typeof value !== "object" || value === null) {
-      post({ type: "weft:result", id: message.id, ok: true, value, handles: false });
-      return;
-    }
-    const encoded = encodeHandles(value);
-    post(
-      { type: "weft:result", id: message.id, ok: true, value: encoded.value, handles: encoded.handles },
-      transferablesIn(encoded.value),
-    );
-  } catch (cause) {
-    const error = new TypeError(`Cannot return the result of a task from its worker: ${String(cause)}`, { cause });
-    post({ type: "weft:result", id: message.id, ok: false, error: errorToWire(error) });
-  }
+/** A call this worker is running and has not answered yet. */
+interface Running {
+  /** The URL of the module it runs. */
+  readonly url: string;
+  readonly name: string;
 }
 
 /** Runs the worker side of the protocol on this isolate's parent port. */
 export function workerMain(): void {
   const parent = runtime().parentPort();
   if (parent === null) throw new Error("weft's worker entry was loaded outside a worker");
-  const post: Post = (message, transfer) => parent.postMessage(toWire(message), transfer);
-  const spawned = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  let nextSpawn = 1;
-  forwardTasks(
-    (task) =>
-      new Promise((resolve, reject) => {
-        const id = nextSpawn++;
-        spawned.set(id, { resolve, reject });
-        const { target, name, args, what, transfer, handles } = task;
-        post({ type: "weft:spawn", id, target, name, args, handles, what }, transfer);
-      }),
+  const post: Post = (message, transfer) => parent.postMessage(encodeMessage(message), transfer);
+  const running = new Map<number, Running>();
+  /** The parent was asked to replace this worker; it sends no more calls. */
+  let unusable = false;
+  let pollutionReported = false;
+
+  /** What a call is, for messages: the task's spawn call site when its module says. */
+  const describe = (call: Running): string => {
+    const site = generatedModule(call.url)?.site;
+    return site === undefined ? `the call of "${call.name}" from ${call.url}` : `the task spawned at ${site}`;
+  };
+
+  /**
+   * Answers call `id` once; later outcomes of the same call are dropped. A built-in prototype
+   * given a `then` by then retires the worker first.
+   */
+  const finish = (id: number, outcome: Outcome): void => {
+    const call = running.get(id);
+    if (call === undefined) return;
+    running.delete(id);
+    const polluted = pollutedPrototype();
+    if (polluted !== undefined && !pollutionReported) {
+      pollutionReported = true;
+      retire(polluted);
+    }
+    answer(post, id, outcome, describe(call), rewriteStack);
+  };
+
+  /**
+   * Asks the parent to replace this worker: it sends nothing more, and closes the worker once every
+   * call it holds is answered. With `polluted` (a built-in prototype has a `then`, so objects can
+   * no longer settle a promise here), every call held fails now, since any could hang.
+   */
+  const retire = (polluted?: string): void => {
+    if (!unusable) {
+      unusable = true;
+      post({ type: "weft:unusable" });
+    }
+    if (polluted === undefined) return;
+    for (const id of [...running.keys()]) {
+      finish(id, { ok: false, error: prototypePolluted(describe(running.get(id)!), polluted) });
+    }
+  };
+
+  const run = (message: CallMessage, url: string, namespace: Record<string, unknown>): void => {
+    const { id } = message;
+    const fn = namespace[message.name];
+    if (typeof fn !== "function") {
+      finish(id, { ok: false, error: new TypeError(`Cannot call "${message.name}" of ${url} in a worker: it is not an exported function`) });
+      return;
+    }
+    let result: unknown;
+    try {
+      result = (fn as (...args: unknown[]) => unknown)(...(decode(message.payload) as unknown[]));
+    } catch (error) {
+      finish(id, { ok: false, error });
+      return;
+    }
+    const call = running.get(id);
+    if (call === undefined) return; // answered meanwhile (the worker was retired)
+    const what = describe(call);
+    // An object or a promise is only safe to settle with while no built-in prototype has a `then`.
+    const polluted = crossesAsIs(result) ? undefined : pollutedPrototype();
+    if (polluted !== undefined) {
+      finish(id, { ok: false, error: prototypePolluted(what, polluted) });
+      return;
+    }
+    outcomeOf(result, what, (outcome) => finish(id, outcome));
+  };
+
+  const call = (message: CallMessage): void => {
+    let url: string;
+    try {
+      url = typeof message.target === "string" ? message.target : moduleUrl(message.target);
+    } catch (error) {
+      answer(post, message.id, { ok: false, error }, `the call of "${message.name}"`);
+      return;
+    }
+    running.set(message.id, { url, name: message.name });
+    const polluted = pollutedPrototype();
+    if (polluted !== undefined) {
+      finish(message.id, { ok: false, error: prototypePolluted(describe({ url, name: message.name }), polluted) });
+      return;
+    }
+    const namespace = namespaces.get(url);
+    if (namespace !== undefined) {
+      run(message, url, namespace);
+      return;
+    }
+    (import(url) as Promise<Record<string, unknown>>).then(
+      (loaded) => {
+        namespaces.set(url, loaded);
+        run(message, url, loaded);
+      },
+      (error: unknown) => finish(message.id, { ok: false, error }),
+    );
+  };
+
+  /**
+   * An error escaped code running in this worker. It belongs to the running call whose module
+   * its stack runs in, if any; otherwise no task can own it: it is reported as stray.
+   */
+  const escaped = (error: unknown): void => {
+    const stack = error instanceof Error && typeof error.stack === "string" ? error.stack : "";
+    const modules = generatedModulesIn(stack);
+    for (const [id, call] of running) {
+      if (modules.some((m) => m.url === call.url) || (generatedModule(call.url) === undefined && stack.includes(call.url))) {
+        // The task failed outside its own promise: like a crash of its code, the worker is
+        // replaced (some runtimes end a worker after any uncaught error), and the others finish.
+        retire();
+        finish(id, { ok: false, error });
+        return;
+      }
+    }
+    post({ type: "weft:stray", error: encodeThrown(error, rewriteStack), site: modules[0]?.site });
+  };
+
+  const spawns = new Requests();
+  forwardTasks((task) =>
+    spawns.make(task.what, (id) => {
+      const { target, name, payload, what } = task;
+      post({ type: "weft:spawn", id, target, name, payload, what }, task.transfer);
+    }),
   );
-  parent.onUncaught?.((error) => post({ type: "weft:uncaught", error: errorToWire(error) }));
+  parent.onUncaught?.(escaped);
+
   let joined = false;
   let closed = false;
   parent.onMessage((raw) => {
@@ -93,23 +185,19 @@ export function workerMain(): void {
         if (joined) throw new Error("weft worker received a second init message");
         try {
           const thread = joinCore(message);
-          useSyncChannel(message.syncPort, message.syncFlag);
+          useBlockingRequests(message.requestPort, message.requestFlag);
           joined = true;
           post({ type: "weft:ready", thread });
         } catch (error) {
-          post({ type: "weft:init-failed", error: errorToWire(error) });
+          post({ type: "weft:init-failed", error: encodeThrown(error) });
         }
         return;
       case "weft:call":
-        void call(message, post);
+        call(message);
         return;
-      case "weft:spawn-result": {
-        const pending = spawned.get(message.id);
-        spawned.delete(message.id);
-        if (message.ok) pending?.resolve(message.handles ? decodeHandles(message.value) : message.value);
-        else pending?.reject(errorFromWire(message.error));
+      case "weft:result":
+        spawns.settle(message);
         return;
-      }
       case "weft:close":
         closed = true;
         if (joined) destroyThisThread();

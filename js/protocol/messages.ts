@@ -1,32 +1,54 @@
 /**
- * Messages between a parent and a weft worker. Every message is an object whose `type` starts with
+ * Messages between a parent and a weft worker. Every message is tagged with a `type` starting with
  * `weft:`; anything else is rejected, so user code sharing the channel cannot be mistaken for weft.
  *
- * Parent → worker: `weft:init` (first, once), `weft:call`, `weft:close`, `weft:spawn-result`.
- * Worker → parent: `weft:ready` or `weft:init-failed` (answering init), `weft:result`,
- * `weft:closed` (answering close; the worker has freed its thread resources and runs no more code),
- * `weft:spawn` (a task spawned by code running in the worker, for the parent's pool).
+ * Parent → worker: `weft:init` (first, once), `weft:call`, `weft:result` (answering a
+ * `weft:spawn`), `weft:close`.
+ * Worker → parent: `weft:ready` or `weft:init-failed` (answering init), `weft:result` (answering a
+ * `weft:call`), `weft:spawn` (a task spawned by code running in the worker, for the parent's
+ * pool), `weft:stray` (an error that escaped a task after it settled), `weft:unusable` (the worker
+ * can no longer be trusted with tasks), `weft:closed` (answering close; the worker has freed its
+ * thread resources and runs no more code).
  *
- * Errors inside `weft:result` and `weft:spawn-result` travel in the form of `wire.ts`.
+ * Requests (`weft:call`, `weft:spawn`) and their answer (`weft:result`) work the same way in both
+ * directions (requests.ts). Values inside them are payloads of the value codec (codec.ts);
+ * errors travel in the form of thrown.ts.
  *
- * The two messages of every task, `weft:call` and `weft:result`, cross as flat arrays tagged with
- * their type (`["weft:call", id, target, name, handles, ...args]`, `["weft:result", id, ok,
- * valueOrError, handles]`, see {@link toWire}): Deno's `node:worker_threads` walks every message
- * it delivers and Bun clones nested objects slowly, and a flat array took 2–3 µs off a round-trip
- * on both (`bench/`, round-trip on one CPU). The others stay objects.
+ * The requests and results cross as flat arrays tagged with their type, their payload spread into
+ * them (`["weft:call", id, target, name, marks, ...args]`, `["weft:result", id, true, value,
+ * marks?]`, `["weft:result", id, false, error]`, see {@link encodeMessage}):
+ * Deno's `node:worker_threads` walks every message it delivers (its per-message cost:
+ * denoland/deno#11561) and Bun clones nested objects slowly, so a flat array is cheaper to post than
+ * an object (`bench/`, round-trip on one CPU). The others stay objects.
  * @module
  */
 
 import type { CoreInit, ThreadResources } from "../core/module.js";
 import type { ModuleRef } from "../spawn/modules.js";
 import { protocolError } from "../errors.js";
+import { appendList, appendPayload, listAt, type Payload, payloadAt } from "./codec.js";
+
+/**
+ * One unit of work: call export `name` of a module with the arguments in `payload`. The module is
+ * a URL, or a generated module whose source each worker receives the first time only.
+ */
+export interface Task {
+  readonly target: string | ModuleRef;
+  readonly name: string;
+  /** The arguments, as an array encoded by the codec. */
+  readonly payload: Payload;
+  readonly transfer: Transferable[];
+  /** What the task is, for error messages (e.g. "the task spawned at file:///a.js:3:9"). */
+  readonly what: string;
+}
 
 export interface InitMessage extends CoreInit {
   readonly type: "weft:init";
-  /** The worker's end of its synchronous request channel (pool/sync_requests.ts) and its flag word. */
-  readonly syncPort: MessagePort;
-  readonly syncFlag: number;
+  /** The worker's end of its blocking request channel (pool/blocking_requests.ts) and its flag word. */
+  readonly requestPort: MessagePort;
+  readonly requestFlag: number;
 }
+/** Runs export `name` of `target` in the worker. */
 export interface CallMessage {
   readonly type: "weft:call";
   readonly id: number;
@@ -35,20 +57,18 @@ export interface CallMessage {
    * was told to know a generated module by.
    */
   readonly target: string | number | ModuleRef;
-  /** Name of the exported function to call. */
   readonly name: string;
-  readonly args: readonly unknown[];
-  /** `args` hold encoded weft primitives to revive (protocol/handles.ts). */
-  readonly handles: boolean;
+  /** The arguments, as an array encoded by the codec. */
+  readonly payload: Payload;
 }
+/** Answers a {@link CallMessage} or a {@link SpawnMessage}. */
+export type ResultMessage =
+  | { readonly type: "weft:result"; readonly id: number; readonly ok: true; readonly payload: Payload }
+  | { readonly type: "weft:result"; readonly id: number; readonly ok: false; readonly error: unknown };
 export interface CloseMessage {
   readonly type: "weft:close";
 }
-/** Answers a worker's {@link SpawnMessage}. */
-export type SpawnResultMessage =
-  | { readonly type: "weft:spawn-result"; readonly id: number; readonly ok: true; readonly value: unknown; readonly handles: boolean }
-  | { readonly type: "weft:spawn-result"; readonly id: number; readonly ok: false; readonly error: unknown };
-export type ToWorker = InitMessage | CallMessage | CloseMessage | SpawnResultMessage;
+export type ToWorker = InitMessage | CallMessage | ResultMessage | CloseMessage;
 
 export interface ReadyMessage {
   readonly type: "weft:ready";
@@ -58,66 +78,74 @@ export interface InitFailedMessage {
   readonly type: "weft:init-failed";
   readonly error: unknown;
 }
-export type ResultMessage =
-  | { readonly type: "weft:result"; readonly id: number; readonly ok: true; readonly value: unknown; readonly handles: boolean }
-  | { readonly type: "weft:result"; readonly id: number; readonly ok: false; readonly error: unknown };
-export interface ClosedMessage {
-  readonly type: "weft:closed";
-}
-/** A task spawned inside a worker, forwarded to the parent's pool. */
+/** A task spawned inside a worker, for the parent's pool. */
 export interface SpawnMessage {
   readonly type: "weft:spawn";
   readonly id: number;
   readonly target: string | ModuleRef;
   readonly name: string;
-  readonly args: readonly unknown[];
-  readonly handles: boolean;
+  readonly payload: Payload;
   readonly what: string;
 }
-/** An error escaped the worker's code; the worker is no longer trusted. */
-export interface UncaughtMessage {
-  readonly type: "weft:uncaught";
+/** An error that escaped a task after the task settled, or that no running task could own. */
+export interface StrayMessage {
+  readonly type: "weft:stray";
   readonly error: unknown;
+  /** The call site of the spawn whose code threw it, when its stack names one. */
+  readonly site: string | undefined;
+}
+/**
+ * The worker must not be given calls any more: it answers every call it holds, then should be
+ * closed (a built-in prototype was given a `then`, see requests.ts).
+ */
+export interface UnusableMessage {
+  readonly type: "weft:unusable";
+}
+export interface ClosedMessage {
+  readonly type: "weft:closed";
 }
 export type FromWorker =
   | ReadyMessage
   | InitFailedMessage
   | ResultMessage
-  | ClosedMessage
   | SpawnMessage
-  | UncaughtMessage;
+  | StrayMessage
+  | UnusableMessage
+  | ClosedMessage;
 
-const TO_WORKER = new Set(["weft:init", "weft:call", "weft:close", "weft:spawn-result"]);
-const FROM_WORKER = new Set([
-  "weft:ready",
-  "weft:init-failed",
-  "weft:result",
-  "weft:closed",
-  "weft:spawn",
-  "weft:uncaught",
-]);
+const TO_WORKER = new Set(["weft:init", "weft:close"]);
+const FROM_WORKER = new Set(["weft:ready", "weft:init-failed", "weft:stray", "weft:unusable", "weft:closed"]);
 
-/** The form a message crosses in: the task messages as flat arrays, the rest as they are. */
-export function toWire(message: ToWorker | FromWorker): unknown {
+/**
+ * The form a message crosses in: requests and results as flat arrays, with their payload spread
+ * into them (codec.ts), the rest as they are.
+ */
+export function encodeMessage(message: ToWorker | FromWorker): unknown {
   switch (message.type) {
     case "weft:call":
-      return [message.type, message.id, message.target, message.name, message.handles, ...message.args];
+      return appendList([message.type, message.id, message.target, message.name], message.payload);
+    case "weft:spawn":
+      return appendList([message.type, message.id, message.target, message.name, message.what], message.payload);
     case "weft:result":
-      return [message.type, message.id, message.ok, message.ok ? message.value : message.error, message.ok && message.handles];
+      return message.ok ? appendPayload([message.type, message.id, true], message.payload) : [message.type, message.id, false, message.error];
     default:
       return message;
   }
 }
 
-/** The object form of a task message that crossed as an array. */
-function fromArray(raw: readonly unknown[]): CallMessage | ResultMessage {
-  const [type, id, a, b, c] = raw as [string, number, unknown, unknown, unknown];
-  if (type === "weft:call") {
-    return { type, id, target: a as CallMessage["target"], name: b as string, handles: c as boolean, args: raw.slice(5) };
+/** The object form of a message that crossed as an array, or `undefined` for another array. */
+function fromArray(raw: readonly unknown[]): CallMessage | SpawnMessage | ResultMessage | undefined {
+  const [type, id, a, b, c] = raw as [unknown, number, unknown, unknown, unknown];
+  switch (type) {
+    case "weft:call":
+      return { type, id, target: a as CallMessage["target"], name: b as string, payload: listAt(raw, 4) };
+    case "weft:spawn":
+      return { type, id, target: a as SpawnMessage["target"], name: b as string, what: c as string, payload: listAt(raw, 5) };
+    case "weft:result":
+      return a === true ? { type, id, ok: true, payload: payloadAt(raw, 3) } : { type, id, ok: false, error: b };
+    default:
+      return undefined;
   }
-  return a === true
-    ? { type: "weft:result", id, ok: true, value: b, handles: c as boolean }
-    : { type: "weft:result", id, ok: false, error: b };
 }
 
 function typeOf(message: unknown): string {
@@ -136,16 +164,22 @@ function describe(message: unknown): string {
 
 /** Narrows a message received by a worker, or throws a `WEFT_PROTOCOL` error. */
 export function asToWorker(message: unknown): ToWorker {
-  const type = typeOf(message);
-  if (type === "weft:call" && Array.isArray(message)) return fromArray(message) as CallMessage;
-  if (TO_WORKER.has(type)) return message as ToWorker;
+  if (Array.isArray(message)) {
+    const decoded = fromArray(message);
+    if (decoded !== undefined && decoded.type !== "weft:spawn") return decoded;
+  } else if (TO_WORKER.has(typeOf(message))) {
+    return message as ToWorker;
+  }
   throw protocolError(`a worker received an unknown message (${describe(message)})`);
 }
 
 /** Narrows a message received from a worker, or throws a `WEFT_PROTOCOL` error. */
 export function asFromWorker(message: unknown): FromWorker {
-  const type = typeOf(message);
-  if (type === "weft:result" && Array.isArray(message)) return fromArray(message) as ResultMessage;
-  if (FROM_WORKER.has(type)) return message as FromWorker;
+  if (Array.isArray(message)) {
+    const decoded = fromArray(message);
+    if (decoded !== undefined && decoded.type !== "weft:call") return decoded;
+  } else if (FROM_WORKER.has(typeOf(message))) {
+    return message as FromWorker;
+  }
   throw protocolError(`the parent received an unknown message from a worker (${describe(message)})`);
 }

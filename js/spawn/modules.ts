@@ -18,15 +18,20 @@ export interface ModuleRef {
   readonly source?: string;
   /** Generated → original positions; sent with the source. */
   readonly mappings?: readonly Mapping[];
-  /** Set by a pool for a worker: the number the worker will know this module by from now on. */
+  /** The spawn call it runs the closure of (`file:line:column`), for messages; sent with the source. */
+  readonly site?: string;
+  /** Set by a worker's host: the number the worker will know this module by from now on. */
   readonly index?: number;
 }
 
-interface Known {
+/** A generated module this isolate loaded. */
+export interface Known {
   readonly url: string;
   readonly source: string;
   readonly original: string;
   readonly mappings: readonly Mapping[];
+  /** The spawn call site it was generated for, when the sender said. */
+  readonly site: string | undefined;
 }
 
 const byKey = new Map<string, Known>();
@@ -56,7 +61,7 @@ export function moduleUrl(ref: ModuleRef | number): string {
   const id = byId.length;
   const url = runtime().moduleUrl(ref.source, id);
   runtime().adoptModule(url, ref.original);
-  const entry = { url, source: ref.source, original: ref.original, mappings: ref.mappings ?? [] };
+  const entry: Known = { url, source: ref.source, original: ref.original, mappings: ref.mappings ?? [], site: ref.site };
   byId.push(entry);
   byKey.set(ref.key, entry);
   byUrl.set(url, entry);
@@ -72,4 +77,18 @@ export function generatedModuleById(id: number): Known | undefined {
 /** A generated module loaded in this isolate, by its URL. */
 export function generatedModule(url: string): Known | undefined {
   return byUrl.get(url);
+}
+
+/** A stack frame's location inside a generated module: `data:…;weft=<id>,…:line:column` or a `blob:` URL. */
+const GENERATED_FRAME = /((?:data|blob):[^\s()]+?):(\d+):(\d+)/g;
+
+/** The generated modules of this isolate that the frames of `stack` run in, innermost first. */
+export function generatedModulesIn(stack: string): Known[] {
+  const found: Known[] = [];
+  for (const [, url] of stack.matchAll(GENERATED_FRAME)) {
+    const id = /^data:[^,]*;weft=(\d+)/.exec(url!)?.[1];
+    const known = id === undefined ? generatedModule(url!) : generatedModuleById(Number(id));
+    if (known !== undefined && !found.includes(known)) found.push(known);
+  }
+  return found;
 }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { sourceUnavailable } from "../errors.js";
 import { generatedModule, generatedModuleById } from "./modules.js";
 import { runtime, type CallSite } from "../runtime.js";
 
@@ -19,11 +20,24 @@ export type Mapping = readonly [number, number, number, number];
 
 const sources = new Map<string, string>();
 
-/** The text of a caller's source file, read once per isolate. */
+/**
+ * The text of a caller's source file, read once per isolate. Throws `WEFT_SOURCE_UNAVAILABLE` when
+ * the caller is not a file (a `data:`, `blob:` or remote module) or its file cannot be read (moved
+ * or deleted since it was loaded).
+ */
 export function sourceText(url: string): string {
   let source = sources.get(url);
   if (source === undefined) {
-    source = runtime().readTextFileSync(url);
+    if (!url.startsWith("file:")) {
+      const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? "a non-file";
+      throw sourceUnavailable(url, `its module was loaded from a ${scheme} URL, not from a file`);
+    }
+    try {
+      source = runtime().readTextFileSync(url);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw sourceUnavailable(url, `its file cannot be read (${reason})`);
+    }
     sources.set(url, source);
   }
   return source;

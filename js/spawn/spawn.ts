@@ -5,7 +5,7 @@
  * its free variables (once per call site), and returns a short script such as
  * `__weft(3,{items,limit})`. Passed to a direct `eval` in the caller, that script reads the
  * current values of exactly those variables in the caller's scope and hands them to the bridge
- * (`__weft`), which decides how each crosses (protocol/capture.ts), obtains the worker module for that
+ * (`__weft`), which decides how each crosses (the value codec, protocol/codec.ts), obtains the worker module for that
  * choice (generated once per call site and choice), and submits the task.
  *
  * The script holds only the bridge's name, an integer and validated identifiers: never a path,
@@ -13,11 +13,8 @@
  * @module
  */
 
-import { inspectCapture } from "../protocol/capture.js";
 import { core } from "../core/module.js";
 import {
-  analysisFailed,
-  analyzerCrashed,
   invalidArgument,
   noCallSite,
   notEvaluated,
@@ -25,9 +22,11 @@ import {
   warn,
   WeftError,
 } from "../errors.js";
-import { encodeHandles } from "../protocol/handles.js";
+import { CAPTURE, pack, scan } from "../protocol/codec.js";
+import type { Capture, Closure, GeneratedModule } from "../wasm/weft.js";
+import { callAnalyzer, clearAnalyzer } from "./analyzer.js";
 import type { ModuleRef } from "./modules.js";
-import { clearSourceTexts, type Mapping, originalSite, sourceText } from "./sites.js";
+import { clearSourceTexts, originalSite, sourceText } from "./sites.js";
 import { runtime } from "../runtime.js";
 import { prepareToSubmit, submit } from "../pool/submit.js";
 
@@ -46,28 +45,6 @@ export interface SpawnOptions {
    * of copying; they become detached in the caller.
    */
   readonly transfer?: readonly object[];
-}
-
-interface Capture {
-  readonly name: string;
-  readonly kind: string;
-  readonly line: number;
-  readonly column: number;
-  readonly via: string | null;
-}
-
-interface Closure {
-  readonly id: string;
-  readonly locals: readonly Capture[];
-  readonly top_level: readonly Capture[];
-  readonly bare_specifiers: readonly string[];
-}
-
-interface Generated {
-  readonly code: string;
-  readonly mappings: readonly Mapping[];
-  readonly locals: readonly string[];
-  readonly top_level: readonly string[];
 }
 
 interface Site {
@@ -89,7 +66,6 @@ const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
 
 const sites: Site[] = [];
 const sitesByPosition = new Map<string, Site>();
-let analyzerBroken: unknown;
 
 interface Pending {
   readonly site: Site;
@@ -176,21 +152,11 @@ function checkEvaluated(): void {
 function analyse(url: string, line: number, column: number, fn: Function | undefined, nested: boolean): Site {
   const source = sourceText(url);
   const where = `${url}:${line}:${column}`;
-  if (analyzerBroken !== undefined) throw analyzerCrashed(where, analyzerBroken);
-  let closure: Closure;
-  try {
-    const text = fn === undefined ? undefined : Function.prototype.toString.call(fn);
-    closure = core.analyzeCallSite(url, source, line, column, text) as Closure;
-  } catch (failure) {
-    if (failure instanceof WebAssembly.RuntimeError) {
-      analyzerBroken = failure;
-      throw analyzerCrashed(where, failure);
-    }
-    const error = analysisFailed(where, failure);
+  const text = fn === undefined ? undefined : Function.prototype.toString.call(fn);
+  const closure = callAnalyzer(where, () => core.analyzeCallSite(url, source, line, column, text), (error) => {
     const hint = runtime().callSiteHint;
     if (error.code === "WEFT_NO_CLOSURE" && hint !== undefined) error.message += ` (${hint})`;
-    throw error;
-  }
+  });
   // Enums are re-created from their declaration, never read: TypeScript emitters may erase a
   // `const enum` entirely, so the caller may have no binding to read.
   const read = closure.top_level.filter((c) => readable(c) && !(nested && c.via !== null));
@@ -228,36 +194,38 @@ function bridge(id: unknown, values: Record<string, unknown> = {}): Promise<unkn
   return start(site, values, transfer);
 }
 
+/**
+ * Starts the task: each enclosing-scope capture must cross (the value codec's capture rules), or
+ * the eval throws naming it; a top-level capture that cannot cross is re-created in the worker
+ * from its declaration instead.
+ */
 function start(site: Site, values: Record<string, unknown>, transfer: Transferable[]): Promise<unknown> {
   const locals: Record<string, unknown> = {};
   let handles = false;
   for (const capture of site.closure.locals) {
     const value = values[capture.name];
-    const found = inspectCapture(value);
-    if (found.reason !== undefined) {
-      throw uncloneableCapture(site.where, capture.name, declaredAt(site, capture), found.reason);
+    const scanned = scan(value, CAPTURE);
+    if (scanned.refused !== undefined) {
+      throw uncloneableCapture(site.where, capture.name, declaredAt(site, capture), scanned.refused);
     }
-    handles ||= found.handles;
+    handles ||= scanned.handles;
     locals[capture.name] = value;
   }
   const top: Record<string, unknown> = {};
   const byValue: string[] = [];
   for (const capture of site.readTop) {
     const value = values[capture.name];
-    const found = inspectCapture(value);
-    if (found.reason === undefined) {
-      handles ||= found.handles;
+    const scanned = scan(value, CAPTURE);
+    if (scanned.refused === undefined) {
+      handles ||= scanned.handles;
       top[capture.name] = value;
       byValue.push(capture.name);
     }
   }
-  const module = moduleFor(site, byValue);
-  const args = handles ? (encodeHandles([locals, top]).value as unknown[]) : [locals, top];
   return submit({
-    target: module,
+    target: moduleFor(site, byValue),
     name: "default",
-    args,
-    handles,
+    payload: pack([locals, top], handles),
     transfer,
     what: `the task spawned at ${site.where}`,
   });
@@ -267,19 +235,13 @@ function moduleFor(site: Site, byValue: string[]): ModuleRef {
   const key = byValue.join(",");
   let module = site.modules.get(key);
   if (module === undefined) {
-    let generated: Generated;
-    try {
-      generated = core.generateModule(site.url, site.closure.id, byValue, site.resolved) as Generated;
-    } catch (failure) {
-      if (failure instanceof WebAssembly.RuntimeError) {
-        analyzerBroken = failure;
-        throw analyzerCrashed(site.where, failure);
-      }
-      throw analysisFailed(site.where, failure);
-    }
+    const generated: GeneratedModule = callAnalyzer(site.where, () =>
+      core.generateModule(site.url, site.closure.id, byValue, site.resolved),
+    );
     module = {
       key: `${site.url}#${site.closure.id}|${key}`,
       original: site.url,
+      site: site.where,
       source: generated.code,
       mappings: generated.mappings,
     };
@@ -299,5 +261,5 @@ export function clearSpawnCaches(): void {
   sitesByPosition.clear();
   clearSourceTexts();
   for (const site of sites) site.modules.clear();
-  core.clearAnalyzerCache();
+  clearAnalyzer();
 }

@@ -1,20 +1,22 @@
 /**
- * Errors of the lock state machines, as thrown by the Rust glue (`{ code, message }`), turned into
- * WeftErrors; and the refusal to block the main thread.
+ * Errors of the lock state machines, as thrown by the Rust glue (a `SyncFailure`, declared by the
+ * glue), turned into WeftErrors; and the refusal to block the main thread.
  * @module
  */
 
 import { WeftError, type WeftErrorCode } from "../errors.js";
+import type { SyncFailure } from "../wasm/weft.js";
 
-/** Runs `f`; an error object from the sync glue becomes a WeftError with its code. */
+function isSyncFailure(e: unknown): e is SyncFailure {
+  return typeof e === "object" && e !== null && !(e instanceof Error) && "code" in e && "message" in e;
+}
+
+/** Runs `f`; a `SyncFailure` from the glue becomes a WeftError with its code. */
 export function syncCall<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (typeof e === "object" && e !== null && "code" in e && "message" in e && !(e instanceof Error)) {
-      const { code, message } = e as { code: string; message: string };
-      throw new WeftError(code as WeftErrorCode, message);
-    }
+    if (isSyncFailure(e)) throw new WeftError(e.code as WeftErrorCode, e.message);
     throw e;
   }
 }

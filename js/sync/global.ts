@@ -6,20 +6,22 @@
  * before or after workers started, in a declaration re-created inside a worker module — gets the
  * same value: the first one registered with the root thread (the isolate that loaded weft first).
  *
- * The root keeps the registry; a worker asks it the first time it meets a key (a synchronous
- * request, see pool/sync_requests.ts) and remembers the answer. Nothing is broadcast and no registry
+ * The root keeps the registry; a worker asks it the first time it meets a key (a blocking
+ * request, see pool/blocking_requests.ts) and remembers the answer. Nothing is broadcast and no registry
  * travels with tasks. A Global captured by a closure crosses as its key plus its value, so the
  * receiving worker knows it without asking. Globals live as long as the process.
  * @module
  */
 
-import { analysisFailed, noCallSite, WeftError } from "../errors.js";
-import { crosserOf, decodeHandles, encodeHandles, registerCrosser } from "../protocol/handles.js";
+import { noCallSite, WeftError } from "../errors.js";
+import { callAnalyzer } from "../spawn/analyzer.js";
+import { CAPTURE, scan } from "../protocol/codec.js";
+import { registerCrosser } from "../protocol/handles.js";
 import { runtime } from "../runtime.js";
-import { core } from "../core/module.js";
+import { core, isWorkerThread } from "../core/module.js";
 import { originalSite, sourceText } from "../spawn/sites.js";
 import type { CallSite } from "../runtime.js";
-import { hasSyncChannel, onSyncRequest, syncRequest } from "../pool/sync_requests.js";
+import { onBlockingRequest, requestBlocking } from "../pool/blocking_requests.js";
 
 /** Set by `_of` for the next constructor call: the key and value the new object stands for. */
 let adopting: { key: string; value: unknown } | undefined;
@@ -27,31 +29,22 @@ let adopting: { key: string; value: unknown } | undefined;
 /** This isolate's Globals, by key. On the root thread this is the registry. */
 const known = new Map<string, unknown>();
 
+/** A Global as it crosses: its key and value (which the codec encodes in turn). */
 interface Wire {
   readonly key: string;
   readonly value: unknown;
-  readonly handles: boolean;
-}
-
-function toWire(key: string, value: unknown): Wire {
-  const encoded = encodeHandles(value);
-  return { key, value: encoded.value, handles: encoded.handles };
-}
-
-function fromWire(wire: Wire): unknown {
-  return wire.handles ? decodeHandles(wire.value) : wire.value;
 }
 
 /** The root's side: the first value registered for a key wins. */
-onSyncRequest("global", (payload) => {
-  const wire = payload as Wire;
-  if (!known.has(wire.key)) known.set(wire.key, fromWire(wire));
-  return toWire(wire.key, known.get(wire.key));
+onBlockingRequest("global", (request) => {
+  const { key, value } = request as Wire;
+  if (!known.has(key)) known.set(key, value);
+  return { key, value: known.get(key) } satisfies Wire;
 });
 
 function resolve(key: string, initial: unknown): unknown {
   if (known.has(key)) return known.get(key);
-  const value = hasSyncChannel() ? fromWire(syncRequest("global", toWire(key, initial)) as Wire) : initial;
+  const value = isWorkerThread() ? (requestBlocking("global", { key, value: initial } satisfies Wire) as Wire).value : initial;
   known.set(key, value);
   return value;
 }
@@ -64,31 +57,21 @@ function resolve(key: string, initial: unknown): unknown {
 function identity(reported: CallSite): string {
   const at = originalSite(reported);
   if (at === undefined) throw noCallSite();
-  let position: [number, number];
-  try {
-    position = core.newExpressionAt(at.url, sourceText(at.url), at.line, at.column) as [number, number];
-  } catch (failure) {
-    throw analysisFailed(`${at.url}:${at.line}:${at.column}`, failure);
-  }
+  const where = `${at.url}:${at.line}:${at.column}`;
+  const position = callAnalyzer(where, () => core.newExpressionAt(at.url, sourceText(at.url), at.line, at.column));
   return `${at.url}:${position[0]}:${position[1]}`;
 }
 
+/** A Global's value crosses as a capture does (copied once into each thread, or as a handle). */
 function checkValue(value: unknown): void {
-  if (typeof value === "function" || typeof value === "symbol") {
+  const refused = scan(value, CAPTURE).refused;
+  if (refused !== undefined) {
     throw new WeftError(
       "WEFT_INVALID_ARGUMENT",
-      `Cannot create a Global holding a ${typeof value}: a Global's value is shared data (SharedArrayBuffers, weft primitives, plain data)`,
+      `Cannot create a Global holding this value: ${refused.replace(/^the value/, "its value")}. A Global's ` +
+        "value must reach every thread: hold data (arrays, plain objects, Map, Set, Date, …; copied into " +
+        "each thread once), SharedArrayBuffers, or weft primitives",
     );
-  }
-  if (typeof value === "object" && value !== null && crosserOf(value) === undefined) {
-    const proto = Object.getPrototypeOf(value);
-    const plain = proto === Object.prototype || proto === null || Array.isArray(value) || value instanceof SharedArrayBuffer || ArrayBuffer.isView(value);
-    if (!plain) {
-      throw new WeftError(
-        "WEFT_INVALID_ARGUMENT",
-        "Cannot create a Global holding a class instance: it would reach other threads without its methods; hold shared data or a weft primitive",
-      );
-    }
   }
 }
 
@@ -146,9 +129,9 @@ export class Global<T> {
 registerCrosser<Global<unknown>, Wire>({
   kind: "global",
   is: (v): v is Global<unknown> => v instanceof Global,
-  toWire: (g) => toWire(Global._key(g), g.value),
-  fromWire: (wire) => {
-    if (!known.has(wire.key)) known.set(wire.key, fromWire(wire));
-    return Global._of(wire.key, known.get(wire.key));
+  toWire: (g) => ({ key: Global._key(g), value: g.value }),
+  fromWire: ({ key, value }) => {
+    if (!known.has(key)) known.set(key, value);
+    return Global._of(key, known.get(key));
   },
 });

@@ -21,17 +21,16 @@
 
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
 import { dropWhenCollected } from "../core/blocks.js";
-import { core } from "../core/module.js";
+import { core, isWorkerThread } from "../core/module.js";
 import { WeftError } from "../errors.js";
+import { scan, SHARED } from "../protocol/codec.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
-import { isForwarding } from "../pool/submit.js";
-import { uncloneableReason } from "../protocol/capture.js";
 
-/** `weft_sync::RawMutex`'s word: unlocked, and held with nobody parked and nothing owed. */
-const UNLOCKED = 0;
-const LOCKED = 1;
+/** `weft_sync::RawMutex`'s word: unlocked, and held with nobody parked and nothing owed (from the glue). */
+const UNLOCKED: number = core.MutexWord.Unlocked;
+const LOCKED: number = core.MutexWord.Locked;
 
 /** Takes the mutex at byte address `block` if it is free and owed to nobody (`RawMutex::try_lock`). */
 function tryLockWord(block: number): boolean {
@@ -74,34 +73,17 @@ export class MutexGuard<T> {
   }
 }
 
+/** A Mutex's value must be the same memory in every thread (the codec's shared rules). */
 function checkShared(value: unknown): void {
-  if (value === undefined) return;
-  const reason = uncloneableReason(value);
-  const shared =
-    value instanceof SharedArrayBuffer ||
-    (ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer) ||
-    (typeof value === "object" && value !== null && reason === undefined && isDeeplyShared(value, new Set()));
-  if (!shared) {
+  const refused = scan(value, SHARED).refused;
+  if (refused !== undefined) {
     throw new WeftError(
       "WEFT_INVALID_ARGUMENT",
-      "Cannot create a Mutex around this value: it must live in shared memory (a SharedArrayBuffer, " +
-        "a typed array over one, or an object or array of those and other weft primitives), " +
-        "otherwise each thread would lock its own copy",
+      `Cannot create a Mutex around this value: ${refused.replace(/^the value/, "its value")}. A Mutex ` +
+        "guards shared memory, so that every thread locks the same data: a SharedArrayBuffer, a typed " +
+        "array over one, a Mutex, Semaphore or Global, or an array or plain object (or Map, Set) of those",
     );
   }
-}
-
-function isDeeplyShared(value: unknown, seen: Set<object>): boolean {
-  if (typeof value !== "object" || value === null) return typeof value !== "function" && typeof value !== "symbol";
-  if (seen.has(value)) return true;
-  seen.add(value);
-  if (value instanceof SharedArrayBuffer) return true;
-  if (ArrayBuffer.isView(value)) return value.buffer instanceof SharedArrayBuffer;
-  if (value instanceof Mutex) return true;
-  if (Array.isArray(value)) return value.every((v) => isDeeplyShared(v, seen));
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
-  return Object.values(value).every((v) => isDeeplyShared(v, seen));
 }
 
 /**
@@ -200,7 +182,7 @@ export class Mutex<T = undefined> {
    */
   lockSync(options?: { readonly timeout?: number }): MutexGuard<T> {
     const { timeout } = checkWaitOptions(options, "lock the mutex");
-    if (!isForwarding()) throw blockingOnMainThread("lock the mutex");
+    if (!isWorkerThread()) throw blockingOnMainThread("lock the mutex");
     const block = this.#block;
     if (!tryLockWord(block)) syncCall(() => core.mutexLockBlocking(block, timeout ?? -1));
     return new MutexGuard(this, this.#value);

@@ -16,12 +16,11 @@
  */
 
 import { dropWhenCollected } from "../core/blocks.js";
-import { core } from "../core/module.js";
-import { invalidArgument } from "../errors.js";
+import { core, isWorkerThread } from "../core/module.js";
+import { invalidArgument, invalidValue } from "../errors.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
-import { isForwarding } from "../pool/submit.js";
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
 
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
@@ -53,8 +52,27 @@ export class Permit {
   }
 }
 
+/**
+ * The most permits a semaphore can hold: the state word counts them in 14 bits
+ * (`weft_sync::MAX_PERMITS`).
+ */
+const MAX_PERMITS = 2 ** 14 - 1;
+
+/**
+ * The largest count the Wasm calls carry unchanged: they take a `u32`, and a larger number would
+ * arrive wrapped (2³² + 3 as 3).
+ */
+const MAX_U32 = 2 ** 32 - 1;
+
+/**
+ * A count of permits to acquire or release: an integer from 1 up. Counts above the capacity are
+ * left to the state machine, which refuses them with its own codes; counts that a `u32` cannot
+ * hold never reach it.
+ */
 function checkCount(what: string, n: unknown): number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw invalidArgument(what, "a positive integer count", n);
+  const expected = `an integer count of permits from 1 to the semaphore's capacity (at most ${MAX_PERMITS})`;
+  if (typeof n !== "number") throw invalidArgument(what, expected, n);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_U32) throw invalidValue(what, expected, n);
   return n;
 }
 
@@ -75,12 +93,20 @@ function checkCount(what: string, n: unknown): number {
 export class Semaphore {
   #block: number;
 
-  /** A semaphore with `permits` permits (1 to 16,383), all free. */
+  /**
+   * A semaphore with `permits` permits (1 to 16,383), all free. A value that is not an integer
+   * from 0 to 2³² − 1 throws `WEFT_INVALID_ARGUMENT`; 0 or more than 16,383 throws
+   * `WEFT_SEMAPHORE_INVALID_CAPACITY`.
+   */
   constructor(permits: number) {
     const adopted = adopting;
     adopting = undefined;
-    if (adopted === undefined && (typeof permits !== "number" || !Number.isInteger(permits))) {
-      throw invalidArgument("create a Semaphore", "an integer number of permits", permits);
+    if (adopted === undefined) {
+      const expected = `an integer number of permits from 1 to ${MAX_PERMITS}`;
+      if (typeof permits !== "number") throw invalidArgument("create a Semaphore", expected, permits);
+      if (!Number.isInteger(permits) || permits < 0 || permits > MAX_U32) {
+        throw invalidValue("create a Semaphore", expected, permits);
+      }
     }
     const block = adopted ?? syncCall(() => core.semaphoreCreate(permits, permits));
     this.#block = block;
@@ -145,7 +171,7 @@ export class Semaphore {
   acquireSync(n = 1, options?: { readonly timeout?: number }): Permit {
     const count = checkCount("acquire permits", n);
     const { timeout } = checkWaitOptions(options, "acquire permits");
-    if (!isForwarding()) throw blockingOnMainThread("acquire permits");
+    if (!isWorkerThread()) throw blockingOnMainThread("acquire permits");
     syncCall(() => core.semaphoreAcquireBlocking(this.#block, count, timeout ?? -1));
     return new Permit(this, count);
   }

@@ -2,9 +2,10 @@
  * Waiting for a lock or permits without blocking the thread: the async driver of `weft-sync`'s
  * step protocol, with `Atomics.waitAsync` as the wait.
  *
- * Liveness: a pending `waitAsync` does not keep Node or Deno alive, so a referenced interval timer
- * is held while anything in this isolate waits (one for all waiters; it never fires in practice,
- * and costs no CPU). When nothing waits, nothing is held.
+ * Liveness: a pending `waitAsync` does not keep Node or Deno alive (nodejs/node#61941,
+ * denoland/deno#15358), so a referenced interval timer is held while anything in this isolate
+ * waits (one for all waiters; it never fires in practice, and costs no CPU). When nothing waits,
+ * nothing is held.
  *
  * Cancellation: on abort or timeout the driver simply stops stepping (the semaphore also abandons
  * its attempt). A `waitAsync` left pending is resolved by the next release, which wakes all
@@ -16,8 +17,8 @@ import { core } from "../core/module.js";
 import { WeftError } from "../errors.js";
 import { wordsAt } from "../core/memory.js";
 
-/** Longest wait when a step says bounded (`weft_sync::GRACE_MS`). */
-const GRACE_MS = 1;
+/** Longest wait, in ms, when a step says `WaitBounded` (`weft_sync::GRACE_MS`, read from the glue once). */
+let graceMs: number | undefined;
 
 let waiters = 0;
 let keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -56,7 +57,10 @@ export interface WaitOptions {
 export interface Acquire {
   /** Byte address of the word to wait on. */
   readonly addr: number;
-  /** One step: 0 acquired, 1 wait, 2 wait at most `GRACE_MS`. Reads `core.stepAttempt()` after. */
+  /**
+   * One step: a `core.StepOutcome` (the glue's enum, kept out of this public declaration). The
+   * attempt's new bits are read with `core.stepAttempt()` after it.
+   */
   step(attempt: number): number;
   /** Undoes a waiting attempt (semaphore); returns true when waiters must be woken. */
   abandon?(attempt: number): boolean;
@@ -104,14 +108,14 @@ export async function acquireAsync(acquire: Acquire, firstAttempt: number, optio
     for (;;) {
       const status = acquire.step(attempt);
       attempt = core.stepAttempt();
-      if (status === 0) return;
+      if (status === core.StepOutcome.Acquired) return;
       const left = deadline - Date.now();
       if (signal?.aborted === true || left <= 0) {
         if (acquire.abandon?.(attempt) === true) Atomics.notify(wordsAt(acquire.addr), acquire.addr >>> 2);
         if (signal?.aborted === true) throw signal.reason;
         throw timedOut(acquire.what, timeout!);
       }
-      const wait = status === 2 ? Math.min(GRACE_MS, left) : left;
+      const wait = status === core.StepOutcome.WaitBounded ? Math.min((graceMs ??= core.graceMs()), left) : left;
       const result = Atomics.waitAsync(wordsAt(acquire.addr), acquire.addr >>> 2, core.stepExpected() | 0, wait === Infinity ? undefined : wait);
       if (result.async) await (aborted === undefined ? result.value : Promise.race([result.value, aborted]));
     }

@@ -73,3 +73,20 @@ export function runScript(scriptPath, { cwd, env, timeoutMs = 60_000 } = {}) {
     });
   });
 }
+
+/**
+ * Runs a fault case (a script that ends by printing `##fault <json>`) in a new process of this
+ * runtime under a watchdog of `timeoutMs`, and returns its exit status, output and findings. A
+ * case that outlives the watchdog is killed and reported with `signal: "SIGKILL"`, not thrown.
+ */
+export async function runFault(scriptUrl, { timeoutMs = 60_000 } = {}) {
+  const scriptPath = new URL(scriptUrl).pathname;
+  let result;
+  try {
+    result = await runScript(scriptPath, { timeoutMs });
+  } catch (error) {
+    return { code: null, signal: "SIGKILL", stdout: "", stderr: String(error?.message ?? error), findings: undefined };
+  }
+  const line = result.stdout.split("\n").find((l) => l.startsWith("##fault "));
+  return { ...result, findings: line === undefined ? undefined : JSON.parse(line.slice("##fault ".length)) };
+}
