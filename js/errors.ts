@@ -35,6 +35,7 @@ export type WeftErrorCode =
   | "WEFT_SHUTDOWN"
   | "WEFT_NO_CALL_SITE"
   | "WEFT_NOT_EVALUATED"
+  | "WEFT_CAPTURE_UNREADABLE"
   | "WEFT_UNCLONEABLE_CAPTURE"
   | "WEFT_UNCLONEABLE_RESULT"
   | "WEFT_STRAY_ERROR"
@@ -271,6 +272,22 @@ export function notEvaluated(where: string): WeftError {
     "WEFT_NOT_EVALUATED",
     `Cannot run the task spawned at ${where} as the script spawn() returned was not passed to ` +
       "eval(): write `await eval(spawn(() => …))` — spawn() only describes the task, eval() starts it",
+  );
+}
+
+/**
+ * @internal The script's eval could not read the captured variables: it was not a direct eval in
+ * the spawn's scope, or a variable was still in its temporal dead zone.
+ */
+export function capturesUnreadable(where: string, cause: unknown): WeftError {
+  const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  return new WeftError(
+    "WEFT_CAPTURE_UNREADABLE",
+    `Cannot run the task spawned at ${where} as the variables it captures could not be read where ` +
+      `its script was evaluated (${reason}): pass spawn()'s script straight to a direct eval in ` +
+      "the scope of the spawn call, `await eval(spawn(() => …))`, not to an aliased eval such as " +
+      "`(0, eval)(…)` or `globalThis.eval(…)`, and only once the variables it uses are initialised",
+    { cause },
   );
 }
 

@@ -3,7 +3,7 @@
  *
  * `spawn` reads its caller's position from the stack, has the analyzer find the closure there and
  * its free variables (once per call site), and returns a short script such as
- * `__weft(3,{items,limit})`. Passed to a direct `eval` in the caller, that script reads the
+ * `__weft(3,()=>({items,limit}))`. Passed to a direct `eval` in the caller, that script reads the
  * current values of exactly those variables in the caller's scope and hands them to the bridge
  * (`__weft`), which decides how each crosses (the value codec, protocol/codec.ts), obtains the worker module for that
  * choice (generated once per call site and choice), and submits the task.
@@ -15,6 +15,7 @@
 
 import { core } from "../core/module.js";
 import {
+  capturesUnreadable,
   invalidArgument,
   noCallSite,
   notEvaluated,
@@ -61,7 +62,9 @@ interface Site {
   readonly modules: Map<string, ModuleRef & { readonly source: string }>;
 }
 
+/** The bridge's global name; a file that declares or mentions it gets `__weft$1`, `__weft$2`, …. */
 const BRIDGE = "__weft";
+const installedBridges = new Set<string>();
 const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
 
 const sites: Site[] = [];
@@ -128,10 +131,9 @@ function checkTransfer(options: SpawnOptions | undefined): Transferable[] {
 const warned = new Set<Site>();
 
 /**
- * Every script spawn returned in the last synchronous run should have reached the bridge. One
- * that did not was either never passed to eval, or its eval threw before calling the bridge (a
- * variable in its temporal dead zone) — which the caller already sees — so this warns, once per
- * call site, rather than throwing into the event loop.
+ * Every script spawn returned in the last synchronous run should have reached the bridge; one
+ * that did not was never passed to eval. This warns, once per call site, rather than throwing into
+ * the event loop.
  */
 function checkEvaluated(): void {
   checkScheduled = false;
@@ -162,12 +164,15 @@ function analyse(url: string, line: number, column: number, fn: Function | undef
   const read = closure.top_level.filter((c) => readable(c) && !(nested && c.via !== null));
   const names = [...closure.locals, ...read].map((c) => c.name);
   for (const name of names) {
-    if (!IDENTIFIER.test(name) || name === BRIDGE) {
+    if (!IDENTIFIER.test(name)) {
       throw new WeftError("WEFT_INTERNAL", `Cannot spawn at ${where}: the analyzer returned the name ${JSON.stringify(name)}`);
     }
   }
   const id = sites.length;
-  const script = names.length === 0 ? `${BRIDGE}(${id})` : `${BRIDGE}(${id},{${names.join(",")}})`;
+  const call = bridgeNameFor(source);
+  // The values are read by a thunk the bridge calls, so that a capture the eval's scope cannot
+  // read (an aliased eval, a variable in its temporal dead zone) fails as a WeftError there.
+  const script = names.length === 0 ? `${call}(${id})` : `${call}(${id},()=>({${names.join(",")}}))`;
   const resolved = runtime().resolveSpecifiers(closure.bare_specifiers, url);
   const site: Site = { id, url, where, closure, readTop: read, script, resolved, modules: new Map() };
   sites.push(site);
@@ -186,12 +191,42 @@ function declaredAt(site: Site, capture: Capture): string {
  * The eval bridge: runs the task of site `id` with the caller's current `values`. A capture that
  * cannot cross throws here, synchronously at the `eval`, before any worker is involved.
  */
-function bridge(id: unknown, values: Record<string, unknown> = {}): Promise<unknown> {
+function bridge(id: unknown, read?: () => Record<string, unknown>): Promise<unknown> {
   const site = typeof id === "number" ? sites[id] : undefined;
   if (site === undefined) throw new WeftError("WEFT_INTERNAL", `The eval bridge received an unknown task id ${String(id)}`);
   const index = pending.findIndex((p) => p.site === site);
   const transfer = index >= 0 ? pending.splice(index, 1)[0]!.transfer : [];
+  let values: Record<string, unknown> = {};
+  if (typeof read === "function") {
+    try {
+      values = read();
+    } catch (cause) {
+      throw capturesUnreadable(site.where, cause);
+    }
+  }
   return start(site, values, transfer);
+}
+
+/**
+ * The bridge's name for scripts of a file with text `source`: the first of `__weft`, `__weft$1`,
+ * … that the text never mentions as a whole word, so no binding of the caller's scope can shadow
+ * it. Installed in this isolate on first use.
+ */
+function bridgeNameFor(source: string): string {
+  let name = BRIDGE;
+  for (let n = 1; mentions(source, name); n++) name = `${BRIDGE}$${n}`;
+  if (!installedBridges.has(name)) {
+    installedBridges.add(name);
+    if (!Object.prototype.hasOwnProperty.call(globalThis, name)) {
+      Object.defineProperty(globalThis, name, { value: bridge, enumerable: false, writable: false, configurable: false });
+    }
+  }
+  return name;
+}
+
+function mentions(source: string, name: string): boolean {
+  const word = name.replace(/\$/g, "\\$");
+  return new RegExp(`(?<![\\p{ID_Continue}$\\u200c\\u200d])${word}(?![\\p{ID_Continue}$\\u200c\\u200d])`, "u").test(source);
 }
 
 /**
@@ -252,8 +287,7 @@ function moduleFor(site: Site, byValue: string[]): ModuleRef {
 
 /** Installs the eval bridge as a global, once per isolate. */
 export function installBridge(): void {
-  if (Object.prototype.hasOwnProperty.call(globalThis, BRIDGE)) return;
-  Object.defineProperty(globalThis, BRIDGE, { value: bridge, enumerable: false, writable: false, configurable: false });
+  bridgeNameFor("");
 }
 
 /** Forgets analysed call sites (shutdown and tests). */

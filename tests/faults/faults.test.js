@@ -132,3 +132,14 @@ test("a burst of worker starts: every worker joins, every task runs, the process
   const n = f.workers + 8;
   assert.equal(f.sum, (n * (n - 1)) / 2);
 });
+
+test("the analyzer's odd inputs fail only their own site: not inline, too large, names like weft's, an aliased eval", async () => {
+  const f = await findingsOf("analysis");
+  refused(f.notInline, "WEFT_CLOSURE_NOT_INLINE", /not written inline/);
+  assert.equal(f.callbackRuns, 1, "the enclosing callback was taken for the closure and spawned again");
+  refused(f.large, "WEFT_SOURCE_TOO_LARGE", /large\.js/, /6291456 bytes/);
+  assert.deepEqual(f.ternaries, { value: 7 });
+  assert.deepEqual(f.names, { value: 22 });
+  refused(f.aliasedEval, "WEFT_CAPTURE_UNREADABLE", /analysis\.js:\d+:\d+/, /secret is not defined/, /direct eval/);
+  assert.deepEqual(f.after, { value: "after" });
+});
