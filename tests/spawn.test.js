@@ -326,6 +326,20 @@ test("an uncaught async error in a worker fails its task, and the pool recovers"
   assert.equal(await eval(spawn(() => v * 3)), 9);
 });
 
+test("a re-created top-level binding keeps what later top-level statements add to it", async () => {
+  const c = await import(fixture("completions.js"));
+  assert.equal(await c.counter(1), 11);
+  assert.equal(await c.make("ab"), "id:AB");
+  assert.equal(await c.cacheSize(), 0);
+  // Refused at the eval, as a capture that cannot cross is: no worker is involved.
+  assert.throws(() => c.model(), (e) => {
+    assert.equal(e.code, "WEFT_CANNOT_RECREATE");
+    assert.match(e.message, /`Model` \(declared at 29:10\)/);
+    assert.match(e.message, /30:29 \(`Model\.prototype\[k\] = \(\) => k`\)/);
+    return true;
+  });
+});
+
 test("a worker over its heap limit fails its task with WEFT_WORKER_OUT_OF_MEMORY and is replaced", async () => {
   await shutdown(); // limits apply to workers started afterwards
   configure({ resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });

@@ -92,6 +92,18 @@ pub enum AnalyzeError {
         line: u32,
         column: u32,
     },
+    /// A top-level name is needed and would be re-created from its declaration, but a top-level
+    /// statement of the file may change it in a way that cannot be copied with it (see
+    /// `completion`): the worker's copy could differ from the caller's value.
+    ModifiedAtTopLevel {
+        name: String,
+        line: u32,
+        column: u32,
+        /// The statement's first line, shortened.
+        statement: String,
+        statement_line: u32,
+        statement_column: u32,
+    },
     /// The analyzer itself failed (a panic in weft or in swc, caught): `line`:`column` is the
     /// position it was asked about (`0:0` while parsing the whole file), `message` the panic's.
     /// Other files and call sites are not affected; a [`SourceFile`](crate::SourceFile) that
@@ -128,6 +140,7 @@ impl AnalyzeError {
             Self::ForeignClosure => "ForeignClosure",
             Self::UnknownByValueName { .. } => "UnknownByValueName",
             Self::CannotRecreate { .. } => "CannotRecreate",
+            Self::ModifiedAtTopLevel { .. } => "ModifiedAtTopLevel",
             Self::AnalyzerBug { .. } => "AnalyzerBug",
         }
     }
@@ -161,7 +174,7 @@ impl AnalyzeError {
             Self::DirectEval { .. } => "WEFT_DIRECT_EVAL",
             Self::WithStatement { .. } => "WEFT_WITH_STATEMENT",
             Self::ForeignClosure | Self::UnknownByValueName { .. } => "WEFT_INTERNAL",
-            Self::CannotRecreate { .. } => "WEFT_CANNOT_RECREATE",
+            Self::CannotRecreate { .. } | Self::ModifiedAtTopLevel { .. } => "WEFT_CANNOT_RECREATE",
             Self::AnalyzerBug { .. } => "WEFT_ANALYZER_BUG",
         }
     }
@@ -264,6 +277,22 @@ impl fmt::Display for AnalyzeError {
                 f,
                 "Cannot re-create `{name}` (declared at {line}:{column}) in the worker: it is declared \
                  inside a top-level block or loop; pass it by value or declare it at top level"
+            ),
+            Self::ModifiedAtTopLevel {
+                name,
+                line,
+                column,
+                statement,
+                statement_line,
+                statement_column,
+            } => write!(
+                f,
+                "Cannot re-create `{name}` (declared at {line}:{column}) in the worker: the code at \
+                 {statement_line}:{statement_column} (`{statement}`), which runs when the module \
+                 loads, may change it, and weft copies only a declaration and the statements that plainly complete it \
+                 (`{name}.x = …`, `Object.defineProperty({name}, …)`); do that change inside the \
+                 declaration or in such a statement, or pass the values the closure needs in a \
+                 local variable"
             ),
             Self::AnalyzerBug {
                 url,

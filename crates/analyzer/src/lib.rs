@@ -6,8 +6,10 @@
 //! - `parse`: parse once and resolve scopes with swc ([`SourceFile`]);
 //! - `locate`: find the call by source position ([`SourceFile::closure_at`] → [`Closure`]), and
 //!   the `new` expression at a position ([`SourceFile::new_expression_at`]);
+//! - `walk`: the walk behind every lookup by position, which enters only the nodes around it;
 //! - `scope`: bindings and free variables from swc's syntax contexts ([`Capture`]);
-//! - `generate`: emit the worker module ([`SourceFile::generate`] → [`GeneratedModule`]);
+//! - `generate`: emit the worker module ([`SourceFile::generate`] → [`GeneratedModule`]), in
+//!   passes: what to re-create, swc's transforms, rewriting, assembling the text and its map;
 //! - `position_map`: map positions in that module back to the caller's file ([`map_position`]);
 //! - `identity`: whether the closure found is the function the runtime passed (its
 //!   `fn.toString()`), tolerating what runtimes and transpilers change;
@@ -42,6 +44,7 @@
 //! assert_eq!(module.locals, ["items"]);
 //! ```
 
+mod completion;
 mod depth;
 mod error;
 mod generate;
@@ -53,6 +56,7 @@ mod parse;
 mod position_map;
 mod scope;
 mod specifier;
+mod walk;
 
 pub use error::AnalyzeError;
 pub use generate::GeneratedModule;

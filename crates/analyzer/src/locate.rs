@@ -1,15 +1,17 @@
 //! Finding the closure of a `spawn(...)` call by source position, and describing what it needs.
 
+use std::ops::ControlFlow;
+
 use serde::Serialize;
 use swc_common::{BytePos, Span, Spanned};
 use swc_ecma_ast::*;
-use swc_ecma_visit::{Visit, VisitWith};
 
 use crate::error::AnalyzeError;
 use crate::identity::{self, Header, TextMatch};
 use crate::parse::SourceFile;
 use crate::scope::{self, Binding, BindingKind, Capture, Declared, Id, Lexical};
 use crate::specifier::is_bare;
+use crate::walk::{self, Node};
 
 /// The closure passed at one call site, with its free variables.
 ///
@@ -62,7 +64,7 @@ pub struct Closure {
     pub(crate) direct_ids: Vec<Id>,
 }
 
-/// A call expression that overlaps the searched range.
+/// A call expression that meets the searched range.
 struct Call {
     span: Span,
     /// Where its callee ends.
@@ -74,6 +76,20 @@ struct Call {
 }
 
 impl Call {
+    fn new(span: Span, callee: Span, args: &[ExprOrSpread]) -> Call {
+        let closures = args
+            .iter()
+            .filter(|a| a.spread.is_none())
+            .filter_map(|a| unwrap_closure(&a.expr))
+            .collect();
+        Call {
+            span,
+            callee_hi: callee.hi,
+            args: args.iter().map(Spanned::span).collect(),
+            closures,
+        }
+    }
+
     /// Whether a position reported for this call can be `at`: inside the call but not inside one
     /// of its arguments past their first character. V8 reports the callee; JavaScriptCore the
     /// callee, the end of a callee that is itself a call, the `)`, or the start of an argument.
@@ -84,13 +100,15 @@ impl Call {
     fn size(&self) -> u32 {
         self.span.hi.0 - self.span.lo.0
     }
-}
 
-struct Finder {
-    lo: BytePos,
-    hi: BytePos,
-    calls: Vec<Call>,
-    withs: Vec<Span>,
+    /// The closures written inline in this call, as candidates.
+    fn candidates(&self) -> impl Iterator<Item = Candidate<'_>> {
+        self.closures.iter().map(|(closure, header)| Candidate {
+            call: self.span,
+            closure: *closure,
+            header,
+        })
+    }
 }
 
 /// The span and header of a function written inline, looking through parentheses and type
@@ -109,176 +127,106 @@ fn unwrap_closure(e: &Expr) -> Option<(Span, Header)> {
     }
 }
 
-impl Finder {
-    fn overlaps(&self, s: Span) -> bool {
-        s.lo <= self.hi && self.lo <= s.hi
-    }
+/// The calls and `with` statements that meet a searched range, in source order.
+struct CallSites {
+    calls: Vec<Call>,
+    withs: Vec<Span>,
+}
 
-    fn call(&mut self, span: Span, callee: Span, args: &[ExprOrSpread]) {
-        if !self.overlaps(span) {
-            return;
-        }
-        let closures = args
-            .iter()
-            .filter(|a| a.spread.is_none())
-            .filter_map(|a| unwrap_closure(&a.expr))
-            .collect();
-        self.calls.push(Call {
-            span,
-            callee_hi: callee.hi,
-            args: args.iter().map(Spanned::span).collect(),
-            closures,
+impl CallSites {
+    fn collect(module: &Module, range: Span) -> CallSites {
+        let mut sites = CallSites {
+            calls: Vec::new(),
+            withs: Vec::new(),
+        };
+        walk::search::<()>(module, range, |node| {
+            let (span, callee, args) = match node {
+                Node::Expr(Expr::Call(c)) if !matches!(c.callee, Callee::Import(_)) => {
+                    (c.span, c.callee.span(), &c.args)
+                }
+                Node::Expr(Expr::OptChain(o)) => match &*o.base {
+                    OptChainBase::Call(c) => (c.span, c.callee.span(), &c.args),
+                    OptChainBase::Member(_) => return ControlFlow::Continue(()),
+                },
+                Node::Stmt(Stmt::With(w)) => {
+                    sites.withs.push(w.span);
+                    return ControlFlow::Continue(());
+                }
+                _ => return ControlFlow::Continue(()),
+            };
+            if walk::meets(span, range) {
+                sites.calls.push(Call::new(span, callee, args));
+            }
+            ControlFlow::Continue(())
         });
+        sites
     }
-}
 
-impl Visit for Finder {
-    fn visit_module_item(&mut self, n: &ModuleItem) {
-        if self.overlaps(n.span()) {
-            n.visit_children_with(self);
+    /// The closures passed at `at`: those of the innermost call the position can be reported for.
+    fn at(&self, at: BytePos) -> Result<Vec<Candidate<'_>>, Miss> {
+        let reported: Vec<&Call> = self.calls.iter().filter(|c| c.is_at(at)).collect();
+        let Some(mut call) = reported.iter().copied().min_by_key(|c| c.size()) else {
+            return Err(Miss::NoCall);
+        };
+        // JavaScriptCore reports a call of a call (`make()(() => 1)`) at the end of its callee,
+        // the inner call's `)`.
+        if at.0 + 1 == call.span.hi.0 {
+            let inner = call.span;
+            if let Some(outer) = reported
+                .iter()
+                .copied()
+                .filter(|c| c.span != inner && c.callee_hi == inner.hi)
+                .min_by_key(|c| c.size())
+            {
+                call = outer;
+            }
         }
-    }
-    fn visit_stmt(&mut self, n: &Stmt) {
-        if self.overlaps(n.span()) {
-            n.visit_children_with(self);
+        if call.closures.is_empty() {
+            return Err(if call.args.is_empty() {
+                Miss::NoCall
+            } else {
+                Miss::NotInline
+            });
         }
+        Ok(call.candidates().collect())
     }
-    fn visit_expr(&mut self, n: &Expr) {
-        if self.overlaps(n.span()) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_class_member(&mut self, n: &ClassMember) {
-        if self.overlaps(n.span()) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_prop_or_spread(&mut self, n: &PropOrSpread) {
-        if self.overlaps(n.span()) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_call_expr(&mut self, n: &CallExpr) {
-        if !matches!(n.callee, Callee::Import(_)) {
-            self.call(n.span, n.callee.span(), &n.args);
-        }
-        n.visit_children_with(self);
-    }
-    fn visit_opt_call(&mut self, n: &OptCall) {
-        self.call(n.span, n.callee.span(), &n.args);
-        n.visit_children_with(self);
-    }
-    fn visit_with_stmt(&mut self, n: &WithStmt) {
-        if self.overlaps(n.span) {
-            self.withs.push(n.span);
-        }
-        n.visit_children_with(self);
-    }
-    fn visit_ts_type(&mut self, _: &TsType) {}
-}
 
-/// The innermost `new` expression containing a position.
-struct NewFinder {
-    at: BytePos,
-    found: Option<Span>,
-}
-
-impl NewFinder {
-    fn contains(&self, s: Span) -> bool {
-        s.lo <= self.at && self.at < s.hi
-    }
-}
-
-impl Visit for NewFinder {
-    fn visit_module_item(&mut self, n: &ModuleItem) {
-        if self.contains(n.span()) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_stmt(&mut self, n: &Stmt) {
-        if self.contains(n.span()) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_expr(&mut self, n: &Expr) {
-        if self.contains(n.span()) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_class_member(&mut self, n: &ClassMember) {
-        if self.contains(n.span()) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_new_expr(&mut self, n: &NewExpr) {
-        if self.contains(n.span)
-            && self
-                .found
-                .is_none_or(|f| n.span.hi.0 - n.span.lo.0 <= f.hi.0 - f.lo.0)
+    /// The closures passed in every call starting in `line`, and whether one of those calls
+    /// passes something that is not a function written inline.
+    fn on_line(&self, line: Span) -> (Vec<Candidate<'_>>, bool) {
+        let mut candidates = Vec::new();
+        let mut not_inline = false;
+        for c in self
+            .calls
+            .iter()
+            .filter(|c| line.lo <= c.span.lo && c.span.lo <= line.hi)
         {
-            self.found = Some(n.span);
+            candidates.extend(c.candidates());
+            not_inline |= c.closures.is_empty() && !c.args.is_empty();
         }
-        n.visit_children_with(self);
+        (candidates, not_inline)
     }
-    fn visit_ts_type(&mut self, _: &TsType) {}
+
+    /// The outermost `with` statement around `call`.
+    fn with_around(&self, call: Span) -> Option<Span> {
+        self.withs.iter().copied().find(|w| w.contains(call))
+    }
 }
 
-/// Finds the closure expression with a given span and analyses it.
-struct Fetch<'f> {
-    file: &'f SourceFile,
-    target: Span,
+/// A closure a position may mean.
+struct Candidate<'a> {
+    /// The call it is passed to.
     call: Span,
-    result: Option<Result<Closure, AnalyzeError>>,
+    closure: Span,
+    header: &'a Header,
 }
 
-impl Visit for Fetch<'_> {
-    fn visit_module_item(&mut self, n: &ModuleItem) {
-        if self.result.is_none() && n.span().contains(self.target) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_stmt(&mut self, n: &Stmt) {
-        if self.result.is_none() && n.span().contains(self.target) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_class_member(&mut self, n: &ClassMember) {
-        if self.result.is_none() && n.span().contains(self.target) {
-            n.visit_children_with(self);
-        }
-    }
-    fn visit_expr(&mut self, n: &Expr) {
-        if self.result.is_some() || !n.span().contains(self.target) {
-            return;
-        }
-        match n {
-            Expr::Arrow(a) if a.span == self.target => {
-                self.result = Some(analyze(
-                    self.file,
-                    n,
-                    a.params.is_empty(),
-                    a.is_async,
-                    a.is_generator,
-                    true,
-                    self.call,
-                ));
-            }
-            Expr::Fn(f) if f.function.span == self.target => {
-                let func = &f.function;
-                self.result = Some(analyze(
-                    self.file,
-                    n,
-                    func.params.is_empty(),
-                    func.is_async,
-                    func.is_generator,
-                    false,
-                    self.call,
-                ));
-            }
-            _ => n.visit_children_with(self),
-        }
-    }
-    fn visit_ts_type(&mut self, _: &TsType) {}
+/// Why no closure was found at a position.
+enum Miss {
+    /// No call there, or one without arguments.
+    NoCall,
+    /// The call passes something other than a function written inline.
+    NotInline,
 }
 
 fn capture(file: &SourceFile, i: &Id, b: &Binding, via: Option<&Id>) -> Capture {
@@ -296,18 +244,19 @@ fn capture(file: &SourceFile, i: &Id, b: &Binding, via: Option<&Id>) -> Capture 
     }
 }
 
-fn analyze(
-    file: &SourceFile,
-    expr: &Expr,
-    no_params: bool,
-    is_async: bool,
-    is_generator: bool,
-    is_arrow: bool,
-    call: Span,
-) -> Result<Closure, AnalyzeError> {
+/// Describes the closure `expr` (an arrow or function expression) passed to the call at `call`.
+fn analyze(file: &SourceFile, expr: &Expr, call: Span) -> Result<Closure, AnalyzeError> {
+    let (has_params, is_async, is_generator, is_arrow) = match expr {
+        Expr::Arrow(a) => (!a.params.is_empty(), a.is_async, a.is_generator, true),
+        Expr::Fn(f) => {
+            let f = &f.function;
+            (!f.params.is_empty(), f.is_async, f.is_generator, false)
+        }
+        _ => unreachable!("closure_with_span yields arrows and function expressions"),
+    };
     let span = expr.span();
     let (line, column) = file.pos(span.lo);
-    if !no_params {
+    if has_params {
         return Err(AnalyzeError::ClosureHasParams { line, column });
     }
     let fv = scope::free_vars(expr, span, &file.scope, file.unresolved, file.top_level);
@@ -442,63 +391,19 @@ impl SourceFile {
     ) -> Result<Closure, AnalyzeError> {
         let not_found = AnalyzeError::NoClosureAtPosition { line, column };
         let not_inline = AnalyzeError::ClosureNotInline { line, column };
-        let offset = |column| self.lines.offset(self.src(), line, column);
-        let (lo, hi) = if column == 0 {
-            (offset(1), offset(u32::MAX))
-        } else {
-            (offset(column), offset(column))
-        };
-        let (Some(lo), Some(hi)) = (lo, hi) else {
+        let Some(range) = self.search_range(line, column) else {
             return Err(not_found);
         };
-        let (lo, hi) = (BytePos(lo + self.start), BytePos(hi + self.start));
-        let mut finder = Finder {
-            lo,
-            hi,
-            calls: Vec::new(),
-            withs: Vec::new(),
-        };
-        self.module.visit_with(&mut finder);
-
-        // (call span, closure span, closure header) candidates.
-        let mut candidates: Vec<(Span, Span, &Header)> = Vec::new();
-        let mut not_inline_on_line = false;
-        if column == 0 {
-            for c in finder
-                .calls
-                .iter()
-                .filter(|c| lo <= c.span.lo && c.span.lo <= hi)
-            {
-                candidates.extend(c.closures.iter().map(|(s, h)| (c.span, *s, h)));
-                not_inline_on_line |= c.closures.is_empty() && !c.args.is_empty();
-            }
+        let sites = CallSites::collect(&self.module, range);
+        let (mut candidates, not_inline_on_line) = if column == 0 {
+            sites.on_line(range)
         } else {
-            let at: Vec<&Call> = finder.calls.iter().filter(|c| c.is_at(lo)).collect();
-            let Some(mut call) = at.iter().copied().min_by_key(|c| c.size()) else {
-                return Err(not_found);
-            };
-            // JavaScriptCore reports a call of a call (`make()(() => 1)`) at the end of its
-            // callee, the inner call's `)`.
-            if lo.0 + 1 == call.span.hi.0 {
-                let inner = call.span;
-                if let Some(outer) = at
-                    .iter()
-                    .copied()
-                    .filter(|c| c.span != inner && c.callee_hi == inner.hi)
-                    .min_by_key(|c| c.size())
-                {
-                    call = outer;
-                }
+            match sites.at(range.lo) {
+                Ok(candidates) => (candidates, false),
+                Err(Miss::NoCall) => return Err(not_found),
+                Err(Miss::NotInline) => return Err(not_inline),
             }
-            if call.closures.is_empty() {
-                return Err(if call.args.is_empty() {
-                    not_found
-                } else {
-                    not_inline
-                });
-            }
-            candidates.extend(call.closures.iter().map(|(s, h)| (call.span, *s, h)));
-        }
+        };
         if candidates.is_empty() {
             return Err(if not_inline_on_line {
                 not_inline
@@ -507,20 +412,12 @@ impl SourceFile {
             });
         }
         if let Some(text) = fn_text {
-            let matches: Vec<TextMatch> = candidates
-                .iter()
-                .map(|(_, s, h)| identity::compare(self.text(*s), h, text))
-                .collect();
-            let best = matches
-                .iter()
-                .copied()
-                .min()
-                .unwrap_or(TextMatch::Different);
+            let best = self.keep_best_matches(&mut candidates, text);
             if best == TextMatch::Different {
                 if not_inline_on_line {
                     return Err(not_inline);
                 }
-                let (line, column) = self.pos(candidates[0].1.lo);
+                let (line, column) = self.pos(candidates[0].closure.lo);
                 return Err(AnalyzeError::SourceMismatch {
                     url: self.url.clone(),
                     line,
@@ -532,12 +429,10 @@ impl SourceFile {
             if column == 0 && best == TextMatch::Transformed && not_inline_on_line {
                 return Err(not_inline);
             }
-            let mut kept = matches.iter().map(|&m| m == best);
-            candidates.retain(|_| kept.next().unwrap_or(false));
         }
-        let (call, target) = match candidates.as_slice() {
+        let (call, closure) = match candidates.as_slice() {
             [] => return Err(not_found),
-            [(call, target, _)] => (*call, *target),
+            [one] => (one.call, one.closure),
             many => {
                 return Err(AnalyzeError::AmbiguousClosure {
                     line,
@@ -546,18 +441,46 @@ impl SourceFile {
                 })
             }
         };
-        if let Some(w) = finder.withs.iter().find(|w| w.contains(call)) {
-            let (line, column) = self.pos(w.lo);
+        if let Some(with) = sites.with_around(call) {
+            let (line, column) = self.pos(with.lo);
             return Err(AnalyzeError::WithStatement { line, column });
         }
-        let mut fetch = Fetch {
-            file: self,
-            target,
-            call,
-            result: None,
+        walk::closure_with_span(&self.module, closure, |expr| analyze(self, expr, call))
+            .unwrap_or(Err(not_found))
+    }
+
+    /// The byte range a reported position stands for: the position itself, or the whole line
+    /// when the column is unknown (`0`). `None` past the end of the line or the file.
+    fn search_range(&self, line: u32, column: u32) -> Option<Span> {
+        let offset = |column| {
+            let offset = self.lines.offset(self.src(), line, column)?;
+            Some(BytePos(offset + self.start))
         };
-        self.module.visit_with(&mut fetch);
-        fetch.result.unwrap_or(Err(not_found))
+        let (lo, hi) = if column == 0 {
+            (offset(1), offset(u32::MAX))
+        } else {
+            (offset(column), offset(column))
+        };
+        Some(Span { lo: lo?, hi: hi? })
+    }
+
+    /// Compares each candidate's source with `fn_text`, the runtime's text of the function, and
+    /// keeps only the best matches (all of them when none matches). Returns how well they match.
+    fn keep_best_matches(&self, candidates: &mut Vec<Candidate<'_>>, fn_text: &str) -> TextMatch {
+        let matches: Vec<TextMatch> = candidates
+            .iter()
+            .map(|c| identity::compare(self.text(c.closure), c.header, fn_text))
+            .collect();
+        let best = matches
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(TextMatch::Different);
+        if best != TextMatch::Different {
+            let mut kept = matches.iter().map(|&m| m == best);
+            candidates.retain(|_| kept.next().unwrap_or(false));
+        }
+        best
     }
 
     /// The start (1-based line, UTF-16 column) of the innermost `new` expression containing
@@ -595,12 +518,21 @@ impl SourceFile {
                 .lines
                 .offset(self.src(), line, column.max(1))
                 .ok_or(not_found.clone())?;
-            let mut finder = NewFinder {
-                at: BytePos(at + self.start),
-                found: None,
-            };
-            self.module.visit_with(&mut finder);
-            finder.found.map(|s| self.pos(s.lo)).ok_or(not_found)
+            let at = BytePos(at + self.start);
+            let mut innermost: Option<Span> = None;
+            walk::search::<()>(&self.module, Span { lo: at, hi: at }, |node| {
+                if let Node::Expr(Expr::New(new)) = node {
+                    let size = |s: Span| s.hi.0 - s.lo.0;
+                    if new.span.lo <= at
+                        && at < new.span.hi
+                        && innermost.is_none_or(|i| size(new.span) <= size(i))
+                    {
+                        innermost = Some(new.span);
+                    }
+                }
+                ControlFlow::Continue(())
+            });
+            innermost.map(|s| self.pos(s.lo)).ok_or(not_found)
         })
     }
 }

@@ -225,6 +225,19 @@ pub(crate) fn normalize_url(url: &str) -> String {
     out
 }
 
+/// A program as a module: a script's statements become module items. The analysis and the code
+/// generator work on modules only; [`SourceFile::module_kind`] keeps what the file was.
+pub(crate) fn into_module(program: Program) -> Module {
+    match program {
+        Program::Module(module) => module,
+        Program::Script(script) => Module {
+            span: script.span,
+            body: script.body.into_iter().map(ModuleItem::Stmt).collect(),
+            shebang: script.shebang,
+        },
+    }
+}
+
 impl SourceFile {
     /// Parses and resolves `source`, the text of the file at `url`, with default options.
     ///
@@ -331,17 +344,11 @@ impl SourceFile {
             let unresolved = SyntaxContext::empty().apply_mark(unresolved_mark);
             let top_level = SyntaxContext::empty().apply_mark(top_level_mark);
 
-            let (kind, module) = match program {
-                Program::Module(m) => (forced.unwrap_or(ModuleKind::Esm), m),
-                Program::Script(s) => (
-                    ModuleKind::CommonJs,
-                    Module {
-                        span: s.span,
-                        body: s.body.into_iter().map(ModuleItem::Stmt).collect(),
-                        shebang: s.shebang,
-                    },
-                ),
+            let kind = match program {
+                Program::Module(_) => forced.unwrap_or(ModuleKind::Esm),
+                Program::Script(_) => ModuleKind::CommonJs,
             };
+            let module = into_module(program);
             let scope = ScopeInfo::build(&module, unresolved, top_level);
             Ok((
                 unresolved_mark,

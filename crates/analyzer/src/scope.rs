@@ -6,48 +6,20 @@
 //! it; unresolved identifiers are globals. No name matching is involved.
 
 use std::cell::OnceCell;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::hash_map::Entry;
+use std::collections::VecDeque;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use swc_common::{Span, Spanned, SyntaxContext};
 use swc_ecma_ast::*;
+use swc_ecma_utils::find_pat_ids;
 use swc_ecma_visit::{Visit, VisitWith};
+
+use crate::completion;
 
 /// An identifier as the resolver sees it.
 pub(crate) type Id = (swc_atoms::Atom, SyntaxContext);
-
-/// A multiply-rotate hasher for keys that are already well distributed (atoms hash as their
-/// precomputed hash, syntax contexts as small integers). The default SipHash doubled the time
-/// of building [`ScopeInfo`] for large files.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u8(&mut self, n: u8) {
-        self.write_u64(n as u64);
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(n as u64);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub(crate) type IdMap<V> = HashMap<Id, V, BuildHasherDefault<IdHasher>>;
-pub(crate) type IdSet = HashSet<Id, BuildHasherDefault<IdHasher>>;
 
 /// What declared a captured name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -144,37 +116,23 @@ pub(crate) struct PartRefs {
 }
 
 /// Everything about names that is computed once per file.
+///
+/// The maps use FxHash: their keys are atoms, which hash as a precomputed hash, and syntax
+/// contexts, small integers; SipHash doubled the time of building this for large files.
 #[derive(Debug, Default)]
 pub(crate) struct ScopeInfo {
-    pub(crate) bindings: IdMap<Binding>,
+    pub(crate) bindings: FxHashMap<Id, Binding>,
     pub(crate) parts: Vec<TopPart>,
-    pub(crate) parts_of: IdMap<Vec<usize>>,
+    pub(crate) parts_of: FxHashMap<Id, Vec<usize>>,
+    /// Top-level bindings that a top-level statement may modify in a way that cannot be copied
+    /// into a worker module, with the first such statement (see [`crate::completion`]).
+    pub(crate) modified_by: FxHashMap<Id, Span>,
     unresolved: SyntaxContext,
     top_level: SyntaxContext,
 }
 
 fn id(i: &Ident) -> Id {
     (i.sym.clone(), i.ctxt)
-}
-
-/// The names a binding pattern declares.
-pub(crate) fn pat_idents<'a>(p: &'a Pat, out: &mut Vec<&'a Ident>) {
-    match p {
-        Pat::Ident(b) => out.push(&b.id),
-        Pat::Array(a) => a.elems.iter().flatten().for_each(|e| pat_idents(e, out)),
-        Pat::Rest(r) => pat_idents(&r.arg, out),
-        Pat::Object(o) => {
-            for prop in &o.props {
-                match prop {
-                    ObjectPatProp::KeyValue(kv) => pat_idents(&kv.value, out),
-                    ObjectPatProp::Assign(a) => out.push(&a.key.id),
-                    ObjectPatProp::Rest(r) => pat_idents(&r.arg, out),
-                }
-            }
-        }
-        Pat::Assign(a) => pat_idents(&a.left, out),
-        Pat::Expr(_) | Pat::Invalid(_) => {}
-    }
 }
 
 impl ScopeInfo {
@@ -184,7 +142,7 @@ impl ScopeInfo {
         top_level: SyntaxContext,
     ) -> ScopeInfo {
         let mut collector = Collector {
-            bindings: IdMap::default(),
+            bindings: FxHashMap::default(),
         };
         module.visit_with(&mut collector);
         let mut info = ScopeInfo {
@@ -194,6 +152,7 @@ impl ScopeInfo {
             ..Default::default()
         };
 
+        let mut completions: Vec<(usize, Id)> = Vec::new();
         for (item, it) in module.body.iter().enumerate() {
             let add = |info: &mut ScopeInfo, sub: Sub, names: Vec<Id>, source: Option<String>| {
                 let index = info.parts.len();
@@ -242,26 +201,12 @@ impl ScopeInfo {
                 | ModuleItem::Stmt(Stmt::Decl(decl)) => match decl {
                     Decl::Var(v) if !v.declare => {
                         for (j, d) in v.decls.iter().enumerate() {
-                            let mut names = Vec::new();
-                            pat_idents(&d.name, &mut names);
-                            add(
-                                &mut info,
-                                Sub::Declarator(j),
-                                names.into_iter().map(id).collect(),
-                                None,
-                            );
+                            add(&mut info, Sub::Declarator(j), find_pat_ids(&d.name), None);
                         }
                     }
                     Decl::Using(u) => {
                         for (j, d) in u.decls.iter().enumerate() {
-                            let mut names = Vec::new();
-                            pat_idents(&d.name, &mut names);
-                            add(
-                                &mut info,
-                                Sub::Declarator(j),
-                                names.into_iter().map(id).collect(),
-                                None,
-                            );
+                            add(&mut info, Sub::Declarator(j), find_pat_ids(&d.name), None);
                         }
                     }
                     Decl::Fn(f) if !f.declare => {
@@ -289,9 +234,50 @@ impl ScopeInfo {
                     }) => add(&mut info, Sub::Whole, vec![id(name)], None),
                     _ => {}
                 },
+                ModuleItem::Stmt(stmt) if !matches!(stmt, Stmt::Decl(_)) => {
+                    let completes = match stmt {
+                        Stmt::Expr(e) => {
+                            completion::completed_binding(&e.expr, top_level, unresolved)
+                        }
+                        _ => None,
+                    };
+                    for (modified, span) in
+                        completion::modified_bindings(stmt, top_level, completes.as_ref())
+                    {
+                        info.modified_by.entry(modified).or_insert(span);
+                    }
+                    if let Some(target) = completes {
+                        completions.push((item, target));
+                    }
+                }
                 _ => {}
             }
         }
+        // After every declaration is known: a function may be completed before it is declared.
+        for (item, target) in completions {
+            let Some(parts) = info.parts_of.get_mut(&target) else {
+                // Declared where it cannot be copied on its own: what completes it cannot be either.
+                info.modified_by
+                    .entry(target)
+                    .or_insert(module.body[item].span());
+                continue;
+            };
+            parts.push(info.parts.len());
+            info.parts.push(TopPart {
+                item,
+                sub: Sub::Whole,
+                names: Vec::new(),
+                source: None,
+                refs: OnceCell::new(),
+            });
+        }
+        // What an import binds is the imported module's to build: the worker imports it afresh.
+        info.modified_by.retain(|i, _| {
+            !matches!(
+                info.bindings.get(i).map(|b| b.decl),
+                Some(Declared::Value(BindingKind::Import))
+            )
+        });
         info
     }
 
@@ -302,7 +288,7 @@ impl ScopeInfo {
             let mut refs = Refs::new(self.unresolved);
             refs.only = Some(self.top_level);
             visit_part(&module.body[part.item], part.sub, &mut refs);
-            let mut seen = IdSet::default();
+            let mut seen = FxHashSet::default();
             let mut deps = Vec::new();
             for (i, _) in refs.refs {
                 if !part.names.contains(&i) && seen.insert(i.clone()) {
@@ -354,6 +340,8 @@ fn visit_part(item: &ModuleItem, sub: Sub, v: &mut Refs) {
         }
         ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl, .. }))
         | ModuleItem::Stmt(Stmt::Decl(decl)) => decl,
+        // A statement that completes a binding.
+        ModuleItem::Stmt(Stmt::Expr(e)) => return e.visit_with(v),
         _ => return,
     };
     match (decl, sub) {
@@ -373,31 +361,28 @@ fn visit_part(item: &ModuleItem, sub: Sub, v: &mut Refs) {
 
 /// Records every binding in a module with what declared it.
 struct Collector {
-    bindings: IdMap<Binding>,
+    bindings: FxHashMap<Id, Binding>,
 }
 
 impl Collector {
     fn add(&mut self, i: &Ident, decl: Declared) {
-        let entry = self.bindings.entry(id(i));
-        match entry {
-            std::collections::hash_map::Entry::Occupied(mut o) => {
+        match self.bindings.entry(id(i)) {
+            Entry::Occupied(mut o) => {
                 // A value binding wins over a type or an ambient declaration of the same name.
                 if !matches!(o.get().decl, Declared::Value(_)) && matches!(decl, Declared::Value(_))
                 {
                     o.insert(Binding { decl, span: i.span });
                 }
             }
-            std::collections::hash_map::Entry::Vacant(v) => {
+            Entry::Vacant(v) => {
                 v.insert(Binding { decl, span: i.span });
             }
         }
     }
 
     fn pat(&mut self, p: &Pat, decl: Declared) {
-        let mut names = Vec::new();
-        pat_idents(p, &mut names);
-        for n in names {
-            self.add(n, decl);
+        for name in find_pat_ids::<_, Ident>(p) {
+            self.add(&name, decl);
         }
     }
 }
@@ -788,7 +773,7 @@ pub(crate) fn free_vars(
 ) -> FreeVars {
     let mut refs = Refs::new(unresolved);
     node.walk(&mut refs);
-    let mut seen = IdSet::default();
+    let mut seen = FxHashSet::default();
     let mut out = FreeVars {
         locals: vec![],
         top_level: vec![],
@@ -832,10 +817,10 @@ pub(crate) fn reach(
     roots: &[Id],
     stop: &dyn Fn(&Id) -> bool,
 ) -> (Vec<(Id, Option<Id>)>, Vec<usize>) {
-    let mut seen = IdSet::default();
+    let mut seen = FxHashSet::default();
     let mut order = Vec::new();
     let mut parts = Vec::new();
-    let mut parts_seen = HashSet::new();
+    let mut parts_seen = FxHashSet::default();
     let mut queue: VecDeque<(Id, Option<Id>)> = roots.iter().map(|r| (r.clone(), None)).collect();
     while let Some((name, via)) = queue.pop_front() {
         if !seen.insert(name.clone()) {

@@ -1,6 +1,7 @@
-//! Runs every fixture under `tests/fixtures/<topic>/<case>.<ext>` and compares the result with the
-//! snapshot `<case>.snap` beside it. `UPDATE_SNAPSHOTS=1 cargo test -p weft-analyzer --test
-//! fixtures` rewrites the snapshots; review every change by eye. See `tests/fixtures/README.md`.
+//! Runs every fixture under `tests/fixtures/<topic>/<case>.<ext>` and compares what the analyzer
+//! makes of it with the insta snapshot `<case>.snap` beside it. `INSTA_UPDATE=always cargo test -p
+//! weft-analyzer --test fixtures` rewrites the snapshots; review every change by eye. See
+//! `tests/fixtures/README.md`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -12,8 +13,10 @@ use swc_ecma_parser::{EsSyntax, Parser, StringInput, Syntax};
 use swc_ecma_visit::{Visit, VisitWith};
 use weft_analyzer::{map_position, Language, SourceFile};
 
+/// The extensions of fixture files.
 const EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"];
 
+/// Every fixture file under `dir`, sorted.
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -136,7 +139,9 @@ fn read_case(path: &Path, root: &Path) -> Case {
     }
 }
 
-pub fn run_case(path: &Path, root: &Path) -> String {
+/// The snapshot text for the fixture at `path`: what `new_expression_at`, `closure_at` and
+/// `generate` make of each of its positions (the format is in `tests/fixtures/README.md`).
+fn run_case(path: &Path, root: &Path) -> String {
     let Case {
         src,
         url,
@@ -255,46 +260,32 @@ fn on_large_stack(f: impl FnOnce() + Send + 'static) {
     }
 }
 
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
 #[test]
 fn fixtures() {
     on_large_stack(check_fixtures);
 }
 
 fn check_fixtures() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut cases = Vec::new();
-    collect(&root, &mut cases);
-    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1");
-    let mut failures = Vec::new();
-    for case in &cases {
-        let actual = run_case(case, &root);
-        let snap = case.with_extension("snap");
-        let expected = std::fs::read_to_string(&snap).ok();
-        if expected.as_deref() == Some(actual.as_str()) {
-            continue;
-        }
-        if update {
-            std::fs::write(&snap, &actual).unwrap();
-        } else {
-            failures.push(format!(
-                "--- {}\n{}\n+++ actual\n{actual}",
-                snap.display(),
-                expected.unwrap_or_else(|| "(missing snapshot)".into())
-            ));
-        }
-    }
-    assert!(
-        cases.len() >= 80,
-        "expected at least 80 fixtures, found {}",
-        cases.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {} fixtures differ (UPDATE_SNAPSHOTS=1 rewrites):\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    let root = fixtures_dir();
+    let pattern = format!("fixtures/**/*.{{{}}}", EXTENSIONS.join(","));
+    let mut cases = 0;
+    insta::glob!(&pattern, |path| {
+        cases += 1;
+        let actual = run_case(path, &root);
+        // `<case>.snap` beside the fixture, rather than insta's `snapshots/` folder and names.
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(path.parent().unwrap());
+        settings.remove_snapshot_suffix();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        settings.bind(|| insta::assert_snapshot!(name, actual));
+    });
+    assert!(cases >= 80, "expected at least 80 fixtures, found {cases}");
 }
 
 /// Every identifier in a generated module, with its 1-based line and UTF-16 column.
@@ -377,7 +368,7 @@ fn mappings_lead_back_to_the_same_identifiers() {
 }
 
 fn check_mappings() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let root = fixtures_dir();
     let mut cases = Vec::new();
     collect(&root, &mut cases);
     let (mut modules, mut checked, mut failures) = (0, 0, Vec::new());
