@@ -30,6 +30,7 @@ use swc_ecma_ast::*;
 use swc_ecma_visit::{Visit, VisitWith};
 
 use crate::scope::Id;
+use crate::walk::unwrapped;
 
 /// The global `Object` methods that only add to, reshape or seal their first argument.
 const OBJECT_COMPLETERS: [&str; 7] = [
@@ -49,7 +50,7 @@ pub(crate) fn completed_binding(
     top_level: SyntaxContext,
     unresolved: SyntaxContext,
 ) -> Option<Id> {
-    match strip(expr) {
+    match unwrapped(expr) {
         Expr::Seq(seq) => {
             let mut target: Option<Id> = None;
             for e in &seq.exprs {
@@ -89,20 +90,9 @@ pub(crate) fn modified_bindings(
     finder.found
 }
 
-fn strip(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => strip(&p.expr),
-        Expr::TsAs(t) => strip(&t.expr),
-        Expr::TsNonNull(t) => strip(&t.expr),
-        Expr::TsSatisfies(t) => strip(&t.expr),
-        Expr::TsTypeAssertion(t) => strip(&t.expr),
-        other => other,
-    }
-}
-
 /// The identifier at the root of a member chain (`X`, `X.a.b`, `X["k"]`), if it is top-level.
 fn top_root(e: &Expr, top_level: SyntaxContext) -> Option<Id> {
-    match strip(e) {
+    match unwrapped(e) {
         Expr::Ident(i) if i.ctxt == top_level => Some((i.sym.clone(), i.ctxt)),
         Expr::Member(m) => top_root(&m.obj, top_level),
         _ => None,
@@ -113,11 +103,11 @@ fn is_object_completer(call: &CallExpr, unresolved: SyntaxContext) -> bool {
     let Callee::Expr(callee) = &call.callee else {
         return false;
     };
-    let Expr::Member(m) = strip(callee) else {
+    let Expr::Member(m) = unwrapped(callee) else {
         return false;
     };
     let is_object =
-        matches!(strip(&m.obj), Expr::Ident(o) if o.ctxt == unresolved && &*o.sym == "Object");
+        matches!(unwrapped(&m.obj), Expr::Ident(o) if o.ctxt == unresolved && &*o.sym == "Object");
     is_object && matches!(&m.prop, MemberProp::Ident(p) if OBJECT_COMPLETERS.contains(&&*p.sym))
 }
 
@@ -135,7 +125,7 @@ impl Modifications {
     }
 
     fn note_member(&mut self, target: &Expr, span: Span) {
-        if matches!(strip(target), Expr::Member(_)) {
+        if matches!(unwrapped(target), Expr::Member(_)) {
             self.note(target, span);
         }
     }
@@ -164,8 +154,8 @@ impl Visit for Modifications {
     fn visit_expr_stmt(&mut self, s: &ExprStmt) {
         // A call made for its effect on its first argument: `mixin(Target, …)`,
         // `util.inherits(Child, Parent)`, `_.extend(target, …)`.
-        let call = match strip(&s.expr) {
-            Expr::Await(a) => strip(&a.arg),
+        let call = match unwrapped(&s.expr) {
+            Expr::Await(a) => unwrapped(&a.arg),
             other => other,
         };
         if let Expr::Call(c) = call {
@@ -178,7 +168,7 @@ impl Visit for Modifications {
 
     fn visit_call_expr(&mut self, c: &CallExpr) {
         if let Callee::Expr(callee) = &c.callee {
-            match strip(callee) {
+            match unwrapped(callee) {
                 // An immediately invoked function runs now: walk its body.
                 Expr::Fn(f) => f.function.body.visit_with(self),
                 Expr::Arrow(a) => a.body.visit_with(self),
@@ -188,7 +178,7 @@ impl Visit for Modifications {
         // A function passed to a call may run now (`keys.forEach(k => X.prototype[k] = …)`):
         // walk it as if it did.
         for arg in &c.args {
-            match strip(&arg.expr) {
+            match unwrapped(&arg.expr) {
                 Expr::Fn(f) => f.function.body.visit_with(self),
                 Expr::Arrow(a) => a.body.visit_with(self),
                 other => other.visit_with(self),
@@ -228,7 +218,7 @@ fn changes_first_argument(c: &CallExpr) -> bool {
     let Callee::Expr(callee) = &c.callee else {
         return false;
     };
-    match strip(callee) {
+    match unwrapped(callee) {
         Expr::Ident(_) => true,
         Expr::Member(m) => matches!(&m.prop, MemberProp::Ident(p) if CHANGERS.contains(&&*p.sym)),
         _ => false,

@@ -114,15 +114,10 @@ impl Call {
 /// The span and header of a function written inline, looking through parentheses and type
 /// assertions.
 fn unwrap_closure(e: &Expr) -> Option<(Span, Header)> {
+    let e = crate::walk::unwrapped(e);
     match e {
         Expr::Arrow(a) => Some((a.span, Header::of(e)?)),
         Expr::Fn(f) => Some((f.function.span, Header::of(e)?)),
-        Expr::Paren(p) => unwrap_closure(&p.expr),
-        Expr::TsAs(t) => unwrap_closure(&t.expr),
-        Expr::TsSatisfies(t) => unwrap_closure(&t.expr),
-        Expr::TsNonNull(t) => unwrap_closure(&t.expr),
-        Expr::TsTypeAssertion(t) => unwrap_closure(&t.expr),
-        Expr::TsConstAssertion(t) => unwrap_closure(&t.expr),
         _ => None,
     }
 }

@@ -586,14 +586,9 @@ impl Refs {
 /// closure too. Parentheses, `!` and type assertions around the call are allowed.
 fn evaluates_a_call(args: &[ExprOrSpread]) -> bool {
     fn is_call(e: &Expr) -> bool {
-        match e {
+        match crate::walk::unwrapped(e) {
             Expr::Call(c) => matches!(c.callee, Callee::Expr(_)),
             Expr::OptChain(o) => matches!(&*o.base, OptChainBase::Call(_)),
-            Expr::Paren(p) => is_call(&p.expr),
-            Expr::TsNonNull(t) => is_call(&t.expr),
-            Expr::TsAs(t) => is_call(&t.expr),
-            Expr::TsSatisfies(t) => is_call(&t.expr),
-            Expr::TsTypeAssertion(t) => is_call(&t.expr),
             _ => false,
         }
     }

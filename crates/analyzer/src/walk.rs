@@ -15,6 +15,20 @@ pub(crate) enum Node<'n> {
     Expr(&'n Expr),
 }
 
+/// `e` without the parentheses and TypeScript assertions around it (`(x)`, `x as T`, `x!`,
+/// `x satisfies T`, `<T>x`, `x as const`), which change nothing at run time.
+pub(crate) fn unwrapped(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unwrapped(&p.expr),
+        Expr::TsAs(t) => unwrapped(&t.expr),
+        Expr::TsSatisfies(t) => unwrapped(&t.expr),
+        Expr::TsNonNull(t) => unwrapped(&t.expr),
+        Expr::TsTypeAssertion(t) => unwrapped(&t.expr),
+        Expr::TsConstAssertion(t) => unwrapped(&t.expr),
+        other => other,
+    }
+}
+
 /// Whether two byte ranges share a position, bounds included.
 pub(crate) fn meets(a: Span, b: Span) -> bool {
     a.lo <= b.hi && b.lo <= a.hi
