@@ -66,8 +66,14 @@ $node24 node_modules/typescript/bin/tsc -p tests/types/tsconfig.json
 echo "types: ok"
 
 echo "== JSR package (deno check of dist/jsr, then a spawn through it on Deno)"
-(cd dist/jsr && ../../node_modules/.bin/deno check --quiet deno/mod.js)
-node_modules/.bin/deno run -A tests/jsr/smoke.js
+# In a copy outside the checkout, so that nothing resolves through the checkout's node_modules:
+# the package's own dependencies come from its jsr.json, as for a consumer.
+jsr_copy=$(mktemp -d)
+cp -R dist/jsr "$jsr_copy/jsr"
+sed 's|"../../dist/jsr/deno/mod.js"|"./jsr/deno/mod.js"|' tests/jsr/smoke.js >"$jsr_copy/smoke.js"
+(cd "$jsr_copy/jsr" && "$root/node_modules/.bin/deno" check --quiet deno/mod.js)
+(cd "$jsr_copy" && "$root/node_modules/.bin/deno" run -A --config jsr/jsr.json smoke.js)
+rm -rf "$jsr_copy"
 echo "jsr: ok"
 
 echo "== packaging from a path with dots (scripts/assemble.mjs in a copy under build/weft.*.git/)"
