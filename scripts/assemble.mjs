@@ -79,6 +79,17 @@ for (const runtime of ["node", "deno", "bun"]) {
 writeTemplate("package.json", join(npm, "package.json"));
 writeTemplate("README.md", join(npm, "README.md"));
 
+/**
+ * The public declarations without the typed overload of the global `eval`: JSR refuses global
+ * augmentations (https://jsr.io/go/slow-type-unsupported-global-module), so on JSR
+ * `await eval(spawn(…))` is untyped and the README says to annotate the result.
+ */
+function withoutGlobalEval(declarations) {
+  const block = /\ndeclare global \{\n[\s\S]*?\n\}\n/;
+  if (!block.test(declarations)) fail("js/index.d.ts has no `declare global` block for eval to leave out of JSR");
+  return declarations.replace(block, "\n");
+}
+
 // jsr: the same compiled ESM as npm for Deno (js/, deno/, and the node/ modules it shares), each
 // .js naming its declarations with @ts-self-types so that Deno and JSR type-check it.
 const jsr = at("dist/jsr");
@@ -95,6 +106,8 @@ for (const rel of [...jsrFiles("js"), ...jsrFiles("deno"), ...jsrFiles("node", s
   if (rel.endsWith(".js")) {
     const types = `./${rel.split("/").at(-1).replace(/\.js$/, ".d.ts")}`;
     writeFileSync(dest, `/* @ts-self-types="${types}" */\n${readFileSync(at("build/ts", rel), "utf8")}`);
+  } else if (rel === join("js", "index.d.ts")) {
+    writeFileSync(dest, withoutGlobalEval(readFileSync(at("build/ts", rel), "utf8")));
   } else {
     cpSync(at("build/ts", rel), dest);
   }

@@ -65,13 +65,20 @@ echo "== public types (tests/types/usage.ts, tsc --strict)"
 $node24 node_modules/typescript/bin/tsc -p tests/types/tsconfig.json
 echo "types: ok"
 
-echo "== JSR package (deno check of dist/jsr, then a spawn through it on Deno)"
+echo "== JSR package (deno check and deno publish --dry-run of dist/jsr, then a spawn through it on Deno)"
 # In a copy outside the checkout, so that nothing resolves through the checkout's node_modules:
 # the package's own dependencies come from its jsr.json, as for a consumer.
 jsr_copy=$(mktemp -d)
 cp -R dist/jsr "$jsr_copy/jsr"
 sed 's|"../../dist/jsr/deno/mod.js"|"./jsr/deno/mod.js"|' tests/jsr/smoke.js >"$jsr_copy/smoke.js"
 (cd "$jsr_copy/jsr" && "$root/node_modules/.bin/deno" check --quiet deno/mod.js)
+# What JSR checks on publish: slow types, global augmentations. Its one warning is expected: the
+# worker imports each generated module by a URL known only at run time.
+if ! out=$(cd "$jsr_copy/jsr" && "$root/node_modules/.bin/deno" publish --dry-run --allow-dirty 2>&1); then
+  echo "$out"
+  echo "jsr: deno publish --dry-run failed" >&2
+  exit 1
+fi
 (cd "$jsr_copy" && "$root/node_modules/.bin/deno" run -A --config jsr/jsr.json smoke.js)
 rm -rf "$jsr_copy"
 echo "jsr: ok"
