@@ -130,6 +130,13 @@ export interface Runtime {
    * `undefined` when the runtime cannot tell.
    */
   callerOf(callee: Function): CallSite | undefined;
+  /**
+   * Where a position in generated code on disk (tsc or bundler output with a source map) came
+   * from, when the runtime maps error stacks through source maps (Node's `--enable-source-maps`);
+   * `undefined` otherwise. Used to make a worker's stack frames name the original source, as the
+   * runtime's own frames do.
+   */
+  originalPosition?(url: string, line: number, column: number): CallSite | undefined;
 }
 
 let installed: Runtime | undefined;

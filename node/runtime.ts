@@ -8,15 +8,23 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
 import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
+import { originalPosition } from "./source_maps.js";
 import { adoptDataModule, dataModuleUrl } from "./modules.js";
 import { receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "./ports.js";
 
 /**
- * The caller's position in its source file. When Node compiled the file from something else
- * (`--experimental-transform-types`, or a loader that registers source maps), V8's call sites
- * point into the compiled code; the source map Node keeps for the file maps them back.
+ * The caller's position in the text the runtime is running. Two kinds of file come with a source
+ * map, and they need opposite treatment:
+ * - generated output on disk (tsc, esbuild, a bundle, with `//# sourceMappingURL`): the file is the
+ *   running text, so its raw position is right; its map leads to another file (`src/app.ts`), whose
+ *   positions name different code in this one;
+ * - a file Node compiled itself (`--experimental-transform-types`, or a loader such as tsx that
+ *   registers a map): the running text exists only in memory, and the map leads back into the same
+ *   file, so the mapped position is the one to analyse in the file on disk.
+ * So the mapped position is used only when the map's origin is the frame's own file.
  */
 const sourceMaps = new Map<string, ReturnType<typeof findSourceMap>>();
 
@@ -30,9 +38,23 @@ function callerOf(callee: Function): CallSite | undefined {
     sourceMaps.set(site.url, map);
   }
   if (map === undefined) return site;
-  const origin = map.findOrigin(site.line, site.column) as { lineNumber?: number; columnNumber?: number };
+  const origin = map.findOrigin(site.line, site.column) as {
+    fileName?: string;
+    lineNumber?: number;
+    columnNumber?: number;
+  };
   if (origin.lineNumber === undefined || origin.columnNumber === undefined) return site;
+  if (origin.fileName === undefined || !sameFile(origin.fileName, site.url)) return site;
   return { url: site.url, line: origin.lineNumber, column: origin.columnNumber };
+}
+
+/** Whether a source map's file name (a path or a URL) names the module at `url`. */
+function sameFile(fileName: string, url: string): boolean {
+  try {
+    return (fileName.startsWith("/") ? pathToFileURL(fileName) : new URL(fileName)).href === url;
+  } catch {
+    return false;
+  }
 }
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
@@ -52,5 +74,6 @@ export const nodeRuntime: Runtime = {
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   hardwareConcurrency: () => availableParallelism(),
   callerOf,
+  originalPosition,
   resourceLimits: v8ResourceLimits(1, "a smaller stack overflows while the worker starts, or crashes the process"),
 };

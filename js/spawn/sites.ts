@@ -88,6 +88,10 @@ export function rewriteStack(stack: string): string {
     const generated = id === undefined ? generatedModule(url) : generatedModuleById(Number(id));
     if (generated === undefined) return whole;
     const mapped = mapPosition(generated.mappings, Number(line), Number(column));
-    return mapped === undefined ? `${generated.original} (weft worker module)` : `${generated.original}:${mapped[0]}:${mapped[1]}`;
+    if (mapped === undefined) return `${generated.original} (weft worker module)`;
+    const source = runtime().originalPosition?.(generated.original, mapped[0], mapped[1]);
+    return source === undefined
+      ? `${generated.original}:${mapped[0]}:${mapped[1]}`
+      : `${source.url}:${source.line}:${source.column}`;
   });
 }

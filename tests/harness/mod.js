@@ -45,10 +45,14 @@ export function here(relative, base) {
 
 /**
  * Runs a script in a new process of this same runtime and returns its exit code and output.
- * `cwd` defaults to the tests folder so that "weft" resolves to the installed package.
+ * `cwd` defaults to the tests folder so that "weft" resolves to the installed package;
+ * `nodeFlags` are added to the command line on Node.
  */
-export function runScript(scriptPath, { cwd, env, timeoutMs = 60_000 } = {}) {
-  const args = runtimeName === "deno" ? ["run", "-A", scriptPath] : [...process.execArgv, scriptPath];
+export function runScript(scriptPath, { cwd, env, timeoutMs = 60_000, nodeFlags = [] } = {}) {
+  const args =
+    runtimeName === "deno"
+      ? ["run", "-A", scriptPath]
+      : [...process.execArgv, ...(runtimeName === "node" ? nodeFlags : []), scriptPath];
   return new Promise((resolve, reject) => {
     const child = spawnProcess(process.execPath, args, {
       cwd: cwd ?? new URL("..", import.meta.url).pathname,

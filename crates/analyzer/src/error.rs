@@ -219,8 +219,11 @@ impl fmt::Display for AnalyzeError {
             Self::SourceMismatch { url, line, column } => write!(
                 f,
                 "Cannot spawn the closure at {url}:{line}:{column}: the function there is not the \
-                 one passed to spawn, so the file changed or was transformed after it was loaded; \
-                 restart the process, or spawn from a file the runtime loads as written"
+                 one passed to spawn, so the file changed or was transformed after it was loaded \
+                 (edited on disk, or rewritten by a test runner, bundler or loader that keeps no \
+                 source map in the runtime, such as Vite, vitest, jest or webpack); restart the \
+                 process after an edit, and spawn from code the runtime loads as written: plain \
+                 files, tsc output, or a bundle with weft left external"
             ),
             Self::AmbiguousClosure { line, column, candidates } => write!(
                 f,

@@ -11,15 +11,17 @@
 //!   text `() => 42`, and a local `const x = k` may disappear.
 //!
 //! So only what none of them changes tells two functions apart: the header (arrow or `function`,
-//! `async`, generator, the function's own name) and the names the text refers to, most of which
+//! `async`, generator, the function's own name); the names the text refers to, most of which
 //! must occur in the closure's source (names that transpilers introduce, starting with `_`, `$`,
-//! `import_` or `cov_`, and JSX factories, are not counted). Anything else is accepted as the
-//! same function, reprinted.
+//! `import_` or `cov_`, and JSX factories, are not counted); and the property names the closure's
+//! source reads (`a.b`), most of which must occur in the text (a runtime folds constant bindings,
+//! never property accesses; two or more of them gone is another function). Anything else is
+//! accepted as the same function, reprinted.
 
 use std::collections::HashSet;
 
 use swc_common::{BytePos, Globals, GLOBALS};
-use swc_ecma_ast::{Expr, Ident};
+use swc_ecma_ast::{Expr, Ident, MemberProp};
 use swc_ecma_parser::{EsSyntax, Parser, StringInput, Syntax};
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -78,7 +80,12 @@ impl Header {
 
 /// Compares `source`, the text of a closure whose header is `header`, with `fn_text`, the
 /// runtime's text of the function passed to `spawn`.
-pub(crate) fn compare(source: &str, header: &Header, fn_text: &str) -> TextMatch {
+pub(crate) fn compare(
+    source: &str,
+    header: &Header,
+    properties: &[String],
+    fn_text: &str,
+) -> TextMatch {
     if same_text(source, fn_text) {
         return TextMatch::Same;
     }
@@ -96,8 +103,14 @@ pub(crate) fn compare(source: &str, header: &Header, fn_text: &str) -> TextMatch
         .filter(|n| !introduced_by_transpilers(n))
         .collect();
     let foreign = names.iter().filter(|n| !words.contains(*n)).count();
+    let text_words = self::words(fn_text);
+    let properties: HashSet<&str> = properties.iter().map(String::as_str).collect();
+    let lost = properties
+        .iter()
+        .filter(|p| !text_words.contains(*p))
+        .count();
     // A transpiler may rename a name or two; most of them gone means another function.
-    if foreign * 2 > names.len() {
+    if foreign * 2 > names.len() || (lost >= 2 && lost * 2 > properties.len()) {
         TextMatch::Different
     } else {
         TextMatch::Transformed
@@ -162,6 +175,22 @@ fn parse_function(fn_text: &str) -> Option<(Header, Vec<String>)> {
     Some((header, names.0))
 }
 
+/// The names of the properties `closure` reads or writes by name (`a.b`, `a?.b`), in order.
+pub(crate) fn property_names(closure: &Expr) -> Vec<String> {
+    struct Properties(Vec<String>);
+    impl Visit for Properties {
+        fn visit_member_prop(&mut self, prop: &MemberProp) {
+            if let MemberProp::Ident(name) = prop {
+                self.0.push(name.sym.to_string());
+            }
+            prop.visit_children_with(self);
+        }
+    }
+    let mut properties = Properties(Vec::new());
+    closure.visit_with(&mut properties);
+    properties.0
+}
+
 /// Collects identifier names (bindings and references; property names are `IdentName`s).
 struct Names(Vec<String>);
 
@@ -210,12 +239,15 @@ mod tests {
     #[test]
     fn exact_and_type_stripped_texts_are_the_same() {
         let h = arrow();
-        assert_eq!(compare("() => k * 21", &h, "() => k * 21"), TextMatch::Same);
-        assert_eq!(compare("() =>\r\n k", &h, "() => k"), TextMatch::Same);
+        assert_eq!(
+            compare("() => k * 21", &h, &[], "() => k * 21"),
+            TextMatch::Same
+        );
+        assert_eq!(compare("() =>\r\n k", &h, &[], "() => k"), TextMatch::Same);
         let ts = "(): number => (k as any)!";
         let stripped = "()         => (k       ) ";
         assert_eq!(stripped.len(), ts.len());
-        assert_eq!(compare(ts, &h, stripped), TextMatch::Same);
+        assert_eq!(compare(ts, &h, &[], stripped), TextMatch::Same);
     }
 
     #[test]
@@ -223,7 +255,7 @@ mod tests {
         let h = arrow();
         // Bun folds a top-level `const k = 2`.
         assert_eq!(
-            compare("() => k * 21", &h, "() => 42"),
+            compare("() => k * 21", &h, &[], "() => 42"),
             TextMatch::Transformed
         );
         // Deno reprints TypeScript; Bun compiles JSX.
@@ -231,21 +263,20 @@ mod tests {
             compare(
                 "() => { const x = (k as any); return x }",
                 &h,
+                &[],
                 "()=>{\n  const x = k;\n  return x;\n}"
             ),
             TextMatch::Transformed
         );
         assert_eq!(
-            compare(
-                "() => <div className=\"x\">{1 + 2}</div>",
-                &h,
+            compare("() => <div className=\"x\">{1 + 2}</div>", &h, &[],
                 "() => jsxDEV_7x81h0kn(\"div\", {\n  className: \"x\",\n  children: 3\n}, void 0, !1, void 0, this)"
             ),
             TextMatch::Transformed
         );
         // Not a function we can read: nothing to hold against it.
         assert_eq!(
-            compare("() => 1", &h, "m() { return 1; }"),
+            compare("() => 1", &h, &[], "m() { return 1; }"),
             TextMatch::Transformed
         );
     }
@@ -254,26 +285,48 @@ mod tests {
     fn another_function_is_different() {
         let h = arrow();
         assert_eq!(
-            compare("() => work(x)", &h, "() => other(y)"),
+            compare("() => work(x)", &h, &[], "() => other(y)"),
             TextMatch::Different
         );
         // One name in two may be a transpiler's renaming.
         assert_eq!(
-            compare("() => work(x)", &h, "() => other(x)"),
+            compare("() => work(x)", &h, &[], "() => other(x)"),
             TextMatch::Transformed
         );
         // esbuild's CommonJS output of `import { work } from "./w.js"`.
         assert_eq!(
-            compare("() => work(x)", &h, "() => (0, import_w.work)(x)"),
+            compare("() => work(x)", &h, &[], "() => (0, import_w.work)(x)"),
             TextMatch::Transformed
         );
         assert_eq!(
-            compare("() => work(x)", &h, "async () => work(x)"),
+            compare("() => work(x)", &h, &[], "async () => work(x)"),
             TextMatch::Different
         );
         assert_eq!(
-            compare("() => work(x)", &h, "function () { return work(x); }"),
+            compare("() => work(x)", &h, &[], "function () { return work(x); }"),
             TextMatch::Different
+        );
+        // A file edited after it was loaded: the running text names what the new source has, but
+        // the source reads properties the running function never mentions.
+        let props = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            compare(
+                "() => globalThis.process.exit(n)",
+                &h,
+                &props(&["process", "exit"]),
+                "() => n * 2"
+            ),
+            TextMatch::Different
+        );
+        // One property gone (an enum member or a define folded by a transpiler) is tolerated.
+        assert_eq!(
+            compare(
+                "() => n * Color.Green + options.factor",
+                &h,
+                &props(&["Green", "factor"]),
+                "() => n * 2 + options.factor"
+            ),
+            TextMatch::Transformed
         );
         let named = Header {
             arrow: false,
@@ -282,7 +335,7 @@ mod tests {
             name: Some("a".into()),
         };
         assert_eq!(
-            compare("function a() {}", &named, "function b() {}"),
+            compare("function a() {}", &named, &[], "function b() {}"),
             TextMatch::Different
         );
     }

@@ -464,7 +464,12 @@ impl SourceFile {
     fn keep_best_matches(&self, candidates: &mut Vec<Candidate<'_>>, fn_text: &str) -> TextMatch {
         let matches: Vec<TextMatch> = candidates
             .iter()
-            .map(|c| identity::compare(self.text(c.closure), c.header, fn_text))
+            .map(|c| {
+                let properties =
+                    walk::closure_with_span(&self.module, c.closure, identity::property_names)
+                        .unwrap_or_default();
+                identity::compare(self.text(c.closure), c.header, &properties, fn_text)
+            })
             .collect();
         let best = matches
             .iter()
