@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import process from "node:process";
@@ -52,6 +53,7 @@ function bunParentPort(): ParentPort {
 }
 
 export const bunRuntime: Runtime = {
+  bufferClass: Buffer,
   name: "bun",
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread
   // resources are not freed.

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type { Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../node/v8_stack.js";
 import { dataModuleUrl } from "../node/modules.js";
@@ -51,6 +52,7 @@ declare const Deno: {
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
 export const denoRuntime: Runtime = {
+  bufferClass: Buffer,
   name: "deno",
   // Not known to follow the thread's end on Deno: a killed worker's thread resources are kept.
   exitMeansThreadStopped: false,

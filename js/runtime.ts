@@ -137,6 +137,17 @@ export interface Runtime {
    * runtime's own frames do.
    */
   originalPosition?(url: string, line: number, column: number): CallSite | undefined;
+  /**
+   * The runtime's `Buffer` class (Node's, which Deno and Bun provide too), so that a Buffer crosses
+   * threads as a Buffer rather than as a plain `Uint8Array`; `undefined` where there is none.
+   */
+  readonly bufferClass?: BufferClass;
+}
+
+/** What weft needs of Node's `Buffer`: recognising one, and making one over bytes that arrived. */
+export interface BufferClass {
+  readonly prototype: Uint8Array;
+  from(buffer: ArrayBuffer, byteOffset: number, length: number): Uint8Array;
 }
 
 let installed: Runtime | undefined;
@@ -153,6 +164,11 @@ export function installRuntime(runtime: Runtime): void {
     );
   }
   installed = runtime;
+}
+
+/** The installed runtime adapter, or `undefined` before one is installed. */
+export function installedRuntime(): Runtime | undefined {
+  return installed;
 }
 
 /** The installed runtime adapter. */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { findSourceMap } from "node:module";
@@ -60,6 +61,7 @@ function sameFile(fileName: string, url: string): boolean {
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
 export const nodeRuntime: Runtime = {
+  bufferClass: Buffer,
   name: "node",
   // The 'exit' event fires after the worker's thread has been joined.
   exitMeansThreadStopped: true,

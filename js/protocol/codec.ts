@@ -10,10 +10,16 @@
  * | boolean, number, bigint, string                     | copied          | copied         | refused        |
  * | `SharedArrayBuffer`, typed array / DataView over one | shared          | shared         | shared         |
  * | `ArrayBuffer`, typed array / DataView over one      | copied          | moved          | refused        |
+ * | Node `Buffer` over an `ArrayBuffer`                 | its bytes copied| moved if whole | refused        |
  * | `Date`, `RegExp`, boxed primitives, `Blob`, errors   | copied          | copied         | refused        |
  * | `Mutex`, `Semaphore`, `Global`                      | handle          | handle         | handle         |
  * | arrays, plain objects, `Map`, `Set`                 | walked          | walked         | walked         |
  * | functions, symbols, class instances, host objects   | refused         | refused        | refused        |
+ *
+ * A Node `Buffer` arrives as a `Buffer` (structured cloning alone would make it a `Uint8Array`).
+ * Small Buffers are views into a pool shared by many of them: only a Buffer that spans its whole
+ * ArrayBuffer is moved; any other is sent as a copy of its own bytes (never the pool, which moving
+ * would detach under every other Buffer in it, and copying would send in full).
  *
  * "Copied" and "moved" are structured cloning's own work (moved: on the transfer list, detached in
  * the sender). A handle is a mark standing for the primitive, revived on arrival into a live
@@ -34,6 +40,7 @@
 
 import { crosserNamed, crosserOf } from "./handles.js";
 import { protocolError } from "../errors.js";
+import { installedRuntime, type BufferClass } from "../runtime.js";
 
 /** One of the three rule sets of the table above. */
 export interface Rules {
@@ -92,6 +99,8 @@ const enum Kind {
   View,
   /** A weft primitive: a handle. */
   Handle,
+  /** A Node `Buffer` over an ArrayBuffer: crosses as its bytes, revived as a Buffer. */
+  NodeBuffer,
   Array,
   Map,
   Set,
@@ -111,7 +120,11 @@ function kindOf(o: object): Kind {
   const proto: unknown = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null) return Kind.Object;
   if (proto === Array.prototype) return Kind.Array;
-  if (ArrayBuffer.isView(o)) return o.buffer instanceof SharedArrayBuffer ? Kind.Shared : Kind.View;
+  if (ArrayBuffer.isView(o)) {
+    if (o.buffer instanceof SharedArrayBuffer) return Kind.Shared;
+    const buffers = bufferClass();
+    return buffers !== null && o instanceof (buffers as unknown as Function) ? Kind.NodeBuffer : Kind.View;
+  }
   if (proto === Map.prototype) return Kind.Map;
   if (proto === Set.prototype) return Kind.Set;
   if (o instanceof SharedArrayBuffer) return Kind.Shared;
@@ -119,6 +132,26 @@ function kindOf(o: object): Kind {
   if (o instanceof Error || COPIED_PROTOTYPES.has(proto as object)) return Kind.Copied;
   return crosserOf(o) === undefined ? Kind.Refused : Kind.Handle;
 }
+
+let buffers: BufferClass | null | undefined;
+
+/** The runtime's Buffer class, or `null` when it has none; looked up once a runtime is installed. */
+function bufferClass(): BufferClass | null {
+  if (buffers === undefined) {
+    const runtime = installedRuntime();
+    if (runtime === undefined) return null;
+    buffers = runtime.bufferClass ?? null;
+  }
+  return buffers;
+}
+
+/** Whether a Buffer's view covers its whole ArrayBuffer, so that moving it detaches nothing else. */
+function ownsItsBuffer(view: ArrayBufferView): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+}
+
+/** The kind of mark that stands for a Buffer in a payload. */
+const BUFFER_MARK = "Buffer";
 
 function describeFunction(fn: Function): string {
   const source = Function.prototype.toString.call(fn);
@@ -195,6 +228,14 @@ export function scan(value: unknown, rules: Rules): Scan {
         if (rules.sharedOnly) return `${render(path)} is an ArrayBuffer, which every thread would copy: use a SharedArrayBuffer`;
         if (rules.moveBuffers && !isDetached(o as ArrayBuffer)) (moved ??= new Set()).add(o as ArrayBuffer);
         return undefined;
+      case Kind.NodeBuffer: {
+        const view = o as Uint8Array;
+        if (rules.sharedOnly) return `${render(path)} is a Buffer over an ArrayBuffer, which every thread would copy: use a Uint8Array over a SharedArrayBuffer`;
+        handles = true;
+        const buffer = view.buffer as ArrayBuffer;
+        if (rules.moveBuffers && ownsItsBuffer(view) && !isDetached(buffer)) (moved ??= new Set()).add(buffer);
+        return undefined;
+      }
       case Kind.View: {
         const buffer = (o as ArrayBufferView).buffer as ArrayBuffer;
         if (rules.sharedOnly) return `${render(path)} is ${describe(o)} over an ArrayBuffer, which every thread would copy: use one over a SharedArrayBuffer`;
@@ -279,6 +320,18 @@ export function pack(value: unknown, handles: boolean): Payload {
         copies.set(v, mark);
         marks.push(mark);
         mark.data = copy(crosser.toWire(v));
+        return mark;
+      }
+      case Kind.NodeBuffer: {
+        // A plain Uint8Array: over the Buffer's own ArrayBuffer (moved or copied whole by
+        // structured cloning), or over a copy of just its bytes when it is a view into a pool.
+        const view = v as Uint8Array;
+        const bytes = ownsItsBuffer(view)
+          ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+          : Uint8Array.prototype.slice.call(view);
+        const mark: Mark = { kind: BUFFER_MARK, data: bytes };
+        copies.set(v, mark);
+        marks.push(mark);
         return mark;
       }
       case Kind.Array: {
@@ -373,6 +426,12 @@ function revive(value: unknown, marks: readonly Mark[]): unknown {
       if (done === REVIVING) throw protocolError("a weft primitive's value refers back to the primitive itself");
       if (done !== undefined) return done;
       const mark = v as Mark;
+      if (mark.kind === BUFFER_MARK) {
+        const bytes = mark.data as Uint8Array;
+        const live = bufferClass()?.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength) ?? bytes;
+        revived.set(v, live);
+        return live;
+      }
       const crosser = crosserNamed(mark.kind);
       if (crosser === undefined) throw protocolError(`a weft ${mark.kind} arrived in a thread that does not know the class`);
       revived.set(v, REVIVING);
