@@ -99,6 +99,15 @@ export function noSharedMemory(detail: string): WeftError {
 /** @internal The .wasm could not be read or compiled. */
 export function coreLoadFailed(url: URL, cause: unknown): WeftError {
   const reason = cause instanceof Error ? cause.message : String(cause);
+  if (isPermissionDenied(cause)) {
+    return new WeftError(
+      "WEFT_CORE_LOAD_FAILED",
+      `Cannot load weft's core module as the runtime denied read access to ${url.href} (${reason}): ` +
+        `weft reads its own weft_bg.wasm; grant read access to the weft package, e.g. Deno's ` +
+        `--allow-read=${packageDir(url)}`,
+      { cause },
+    );
+  }
   return new WeftError(
     "WEFT_CORE_LOAD_FAILED",
     `Cannot load weft's core module as ${url.href} could not be loaded: ${reason}. Reinstall the ` +
@@ -330,6 +339,36 @@ export function invalidValue(what: string, expected: string, received: unknown):
  * @internal The source of a spawn's caller cannot be read: it is not a file (a `data:` or remote
  * module), or the file was moved or deleted after it was loaded.
  */
+/**
+ * Whether `cause` is a runtime's refusal for lack of a permission (Deno's `NotCapable`, formerly
+ * `PermissionDenied`), not a missing or broken file.
+ */
+export function isPermissionDenied(cause: unknown): boolean {
+  const name = (cause as { name?: unknown } | null)?.name;
+  return name === "NotCapable" || name === "PermissionDenied";
+}
+
+/** The folder of the weft package a file of it lies in, as a path (for a permission flag). */
+function packageDir(url: URL): string {
+  const path = decodeURIComponent(url.pathname);
+  const at = path.lastIndexOf("/js/wasm/");
+  return at < 0 ? path.slice(0, path.lastIndexOf("/")) : path.slice(0, at);
+}
+
+/**
+ * @internal spawn or a Global in code that has no file: `node -e`, `deno eval`, `bun -e`, code
+ * piped to stdin, a REPL.
+ */
+export function noSourceFile(url: string): WeftError {
+  return new WeftError(
+    "WEFT_SOURCE_UNAVAILABLE",
+    `Cannot spawn from ${url}: it is code given on the command line (node -e, deno eval, bun -e), ` +
+      "piped to stdin or typed in a REPL, which has no source file; weft reads the file that calls " +
+      "spawn() to find the closure and its variables. Put the code in a module file and run that " +
+      "file (from a REPL, import a module that calls spawn)",
+  );
+}
+
 export function sourceUnavailable(url: string, reason: string): WeftError {
   const shown = url.length > 80 ? `${url.slice(0, 77)}...` : url;
   return new WeftError(

@@ -61,7 +61,7 @@ for rt in node22 node24 deno bun; do
 done
 echo "wasm stack: ok on node22, node24, deno, bun"
 
-echo "== public types (tests/types/usage.ts, tsc --strict)"
+echo "== public types (tests/types/usage.ts, tsc --strict, skipLibCheck false, lib ES2022, no @types/node)"
 $node24 node_modules/typescript/bin/tsc -p tests/types/tsconfig.json
 echo "types: ok"
 

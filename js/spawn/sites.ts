@@ -8,7 +8,7 @@
  * @module
  */
 
-import { sourceUnavailable } from "../errors.js";
+import { isPermissionDenied, noSourceFile, sourceUnavailable } from "../errors.js";
 import { generatedModule, generatedModuleById } from "./modules.js";
 import { runtime, type CallSite } from "../runtime.js";
 
@@ -21,6 +21,13 @@ export type Mapping = readonly [number, number, number, number];
 const sources = new Map<string, string>();
 
 /**
+ * The names runtimes give code that has no file: Node's `[eval]`, `[eval1]` and `[stdin]`, its
+ * REPL's `REPL1`, Deno's `$deno$eval.mts` and `$deno$stdin.mts`, and Bun's `[eval]` and `[stdin]`
+ * made into file URLs of the working directory.
+ */
+const INLINE_CODE = /(?:^|\/)(?:\[(?:eval|stdin)\d*\]|%5B(?:eval|stdin)\d*%5D|REPL\d+|\$deno\$(?:eval|stdin|repl)[^/]*)$/;
+
+/**
  * The text of a caller's source file, read once per isolate. Throws `WEFT_SOURCE_UNAVAILABLE` when
  * the caller is not a file (a `data:`, `blob:` or remote module) or its file cannot be read (moved
  * or deleted since it was loaded).
@@ -28,14 +35,21 @@ const sources = new Map<string, string>();
 export function sourceText(url: string): string {
   let source = sources.get(url);
   if (source === undefined) {
+    if (INLINE_CODE.test(url)) throw noSourceFile(url);
     if (!url.startsWith("file:")) {
-      const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? "a non-file";
-      throw sourceUnavailable(url, `its module was loaded from a ${scheme} URL, not from a file`);
+      const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
+      throw sourceUnavailable(url, `its module was loaded from ${scheme === undefined ? "something other than a file" : `a ${scheme} URL, not from a file`}`);
     }
     try {
       source = runtime().readTextFileSync(url);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
+      if (isPermissionDenied(cause)) {
+        throw sourceUnavailable(
+          url,
+          `the runtime denied read access to it (${reason}); grant read access to your source files, e.g. Deno's --allow-read`,
+        );
+      }
       throw sourceUnavailable(url, `its file cannot be read (${reason})`);
     }
     sources.set(url, source);

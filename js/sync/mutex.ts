@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * `Mutex<T>`: mutual exclusion across every thread of the process tree, guarding a shared value.
  *

@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * `Semaphore`: a counting semaphore shared by every thread of the process tree.
  *
