@@ -58,7 +58,7 @@ export const bunRuntime: Runtime = {
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread
   // resources are not freed.
   exitMeansThreadStopped: false,
-  readFile: (url) => Bun.file(url).bytes(),
+  readFileSync: (url) => new Uint8Array(readFileSync(url)),
   readTextFileSync: (url) => readFileSync(new URL(url), "utf8"),
   moduleUrl: (source) => URL.createObjectURL(new Blob([source], { type: "text/javascript" })),
   adoptModule: () => {},

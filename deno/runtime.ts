@@ -43,7 +43,7 @@ function resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Re
 }
 
 declare const Deno: {
-  readFile(path: URL): Promise<Uint8Array>;
+  readFileSync(path: URL): Uint8Array;
   readTextFileSync(path: URL): string;
   statSync(path: URL): { isFile: boolean };
   unrefTimer(id: number): void;
@@ -56,7 +56,7 @@ export const denoRuntime: Runtime = {
   name: "deno",
   // Not known to follow the thread's end on Deno: a killed worker's thread resources are kept.
   exitMeansThreadStopped: false,
-  readFile: (url) => Deno.readFile(url),
+  readFileSync: (url) => Deno.readFileSync(url),
   readTextFileSync: (url) => Deno.readTextFileSync(new URL(url)),
   moduleUrl: dataModuleUrl,
   adoptModule: () => {},

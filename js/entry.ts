@@ -8,8 +8,8 @@ import { loadCore } from "./core/module.js";
 import { installRuntime, type Runtime } from "./runtime.js";
 import { installBridge } from "./spawn/spawn.js";
 
-export async function enter(runtime: Runtime, wasmUrl: URL): Promise<void> {
+export function enter(runtime: Runtime, wasmUrl: URL): void {
   installRuntime(runtime);
-  await loadCore(wasmUrl);
+  loadCore(wasmUrl);
   installBridge();
 }

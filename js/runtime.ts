@@ -80,7 +80,7 @@ export interface Runtime {
    */
   readonly exitMeansThreadStopped: boolean;
   /** Reads a local file (the package's .wasm). */
-  readFile(url: URL): Promise<Uint8Array>;
+  readFileSync(url: URL): Uint8Array;
   /** Reads a source file synchronously (the caller of `spawn`), by URL. */
   readTextFileSync(url: string): string;
   /**

@@ -4,6 +4,6 @@ import { nodeRuntime } from "./runtime.js";
 
 // The module file, relative to this entry: `<runtime>/mod.js` sits one level below the package
 // root in both the bundled (npm) and the unbundled (JSR) layout.
-await enter(nodeRuntime, new URL("../js/wasm/weft_bg.wasm", import.meta.url));
+enter(nodeRuntime, new URL("../js/wasm/weft_bg.wasm", import.meta.url));
 
 export * from "../js/index.js";

@@ -6,7 +6,6 @@
 
 import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
@@ -65,7 +64,7 @@ export const nodeRuntime: Runtime = {
   name: "node",
   // The 'exit' event fires after the worker's thread has been joined.
   exitMeansThreadStopped: true,
-  readFile: async (url) => new Uint8Array(await readFile(url)),
+  readFileSync: (url) => new Uint8Array(readFileSync(url)),
   readTextFileSync: (url) => readFileSync(new URL(url), "utf8"),
   moduleUrl: dataModuleUrl,
   adoptModule: adoptDataModule,

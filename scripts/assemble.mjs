@@ -77,6 +77,7 @@ for (const runtime of ["node", "deno", "bun"]) {
   });
 }
 writeTemplate("package.json", join(npm, "package.json"));
+writeTemplate("index.d.cts", join(npm, "js/index.d.cts"));
 writeTemplate("README.md", join(npm, "README.md"));
 
 /**

@@ -63,7 +63,9 @@ echo "wasm stack: ok on node22, node24, deno, bun"
 
 echo "== public types (tests/types/usage.ts, tsc --strict, skipLibCheck false, lib ES2022, no @types/node)"
 $node24 node_modules/typescript/bin/tsc -p tests/types/tsconfig.json
-echo "types: ok"
+# The same from CommonJS (module node16): `require("weft")` typed through js/index.d.cts.
+$node24 node_modules/typescript/bin/tsc -p tests/types/tsconfig.cjs.json
+echo "types: ok (ESM and CommonJS)"
 
 echo "== JSR package (deno check and deno publish --dry-run of dist/jsr, then a spawn through it on Deno)"
 # In a copy outside the checkout, so that nothing resolves through the checkout's node_modules:

@@ -49,7 +49,6 @@ interface Loaded {
 }
 
 let loaded: Loaded | undefined;
-let loading: Promise<void> | undefined;
 
 function checkSharedMemory(): void {
   if (typeof SharedArrayBuffer !== "function") {
@@ -67,37 +66,33 @@ function checkVersion(): void {
 
 /**
  * Loads the module at `wasmUrl` as the first thread of this process tree; a no-op when this
- * isolate already loaded or joined it. Concurrent calls share one load.
+ * isolate already loaded or joined it. Synchronous (a file read and a synchronous compile, which
+ * server runtimes allow for a module of any size), so that the package entry has no top-level
+ * await and can be `require`d from CommonJS.
  */
-export function loadCore(wasmUrl: URL): Promise<void> {
-  if (loaded !== undefined) return Promise.resolve();
-  loading ??= (async () => {
-    checkSharedMemory();
-    let module: WebAssembly.Module;
-    try {
-      const bytes = await runtime().readFile(wasmUrl);
-      module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-      recordMemoryLimits(bytes);
-    } catch (cause) {
-      throw coreLoadFailed(wasmUrl, cause);
-    }
-    if (loaded !== undefined) return; // joined as a worker while reading
-    let exports: Exports;
-    try {
-      exports = glue.initSync({ module }) as Exports;
-    } catch (cause) {
-      throw coreLoadFailed(wasmUrl, cause);
-    }
-    const memory = exports.memory;
-    if (!(memory.buffer instanceof SharedArrayBuffer)) {
-      throw noSharedMemory("the module's memory was created unshared");
-    }
-    loaded = { init: { module, memory }, exports, thread: null };
-    checkVersion();
-  })().finally(() => {
-    loading = undefined;
-  });
-  return loading;
+export function loadCore(wasmUrl: URL): void {
+  if (loaded !== undefined) return;
+  checkSharedMemory();
+  let module: WebAssembly.Module;
+  try {
+    const bytes = runtime().readFileSync(wasmUrl);
+    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    recordMemoryLimits(bytes);
+  } catch (cause) {
+    throw coreLoadFailed(wasmUrl, cause);
+  }
+  let exports: Exports;
+  try {
+    exports = glue.initSync({ module }) as Exports;
+  } catch (cause) {
+    throw coreLoadFailed(wasmUrl, cause);
+  }
+  const memory = exports.memory;
+  if (!(memory.buffer instanceof SharedArrayBuffer)) {
+    throw noSharedMemory("the module's memory was created unshared");
+  }
+  loaded = { init: { module, memory }, exports, thread: null };
+  checkVersion();
 }
 
 /** Joins the module and memory posted by the parent. Called once, first thing in a worker. */
