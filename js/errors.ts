@@ -301,6 +301,24 @@ export function capturesUnreadable(where: string, cause: unknown): WeftError {
 }
 
 /** @internal A public function received an argument of the wrong type or range. */
+/** @internal A task's `timeout` elapsed before it settled. */
+export function taskTimedOut(what: string, timeoutMs: number): WeftError {
+  return new WeftError(
+    "WEFT_TIMED_OUT",
+    `Cannot finish ${what} within its timeout of ${timeoutMs} ms (counted from the eval, queueing ` +
+      "included): its worker was terminated; raise the timeout, or split the work into smaller tasks",
+  );
+}
+
+/** @internal `signal` or `timeout` on a spawn inside a worker. */
+export function nestedCancel(what: string): WeftError {
+  return new WeftError(
+    "WEFT_INVALID_ARGUMENT",
+    `Cannot give ${what} a signal or timeout of its own: a task spawned inside a worker is ` +
+      "cancelled with the task that spawned it; pass { signal, timeout } to the outermost spawn",
+  );
+}
+
 export function invalidArgument(what: string, expected: string, received: unknown): WeftError {
   const got = received === null ? "null" : Array.isArray(received) ? "an array" : typeof received;
   return new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: expected ${expected}, received ${got}`);

@@ -25,6 +25,14 @@
  * - Memory: a worker is started only while its stack fits in the shared memory (capacity.ts); at
  *   capacity, tasks wait for a busy worker, and fail with `WEFT_WORKER_START_FAILED` only when
  *   there is none.
+ * - Cancellation ({@link Cancel}): a task run with a signal or a timeout belongs to a cancel
+ *   scope, and so does every task spawned while it runs (its nested tasks). A worker running a
+ *   scope's task runs nothing else but that scope's tasks (no pipelining, no unrelated task on it
+ *   while it waits), so that cancelling terminates exactly the scope's work: queued tasks of the
+ *   scope are removed and never run, workers running its tasks are killed (and replaced on
+ *   demand), and every task of the scope rejects at once with the reason. Deno cannot interrupt a
+ *   busy worker: its tasks reject at once all the same, and the worker is out of the pool and
+ *   counted until it returns.
  * - Where a runtime's cost of loading a module grows with the modules an isolate has loaded
  *   ({@link Runtime.modulesPerWorker}), a worker that has loaded that many generated modules is
  *   retired: it takes no new task, and is closed once its running tasks are done.
@@ -36,6 +44,7 @@ import { type ResourceLimit, runtime, type Runtime } from "../runtime.js";
 import type { Task } from "../protocol/messages.js";
 import { roomForWorkers, stackLeaked, workerCapacity } from "./capacity.js";
 import { WorkerHost } from "./host.js";
+import type { AbortSignalLike } from "../sync/waiting.js";
 
 export type { Task };
 
@@ -52,8 +61,58 @@ export interface PoolOptions {
   resourceLimits: Readonly<Partial<Record<ResourceLimit, number>>> | undefined;
 }
 
+/** How a task may be cancelled: an abort signal, a timeout in milliseconds from now, or both. */
+export interface Cancel {
+  readonly signal?: AbortSignalLike | undefined;
+  readonly timeoutMs?: number | undefined;
+  /** The error a timeout rejects with. */
+  readonly timedOut: () => unknown;
+}
+
+/** A cancellable task and the tasks spawned while it runs, cancelled together. */
+class Scope {
+  /** Why it was cancelled, once it was. */
+  reason: { error: unknown } | undefined;
+  /** Its tasks that have not settled. */
+  readonly tasks = new Set<Queued>();
+  /** Workers running its tasks (each runs only this scope's tasks). */
+  readonly slots = new Set<Slot>();
+  #detach: (() => void) | undefined;
+
+  constructor(cancel: Cancel, onCancel: (scope: Scope) => void) {
+    const { signal, timeoutMs } = cancel;
+    const fire = (error: unknown) => {
+      if (this.reason !== undefined) return;
+      this.reason = { error };
+      this.#detach?.();
+      onCancel(this);
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => fire(signal!.reason);
+    if (timeoutMs !== undefined) {
+      // Unreferenced: a running task keeps the process alive through its worker, not its timer.
+      timer = setTimeout(() => fire(cancel.timedOut()), timeoutMs);
+      runtime().unrefTimer(timer);
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#detach = () => {
+      this.#detach = undefined;
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+  }
+
+  /** Stops listening once every task of the scope has settled. */
+  settled(queued: Queued): void {
+    this.tasks.delete(queued);
+    if (this.tasks.size === 0) this.#detach?.();
+  }
+}
+
 interface Slot {
   readonly host: WorkerHost;
+  /** The cancel scope whose tasks this worker runs, exclusively; `undefined` for ordinary tasks. */
+  scope: Scope | undefined;
   /** Tasks running on this worker. */
   running: number;
   /** Tasks spawned from this worker that have not settled (its tasks are waiting on them). */
@@ -75,6 +134,7 @@ interface Queued {
   readonly task: Task;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  readonly scope: Scope | undefined;
 }
 
 export class Pool {
@@ -110,9 +170,33 @@ export class Pool {
     return this.#slots.size + this.#starting;
   }
 
-  /** Runs `task` on some worker; settles with its result or error. */
-  run(task: Task): Promise<unknown> {
-    return this.#enqueue(task);
+  /**
+   * Runs `task` on some worker; settles with its result or error, or with the cancellation's
+   * reason as soon as `cancel` fires (an already aborted signal: without running it).
+   */
+  run(task: Task, cancel?: Cancel): Promise<unknown> {
+    if (cancel === undefined) return this.#enqueue(task, undefined);
+    if (cancel.signal?.aborted) return Promise.reject(cancel.signal.reason);
+    return this.#enqueue(task, new Scope(cancel, (scope) => this.#cancel(scope)));
+  }
+
+  /** Rejects every task of a cancelled scope: removed from the queue, or its worker killed. */
+  #cancel(scope: Scope): void {
+    const error = scope.reason!.error;
+    if (this.#waiting > 0) {
+      const kept = this.#queue.slice(this.#head).filter((q) => q.scope !== scope);
+      this.#queue = kept;
+      this.#head = 0;
+    }
+    for (const queued of [...scope.tasks]) queued.reject(error);
+    for (const slot of [...scope.slots]) {
+      this.#slots.delete(slot);
+      this.#clearIdle(slot);
+      this.#killed();
+      void slot.host.kill(() => error);
+    }
+    scope.slots.clear();
+    this.#dispatch();
   }
 
   /**
@@ -172,9 +256,16 @@ export class Pool {
     if (!runtime().exitMeansThreadStopped) stackLeaked();
   }
 
-  #enqueue(task: Task): Promise<unknown> {
+  #enqueue(task: Task, scope: Scope | undefined): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const queued = { task, resolve, reject };
+      const queued: Queued = { task, resolve, reject, scope };
+      if (scope !== undefined) {
+        if (scope.reason !== undefined) {
+          reject(scope.reason.error);
+          return;
+        }
+        scope.tasks.add(queued);
+      }
       if (this.#waiting === 0) {
         // Fast path: straight to an idle worker when nothing waits before this task.
         for (const slot of this.#slots) {
@@ -199,13 +290,16 @@ export class Pool {
       let waiting: Slot | undefined;
       let pipelined: Slot | undefined;
       const burst = this.#waiting >= 2 * Math.max(1, this.#slots.size);
+      // A worker running a cancel scope's tasks takes only more of that scope's tasks.
+      const scope = this.#queue[this.#head]!.scope;
       for (const slot of this.#slots) {
         if (slot.running === 0) {
           target = slot;
           break;
         }
+        if (slot.scope !== scope) continue;
         if (waiting === undefined && slot.running <= slot.children) waiting = slot;
-        if (burst && pipelined === undefined && slot.running - slot.children < 2) pipelined = slot;
+        if (scope === undefined && burst && pipelined === undefined && slot.running - slot.children < 2) pipelined = slot;
       }
       if (target === undefined && this.size < this.#options.maxWorkers && this.#room() > 0) {
         while (this.#starting < this.#waiting && this.size < this.#options.maxWorkers && this.#room() > 0) {
@@ -278,6 +372,7 @@ export class Pool {
         this.#starting--;
         const slot: Slot = {
           host,
+          scope: undefined,
           running: 0,
           children: 0,
           idleSince: Date.now(),
@@ -313,22 +408,30 @@ export class Pool {
     const settled = () => {
       slot.children--;
     };
-    const result = this.#enqueue(task);
+    // A task spawned by a cancellable task is cancelled with it.
+    const result = this.#enqueue(task, slot.scope);
     result.then(settled, settled);
     return result;
   }
 
   #runOn(slot: Slot, queued: Queued): void {
     slot.running++;
+    const { scope } = queued;
+    if (scope !== undefined) {
+      slot.scope = scope;
+      scope.slots.add(slot);
+    }
     const { target } = queued.task;
     if (slot.modules !== undefined && typeof target !== "string") slot.modules.add(target.key);
     slot.host.run(queued.task).then(
       (value) => {
         this.#done(slot);
+        scope?.settled(queued);
         queued.resolve(value);
       },
       (error: unknown) => {
         this.#done(slot);
+        scope?.settled(queued);
         queued.reject(error);
       },
     );
@@ -336,6 +439,10 @@ export class Pool {
 
   #done(slot: Slot): void {
     slot.running--;
+    if (slot.running === 0 && slot.scope !== undefined) {
+      slot.scope.slots.delete(slot);
+      slot.scope = undefined;
+    }
     if (slot.running === 0) slot.idleSince = Date.now();
     const bound = runtime().modulesPerWorker;
     if (!slot.retiring && slot.modules !== undefined && bound !== undefined && slot.modules.size >= bound) {

@@ -5,7 +5,8 @@
  */
 
 import type { Task } from "../protocol/messages.js";
-import { Pool, type PoolOptions } from "./pool.js";
+import { type Cancel, Pool, type PoolOptions } from "./pool.js";
+import { nestedCancel } from "../errors.js";
 import { runtime } from "../runtime.js";
 
 type Forward = (task: Task) => Promise<unknown>;
@@ -35,11 +36,17 @@ export function setPoolOptions(next: PoolOptions): void {
   pool?.configure(next);
 }
 
-/** Runs a task somewhere in the pool. */
-export function submit(task: Task): Promise<unknown> {
-  if (forward !== undefined) return forward(task);
+/**
+ * Runs a task somewhere in the pool. `cancel` (a signal, a timeout) is honoured on the root
+ * thread; inside a worker, a task is cancelled with the task that spawned it.
+ */
+export function submit(task: Task, cancel?: Cancel): Promise<unknown> {
+  if (forward !== undefined) {
+    if (cancel !== undefined) return Promise.reject(nestedCancel(task.what));
+    return forward(task);
+  }
   pool ??= new Pool(poolOptions());
-  return pool.run(task);
+  return pool.run(task, cancel);
 }
 
 /** About to submit a task that needs some preparation first: on the root thread, start a worker meanwhile. */

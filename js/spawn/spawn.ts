@@ -19,6 +19,7 @@ import {
   invalidArgument,
   noCallSite,
   notEvaluated,
+  taskTimedOut,
   uncloneableCapture,
   warn,
   WeftError,
@@ -30,6 +31,7 @@ import type { ModuleRef } from "./modules.js";
 import { clearSourceTexts, originalSite, sourceText } from "./sites.js";
 import { runtime } from "../runtime.js";
 import { prepareToSubmit, submit } from "../pool/submit.js";
+import type { AbortSignalLike } from "../sync/waiting.js";
 
 declare const resultType: unique symbol;
 
@@ -46,7 +48,28 @@ export interface SpawnOptions {
    * of copying; they become detached in the caller.
    */
   readonly transfer?: readonly object[];
+  /**
+   * Cancels the task when aborted: a task still queued is removed and never runs, a running one
+   * has its worker terminated (the pool replaces it), and the promise rejects at once with
+   * `signal.reason`. Tasks the task spawned are cancelled with it. An already aborted signal
+   * rejects without running the task.
+   */
+  readonly signal?: AbortSignalLike;
+  /**
+   * Milliseconds, counted from the `eval` (time in the queue included), after which the task is
+   * cancelled as by `signal`, rejecting with a `WEFT_TIMED_OUT` WeftError.
+   */
+  readonly timeout?: number;
 }
+
+/** What spawn's options ask for, checked. */
+interface Options {
+  readonly transfer: Transferable[];
+  readonly signal: AbortSignalLike | undefined;
+  readonly timeoutMs: number | undefined;
+}
+
+const NO_OPTIONS: Options = Object.freeze({ transfer: [], signal: undefined, timeoutMs: undefined });
 
 interface Site {
   readonly id: number;
@@ -72,7 +95,7 @@ const sitesByPosition = new Map<string, Site>();
 
 interface Pending {
   readonly site: Site;
-  readonly transfer: Transferable[];
+  readonly options: Options;
 }
 let pending: Pending[] = [];
 let checkScheduled = false;
@@ -95,7 +118,7 @@ let checkScheduled = false;
  */
 export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awaited<T>> {
   if (typeof fn !== "function") throw invalidArgument("spawn", "a closure such as () => work()", fn);
-  const transfer = checkTransfer(options);
+  const checked = checkOptions(options);
   const reported = runtime().callerOf(spawn);
   if (reported === undefined) throw noCallSite();
   const position = `${reported.url}:${reported.line}:${reported.column}`;
@@ -108,7 +131,7 @@ export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awai
     site = analyse(at.url, at.line, at.column, at.mapped ? undefined : fn, at.mapped);
     sitesByPosition.set(position, site);
   }
-  pending.push({ site, transfer });
+  pending.push({ site, options: checked });
   if (!checkScheduled) {
     checkScheduled = true;
     queueMicrotask(checkEvaluated);
@@ -116,16 +139,27 @@ export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awai
   return site.script as WorkerScript<Awaited<T>>;
 }
 
-function checkTransfer(options: SpawnOptions | undefined): Transferable[] {
+function checkOptions(options: SpawnOptions | undefined): Options {
   // `object[]` in the public type keeps DOM names out of weft's declarations.
-  if (options === undefined) return [];
+  if (options === undefined) return NO_OPTIONS;
   if (typeof options !== "object" || options === null) {
-    throw invalidArgument("spawn", "an options object { transfer }", options);
+    throw invalidArgument("spawn", "an options object { transfer, signal, timeout }", options);
   }
-  const { transfer } = options;
-  if (transfer === undefined) return [];
-  if (!Array.isArray(transfer)) throw invalidArgument("spawn", "options.transfer to be an array", transfer);
-  return [...transfer] as Transferable[];
+  const { transfer, signal, timeout } = options;
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    throw invalidArgument("spawn", "options.transfer to be an array", transfer);
+  }
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw invalidArgument("spawn", "options.signal to be an AbortSignal", signal);
+  }
+  if (timeout !== undefined && !(typeof timeout === "number" && timeout >= 0 && timeout <= 2 ** 31 - 1)) {
+    throw invalidArgument("spawn", "options.timeout to be a number of milliseconds from 0 to 2147483647", timeout);
+  }
+  return { transfer: transfer === undefined ? [] : ([...transfer] as Transferable[]), signal, timeoutMs: timeout };
+}
+
+function isAbortSignal(value: unknown): value is AbortSignalLike {
+  return typeof value === "object" && value !== null && "aborted" in value && "addEventListener" in value;
 }
 
 const warned = new Set<Site>();
@@ -195,7 +229,7 @@ function bridge(id: unknown, read?: () => Record<string, unknown>): Promise<unkn
   const site = typeof id === "number" ? sites[id] : undefined;
   if (site === undefined) throw new WeftError("WEFT_INTERNAL", `The eval bridge received an unknown task id ${String(id)}`);
   const index = pending.findIndex((p) => p.site === site);
-  const transfer = index >= 0 ? pending.splice(index, 1)[0]!.transfer : [];
+  const options = index >= 0 ? pending.splice(index, 1)[0]!.options : NO_OPTIONS;
   let values: Record<string, unknown> = {};
   if (typeof read === "function") {
     try {
@@ -204,7 +238,7 @@ function bridge(id: unknown, read?: () => Record<string, unknown>): Promise<unkn
       throw capturesUnreadable(site.where, cause);
     }
   }
-  return start(site, values, transfer);
+  return start(site, values, options);
 }
 
 /**
@@ -234,7 +268,7 @@ function mentions(source: string, name: string): boolean {
  * the eval throws naming it; a top-level capture that cannot cross is re-created in the worker
  * from its declaration instead.
  */
-function start(site: Site, values: Record<string, unknown>, transfer: Transferable[]): Promise<unknown> {
+function start(site: Site, values: Record<string, unknown>, options: Options): Promise<unknown> {
   const locals: Record<string, unknown> = {};
   let handles = false;
   for (const capture of site.closure.locals) {
@@ -257,13 +291,11 @@ function start(site: Site, values: Record<string, unknown>, transfer: Transferab
       byValue.push(capture.name);
     }
   }
-  return submit({
-    target: moduleFor(site, byValue),
-    name: "default",
-    payload: pack([locals, top], handles),
-    transfer,
-    what: `the task spawned at ${site.where}`,
-  });
+  const what = `the task spawned at ${site.where}`;
+  const task = { target: moduleFor(site, byValue), name: "default", payload: pack([locals, top], handles), transfer: options.transfer, what };
+  const { signal, timeoutMs } = options;
+  if (signal === undefined && timeoutMs === undefined) return submit(task);
+  return submit(task, { signal, timeoutMs, timedOut: () => taskTimedOut(what, timeoutMs!) });
 }
 
 function moduleFor(site: Site, byValue: string[]): ModuleRef {

@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` (strict) against the assembled package: `make test` fails if the
 // public types regress. Lines marked @ts-expect-error must stay errors.
-import { configure, Global, Mutex, type MutexGuard, type Permit, Semaphore, shutdown, spawn, WeftError, type WorkerScript } from "weft";
+import { type AbortSignalLike, configure, Global, Mutex, type MutexGuard, type Permit, Semaphore, shutdown, spawn, WeftError, type WorkerScript } from "weft";
 
 const rounds = 3;
 const user = { name: "ada" };
@@ -63,3 +63,10 @@ const returned: Mutex<SharedArrayBuffer> = await eval(spawn(() => counter));
 const plain: unknown = eval("1 + 1");
 
 void [doubled, greeting, pair, fromScript, wrong, plain, cell, viaGlobal, returned];
+
+// Cancelling a task: any AbortSignal (typed without DOM or Node types), a timeout in milliseconds.
+declare const taskSignal: AbortSignalLike;
+const cancelled: number = await eval(spawn(() => rounds * 3, { signal: taskSignal, timeout: 1000 }));
+void cancelled;
+// @ts-expect-error a task's timeout is a number of milliseconds
+void spawn(() => 1, { timeout: "soon" });
