@@ -53,6 +53,7 @@ function bunParentPort(): ParentPort {
 }
 
 export const bunRuntime: Runtime = {
+  env: (name) => process.env[name],
   bufferClass: Buffer,
   name: "bun",
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread

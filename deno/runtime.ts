@@ -47,11 +47,18 @@ declare const Deno: {
   readTextFileSync(path: URL): string;
   statSync(path: URL): { isFile: boolean };
   unrefTimer(id: number): void;
+  permissions: { querySync?(descriptor: { name: "env"; variable: string }): { state: string } };
+  env: { get(name: string): string | undefined };
 };
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
 export const denoRuntime: Runtime = {
+  env: (name) => {
+    // Only where already granted: a query never prompts, a get without permission would.
+    if (Deno.permissions.querySync?.({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno.env.get(name);
+  },
   bufferClass: Buffer,
   name: "deno",
   // Not known to follow the thread's end on Deno: a killed worker's thread resources are kept.

@@ -9,3 +9,4 @@ export { memoryBytes, words, wordsAt } from "./core/memory.js";
 export { runtime } from "./runtime.js";
 export { WorkerHost } from "./pool/host.js";
 export { rootPool } from "./pool/submit.js";
+export { Histogram } from "./pool/histogram.js";

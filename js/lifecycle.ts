@@ -1,5 +1,5 @@
 /**
- * `configure()` and `shutdown()`: the pool's settings and its end.
+ * `configure()`, `stats()` and `shutdown()`: the pool's settings, its figures and its end.
  *
  * Every setting is checked before any takes effect: a value of the wrong type, outside the range
  * that works, or unknown to the runtime is refused with a `WEFT_INVALID_ARGUMENT` `WeftError` that
@@ -9,9 +9,11 @@
  * @module
  */
 
-import { invalidArgument, invalidValue, resourceLimitsIgnored, warn } from "./errors.js";
+import { invalidArgument, invalidValue, resourceLimitsIgnored, warn, WeftError } from "./errors.js";
+import { isWorkerThread } from "./core/module.js";
 import { formatBytes, WORKER_FOOTPRINT, workerCapacity } from "./pool/capacity.js";
 import type { PoolOptions } from "./pool/pool.js";
+import type { PoolStats } from "./pool/stats.js";
 import { poolOptions, rootPool, setPoolOptions } from "./pool/submit.js";
 import { type ResourceLimit, runtime } from "./runtime.js";
 import { clearSpawnCaches } from "./spawn/spawn.js";
@@ -149,4 +151,36 @@ export function configure(options: ConfigureOptions): void {
 export async function shutdown(): Promise<void> {
   clearSpawnCaches();
   await rootPool()?.shutdown();
+}
+
+/**
+ * What the pool is doing and has done: live and busy workers, queued tasks, tasks completed,
+ * failed and cancelled, the share of the workers' capacity used, and percentiles of how long tasks
+ * ran and waited (from fixed-size histograms, within about 3 %). Counts and times are since the
+ * first task or the last `stats({ reset: true })`, which returns the figures and starts anew. On
+ * the thread that imported weft first; inside a worker it throws, as tasks spawned there run in
+ * that thread's pool.
+ *
+ * @example
+ * ```ts
+ * import { stats } from "weft";
+ * const { busy, queued, runTimeMs } = stats();
+ * console.log(`${busy} busy, ${queued} queued, p99 ${runTimeMs.p99} ms`);
+ * ```
+ */
+export function stats(options?: { readonly reset?: boolean }): PoolStats {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw invalidArgument("stats", "an options object { reset }", options);
+  }
+  if (isWorkerThread()) {
+    throw new WeftError(
+      "WEFT_INVALID_ARGUMENT",
+      "Cannot call stats() inside a weft worker: the pool lives in the thread that imported weft " +
+        "first, where tasks spawned in workers run too; call it there",
+    );
+  }
+  const pool = rootPool();
+  if (pool !== undefined) return pool.stats(options?.reset === true);
+  const none = { p50: 0, p90: 0, p99: 0, max: 0 };
+  return { workers: 0, busy: 0, queued: 0, completed: 0, failed: 0, cancelled: 0, utilization: 0, runTimeMs: none, waitTimeMs: none };
 }

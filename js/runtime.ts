@@ -142,6 +142,11 @@ export interface Runtime {
    * threads as a Buffer rather than as a plain `Uint8Array`; `undefined` where there is none.
    */
   readonly bufferClass?: BufferClass;
+  /**
+   * The value of an environment variable, or `undefined` when it is unset or the process may not
+   * read it (Deno without `--allow-env`: never a permission prompt).
+   */
+  env?(name: string): string | undefined;
 }
 
 /** What weft needs of Node's `Buffer`: recognising one, and making one over bytes that arrived. */

@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
+import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
@@ -60,6 +61,7 @@ function sameFile(fileName: string, url: string): boolean {
 const WORKER_URL = new URL("./worker.js", import.meta.url);
 
 export const nodeRuntime: Runtime = {
+  env: (name) => process.env[name],
   bufferClass: Buffer,
   name: "node",
   // The 'exit' event fires after the worker's thread has been joined.

@@ -45,6 +45,9 @@ import type { Task } from "../protocol/messages.js";
 import { roomForWorkers, stackLeaked, workerCapacity } from "./capacity.js";
 import { WorkerHost } from "./host.js";
 import type { AbortSignalLike } from "../sync/waiting.js";
+import { debugEnabled, debugLog } from "./debug.js";
+import { Histogram } from "./histogram.js";
+import type { PoolStats } from "./stats.js";
 
 export type { Task };
 
@@ -111,6 +114,8 @@ class Scope {
 
 interface Slot {
   readonly host: WorkerHost;
+  /** When it last went from idle to running a task (`performance.now()`). */
+  busySince: number;
   /** The cancel scope whose tasks this worker runs, exclusively; `undefined` for ordinary tasks. */
   scope: Scope | undefined;
   /** Tasks running on this worker. */
@@ -135,7 +140,12 @@ interface Queued {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly scope: Scope | undefined;
+  /** When it was queued, then when it started running (`performance.now()`). */
+  at: number;
+  /** Settled: counted once, whatever settles it first (its result, a cancellation, shutdown). */
+  done: boolean;
 }
+
 
 export class Pool {
   #options: PoolOptions;
@@ -150,6 +160,17 @@ export class Pool {
   #retired = new Set<Slot>();
   /** Bumped by shutdown so that workers still starting are discarded. */
   #generation = 0;
+  // Statistics since the start or the last reset.
+  #completed = 0;
+  #failed = 0;
+  #cancelled = 0;
+  #since = performance.now();
+  /** Time workers spent running tasks, ended busy periods only. */
+  #busyMs = 0;
+  #runTimes = new Histogram();
+  #waitTimes = new Histogram();
+  /** `WEFT_DEBUG` is on. */
+  readonly #debug = debugEnabled();
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -163,6 +184,50 @@ export class Pool {
   configure(options: PoolOptions): void {
     this.#options = options;
     this.#dispatch();
+  }
+
+  /** What the pool is doing and has done since the start or the last reset; `reset` starts anew. */
+  stats(reset = false): PoolStats {
+    const now = performance.now();
+    let busy = 0;
+    let busyMs = this.#busyMs;
+    for (const slot of [...this.#slots, ...this.#retired]) {
+      if (slot.running === 0) continue;
+      busy++;
+      busyMs += now - Math.max(slot.busySince, this.#since);
+    }
+    const capacity = Math.max(1, this.#options.maxWorkers) * (now - this.#since);
+    const snapshot: PoolStats = {
+      workers: this.#slots.size + this.#retired.size,
+      busy,
+      queued: this.#waiting,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+      utilization: capacity > 0 ? Math.min(1, busyMs / capacity) : 0,
+      runTimeMs: this.#runTimes.percentiles(),
+      waitTimeMs: this.#waitTimes.percentiles(),
+    };
+    if (reset) {
+      this.#completed = this.#failed = this.#cancelled = 0;
+      this.#busyMs = 0;
+      this.#since = now;
+      this.#runTimes.clear();
+      this.#waitTimes.clear();
+    }
+    return snapshot;
+  }
+
+  /** Settles `queued` once, counting how. */
+  #settle(queued: Queued, outcome: "completed" | "failed" | "cancelled", value: unknown): void {
+    if (queued.done) return;
+    queued.done = true;
+    if (outcome === "completed") this.#completed++;
+    else if (outcome === "failed") this.#failed++;
+    else this.#cancelled++;
+    if (this.#debug) debugLog(`task ${outcome}: ${queued.task.what}`);
+    if (outcome === "completed") queued.resolve(value);
+    else queued.reject(value);
   }
 
   /** Live and starting workers. */
@@ -188,11 +253,12 @@ export class Pool {
       this.#queue = kept;
       this.#head = 0;
     }
-    for (const queued of [...scope.tasks]) queued.reject(error);
+    for (const queued of [...scope.tasks]) this.#settle(queued, "cancelled", error);
     for (const slot of [...scope.slots]) {
       this.#slots.delete(slot);
       this.#clearIdle(slot);
       this.#killed();
+      if (this.#debug) debugLog("worker terminated: its task was cancelled");
       void slot.host.kill(() => error);
     }
     scope.slots.clear();
@@ -218,7 +284,7 @@ export class Pool {
     this.#discarding += this.#starting;
     this.#starting = 0;
     const queued = this.#takeAll();
-    for (const q of queued) q.reject(shutDown(q.task.what));
+    for (const q of queued) this.#settle(q, "failed", shutDown(q.task.what));
     const slots = [...this.#slots, ...this.#retired];
     this.#slots.clear();
     this.#retired.clear();
@@ -258,10 +324,11 @@ export class Pool {
 
   #enqueue(task: Task, scope: Scope | undefined): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const queued: Queued = { task, resolve, reject, scope };
+      const queued: Queued = { task, resolve, reject, scope, at: performance.now(), done: false };
+      if (this.#debug) debugLog(`task queued: ${task.what}`);
       if (scope !== undefined) {
         if (scope.reason !== undefined) {
-          reject(scope.reason.error);
+          this.#settle(queued, "cancelled", scope.reason.error);
           return;
         }
         scope.tasks.add(queued);
@@ -346,7 +413,7 @@ export class Pool {
   #failQueued(): void {
     if (this.#waiting === 0) return;
     const live = workerCapacity().workers - this.#room();
-    for (const q of this.#takeAll()) q.reject(noRoomForWorker(q.task.what, live, workerCapacity().workers));
+    for (const q of this.#takeAll()) this.#settle(q, "failed", noRoomForWorker(q.task.what, live, workerCapacity().workers));
   }
 
   #startWorker(): void {
@@ -372,6 +439,7 @@ export class Pool {
         this.#starting--;
         const slot: Slot = {
           host,
+          busySince: 0,
           scope: undefined,
           running: 0,
           children: 0,
@@ -382,6 +450,10 @@ export class Pool {
         };
         host.onSpawn((task) => this.#spawnFrom(slot, task));
         host.onUnusable(() => this.#lost(slot));
+        if (this.#debug) {
+          debugLog(`worker started (${this.#slots.size + 1} live)`);
+          void host.exited.then((code) => debugLog(`worker exited${code === null ? "" : ` with code ${code}`}`));
+        }
         this.#slots.add(slot);
         this.#dispatch();
         this.#armIdle(slot);
@@ -395,7 +467,7 @@ export class Pool {
         this.#starting--;
         // Nothing can run: fail what waits rather than retry forever.
         if (this.#slots.size === 0 && this.#starting === 0) {
-          for (const q of this.#takeAll()) q.reject(error);
+          for (const q of this.#takeAll()) this.#settle(q, "failed", error);
         }
       },
     );
@@ -415,6 +487,11 @@ export class Pool {
   }
 
   #runOn(slot: Slot, queued: Queued): void {
+    const now = performance.now();
+    this.#waitTimes.record(now - queued.at);
+    queued.at = now;
+    if (this.#debug) debugLog(`task started: ${queued.task.what}`);
+    if (slot.running === 0) slot.busySince = now;
     slot.running++;
     const { scope } = queued;
     if (scope !== undefined) {
@@ -425,16 +502,23 @@ export class Pool {
     if (slot.modules !== undefined && typeof target !== "string") slot.modules.add(target.key);
     slot.host.run(queued.task).then(
       (value) => {
-        this.#done(slot);
-        scope?.settled(queued);
-        queued.resolve(value);
+        this.#ran(slot, queued);
+        this.#settle(queued, "completed", value);
       },
       (error: unknown) => {
-        this.#done(slot);
-        scope?.settled(queued);
-        queued.reject(error);
+        this.#ran(slot, queued);
+        this.#settle(queued, "failed", error);
       },
     );
+  }
+
+  /** A task's run on `slot` ended (returned, threw, or its worker went). */
+  #ran(slot: Slot, queued: Queued): void {
+    const now = performance.now();
+    if (!queued.done) this.#runTimes.record(now - queued.at);
+    if (slot.running === 1) this.#busyMs += now - Math.max(slot.busySince, this.#since);
+    this.#done(slot);
+    queued.scope?.settled(queued);
   }
 
   #done(slot: Slot): void {

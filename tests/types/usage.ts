@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` (strict) against the assembled package: `make test` fails if the
 // public types regress. Lines marked @ts-expect-error must stay errors.
-import { type AbortSignalLike, configure, Global, Mutex, type MutexGuard, type Permit, Semaphore, shutdown, spawn, WeftError, type WorkerScript } from "weft";
+import { type AbortSignalLike, configure, type PoolStats, stats, Global, Mutex, type MutexGuard, type Permit, Semaphore, shutdown, spawn, WeftError, type WorkerScript } from "weft";
 
 const rounds = 3;
 const user = { name: "ada" };
@@ -70,3 +70,7 @@ const cancelled: number = await eval(spawn(() => rounds * 3, { signal: taskSigna
 void cancelled;
 // @ts-expect-error a task's timeout is a number of milliseconds
 void spawn(() => 1, { timeout: "soon" });
+// Pool figures.
+const figures: PoolStats = stats({ reset: true });
+const p99: number = figures.runTimeMs.p99 + figures.waitTimeMs.max + figures.utilization;
+void p99;
