@@ -1,6 +1,7 @@
 // (1) Warm round-trip of a trivial closure, sequential: weft vs a raw worker (the same mechanism
 // weft uses on this runtime), the other mechanism where there is one, and piscina/tinypool on Node.
 import { configure, shutdown, spawn } from "weft";
+import { rootPool } from "weft/_internal";
 import { emit, interleave, microsPerOp, ratioOf, runtimeName, scaled, summarize } from "./lib/stats.mjs";
 import { mechanismLabel, otherMechanism, startRaw, weftMechanism } from "./lib/raw.mjs";
 
@@ -8,12 +9,24 @@ const OPS = scaled(1000, 100);
 const TASK = new URL("./lib/pool_task.mjs", import.meta.url).href;
 
 configure({ maxWorkers: 1 });
+await eval(spawn(() => 0)); // the pool exists from here on
 const variants = {
   weft: () =>
     microsPerOp(OPS, async (i) => {
       const r = await eval(spawn(() => i + 1));
       if (r !== i + 1) throw new Error(`weft returned ${r}`);
     }),
+};
+// The same calls with the pool's time bookkeeping for stats() off (counts stay, as does the one
+// check of WEFT_DEBUG): what stats() costs a round-trip.
+variants.weftNoTiming = async () => {
+  const pool = rootPool();
+  pool.timing = false;
+  try {
+    return await variants.weft();
+  } finally {
+    pool.timing = true;
+  }
 };
 const closers = [];
 const raw = startRaw(weftMechanism());

@@ -154,6 +154,13 @@ async function roundtrip(runtime) {
       weft: fmtStats(m.weft, u), baseline: fmtStats(m.rawOther, u), ratio: r.ratios["weft/rawOther"], ratioLabel: "weft/raw",
     });
   }
+  if (m.weftNoTiming) {
+    compare({
+      workload: "1 warm round-trip", runtime, what: "weft vs weft without stats() time bookkeeping (WEFT_DEBUG off in both)",
+      weft: fmtStats(m.weft, u), baseline: fmtStats(m.weftNoTiming, u), ratio: r.ratios["weft/weftNoTiming"], ratioLabel: "weft/weft",
+      target: { op: "<=", value: 1.02 },
+    });
+  }
   await roundtripOnOneCpu(runtime);
   for (const peer of ["piscina", "tinypool"]) {
     if (!m[peer]) continue;

@@ -171,6 +171,11 @@ export class Pool {
   #waitTimes = new Histogram();
   /** `WEFT_DEBUG` is on. */
   readonly #debug = debugEnabled();
+  /**
+   * Times are recorded (on by default). Only the benchmark that measures the bookkeeping's own
+   * cost turns it off, through `weft/_internal`.
+   */
+  timing = true;
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -324,7 +329,7 @@ export class Pool {
 
   #enqueue(task: Task, scope: Scope | undefined): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const queued: Queued = { task, resolve, reject, scope, at: performance.now(), done: false };
+      const queued: Queued = { task, resolve, reject, scope, at: this.timing ? performance.now() : 0, done: false };
       if (this.#debug) debugLog(`task queued: ${task.what}`);
       if (scope !== undefined) {
         if (scope.reason !== undefined) {
@@ -487,9 +492,11 @@ export class Pool {
   }
 
   #runOn(slot: Slot, queued: Queued): void {
-    const now = performance.now();
-    this.#waitTimes.record(now - queued.at);
-    queued.at = now;
+    const now = this.timing ? performance.now() : 0;
+    if (this.timing) {
+      this.#waitTimes.record(now - queued.at);
+      queued.at = now;
+    }
     if (this.#debug) debugLog(`task started: ${queued.task.what}`);
     if (slot.running === 0) slot.busySince = now;
     slot.running++;
@@ -514,9 +521,11 @@ export class Pool {
 
   /** A task's run on `slot` ended (returned, threw, or its worker went). */
   #ran(slot: Slot, queued: Queued): void {
-    const now = performance.now();
-    if (!queued.done) this.#runTimes.record(now - queued.at);
-    if (slot.running === 1) this.#busyMs += now - Math.max(slot.busySince, this.#since);
+    if (this.timing) {
+      const now = performance.now();
+      if (!queued.done) this.#runTimes.record(now - queued.at);
+      if (slot.running === 1) this.#busyMs += now - Math.max(slot.busySince, this.#since);
+    }
     this.#done(slot);
     queued.scope?.settled(queued);
   }
