@@ -70,6 +70,7 @@ export class WeftError extends Error {
   /** A stable identifier of the failure, e.g. `"WEFT_CORE_LOAD_FAILED"`. */
   readonly code: WeftErrorCode;
 
+  /** An error with a stable `code`; `options.cause` is the underlying error, if any. */
   constructor(code: WeftErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "WeftError";

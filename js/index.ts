@@ -9,13 +9,13 @@
 import type { WorkerScript } from "./spawn/spawn.js";
 
 export { WeftError, type WeftErrorCode } from "./errors.js";
-export { configure, shutdown, stats, type ConfigureOptions } from "./lifecycle.js";
+export { configure, shutdown, stats, type ConfigureOptions, type ResourceLimits } from "./lifecycle.js";
 export type { PoolStats } from "./pool/stats.js";
 export type { Percentiles } from "./pool/histogram.js";
 export { Global } from "./sync/global.js";
 export { Mutex, MutexGuard } from "./sync/mutex.js";
 export { Permit, Semaphore } from "./sync/semaphore.js";
-export { spawn, type SpawnOptions, type WorkerScript } from "./spawn/spawn.js";
+export { spawn, type SpawnOptions, type WorkerScript, type WorkerScriptResult } from "./spawn/spawn.js";
 export type { AbortSignalLike, WaitOptions } from "./sync/waiting.js";
 export { VERSION as version } from "./version.js";
 

@@ -67,7 +67,7 @@ $node24 node_modules/typescript/bin/tsc -p tests/types/tsconfig.json
 $node24 node_modules/typescript/bin/tsc -p tests/types/tsconfig.cjs.json
 echo "types: ok (ESM and CommonJS)"
 
-echo "== JSR package (deno check and deno publish --dry-run of dist/jsr, then a spawn through it on Deno)"
+echo "== JSR package (deno check, deno publish --dry-run and deno doc --lint of dist/jsr, then a spawn through it on Deno)"
 # In a copy outside the checkout, so that nothing resolves through the checkout's node_modules:
 # the package's own dependencies come from its jsr.json, as for a consumer.
 jsr_copy=$(mktemp -d)
@@ -79,6 +79,12 @@ sed 's|"../../dist/jsr/deno/mod.js"|"./jsr/deno/mod.js"|' tests/jsr/smoke.js >"$
 if ! out=$(cd "$jsr_copy/jsr" && "$root/node_modules/.bin/deno" publish --dry-run --allow-dirty 2>&1); then
   echo "$out"
   echo "jsr: deno publish --dry-run failed" >&2
+  exit 1
+fi
+# Every export documented, and no public type naming a private one.
+if ! out=$(cd "$jsr_copy/jsr" && NO_COLOR=1 "$root/node_modules/.bin/deno" doc --lint deno/mod.js 2>&1); then
+  echo "$out"
+  echo "jsr: deno doc --lint failed" >&2
   exit 1
 fi
 (cd "$jsr_copy" && "$root/node_modules/.bin/deno" run -A --config jsr/jsr.json smoke.js)

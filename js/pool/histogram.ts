@@ -29,12 +29,17 @@ function upperOf(index: number): number {
 
 /** Percentiles of a histogram, in milliseconds. */
 export interface Percentiles {
+  /** Half of the values are at most this (the median). */
   readonly p50: number;
+  /** 90 % of the values are at most this. */
   readonly p90: number;
+  /** 99 % of the values are at most this. */
   readonly p99: number;
+  /** The largest value, exact. */
   readonly max: number;
 }
 
+/** Counts of durations in log-scale buckets; see the module's documentation. */
 export class Histogram {
   #counts = new Float64Array(BUCKETS);
   #total = 0;

@@ -14,16 +14,19 @@ export interface PoolStats {
   readonly busy: number;
   /** Tasks waiting for a worker. */
   readonly queued: number;
-  /** Tasks that returned, threw, or were cancelled, since the start or the last reset. */
+  /** Tasks that returned, since the start or the last reset. */
   readonly completed: number;
+  /** Tasks that threw, or whose worker died, since the start or the last reset. */
   readonly failed: number;
+  /** Tasks cancelled by their signal or timeout, since the start or the last reset. */
   readonly cancelled: number;
   /**
    * The share of the workers' capacity (`maxWorkers` × elapsed time) spent running tasks since
    * the start or the last reset, from 0 to 1.
    */
   readonly utilization: number;
-  /** How long tasks ran, and waited in the queue, in milliseconds. */
+  /** How long tasks ran, in milliseconds. */
   readonly runTimeMs: Percentiles;
+  /** How long tasks waited in the queue for a worker, in milliseconds. */
   readonly waitTimeMs: Percentiles;
 }

@@ -33,13 +33,20 @@ import { runtime } from "../runtime.js";
 import { prepareToSubmit, submit } from "../pool/submit.js";
 import type { AbortSignalLike } from "../sync/waiting.js";
 
-declare const resultType: unique symbol;
+/**
+ * What marks a string as a {@link WorkerScript} of result type `T`. It exists only in types: no
+ * string has this property, so only `spawn` makes a WorkerScript.
+ */
+export interface WorkerScriptResult<T> {
+  /** The closure's awaited result type (types only). */
+  readonly "weft:result": T;
+}
 
 /**
  * The script `spawn` returns: pass it to `eval` in the same scope to start the task.
  * `await eval(script)` is typed as the closure's awaited result once weft is imported.
  */
-export type WorkerScript<T> = string & { readonly [resultType]: T };
+export type WorkerScript<T> = string & WorkerScriptResult<T>;
 
 /** Options of {@link spawn}. */
 export interface SpawnOptions {

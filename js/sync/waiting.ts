@@ -39,9 +39,13 @@ function release(): void {
  * `AbortSignal` fits.
  */
 export interface AbortSignalLike {
+  /** Whether it has been aborted. */
   readonly aborted: boolean;
+  /** Why it was aborted: what the cancelled operation rejects with. */
   readonly reason?: unknown;
+  /** Calls `listener` when it is aborted. */
   addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  /** Removes a listener added by `addEventListener`. */
   removeEventListener(type: "abort", listener: () => void): void;
 }
 
