@@ -51,7 +51,15 @@ declare const Deno: {
   env: { get(name: string): string | undefined };
 };
 
-const WORKER_URL = new URL("./worker.js", import.meta.url);
+/**
+ * The worker entry. Deno's `node:worker_threads` takes only `file:` and `data:` URLs: loaded from
+ * elsewhere (an https: URL, as a JSR package is), the worker starts from a `data:` module that
+ * imports the entry, which Deno then loads and caches like the rest of the package.
+ */
+const WORKER_URL = ((entry: URL) =>
+  entry.protocol === "file:" ? entry : new URL(`data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(entry.href)};`)}`))(
+  new URL("./worker.js", import.meta.url),
+);
 
 export const denoRuntime: Runtime = {
   env: (name) => {

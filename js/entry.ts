@@ -4,12 +4,12 @@
  * @module
  */
 
-import { loadCore } from "./core/module.js";
+import { type CoreSource, loadCore } from "./core/module.js";
 import { installRuntime, type Runtime } from "./runtime.js";
 import { installBridge } from "./spawn/spawn.js";
 
-export function enter(runtime: Runtime, wasmUrl: URL): void {
+export function enter(runtime: Runtime, core: CoreSource): void {
   installRuntime(runtime);
-  loadCore(wasmUrl);
+  loadCore(core);
   installBridge();
 }

@@ -6,7 +6,7 @@
 // Refuses to assemble when the versions in Cargo.toml, js/version.ts and the templates disagree.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const at = (...p) => join(root, ...p);
@@ -35,6 +35,8 @@ function writeTemplate(name, dest) {
 }
 
 const WASM_FILES = ["weft.js", "weft.d.ts", "weft_bg.wasm"];
+/** The JSR package's dependencies, as jsr.json declares them. */
+const JSR_IMPORTS = JSON.parse(readFileSync(at("pkg-templates/jsr.json"), "utf8")).imports;
 
 // npm: declarations as compiled; code bundled per runtime, so that a worker loads a few files
 // instead of the whole module graph. The entries of one runtime (`mod`, `internal`, `worker`) are
@@ -116,6 +118,25 @@ for (const rel of [...jsrFiles("js"), ...jsrFiles("deno"), ...jsrFiles("node", s
 mkdirSync(join(jsr, "js/wasm"), { recursive: true });
 for (const f of WASM_FILES) cpSync(at("js/wasm", f), join(jsr, "js/wasm", f));
 writeTemplate("jsr.json", join(jsr, "jsr.json"));
+
+// On JSR the .wasm is part of Deno's module graph (`import source`): downloaded and cached with the
+// code, so the package works from an https: URL (as jsr: imports load) and under `deno compile`,
+// with no file read and no read permission. The runtime compiles it, so the memory limits the
+// pool needs are read from the binary here. TypeScript cannot parse `import source`, hence this
+// entry is written here rather than compiled from deno/mod.ts.
+const { importedMemoryLimits } = await import(pathToFileURL(at("build/ts/js/core/memory_limits.js")).href);
+const limits = importedMemoryLimits(readFileSync(at("js/wasm/weft_bg.wasm")));
+if (limits === undefined) fail("js/wasm/weft_bg.wasm imports no memory with a maximum");
+writeFileSync(
+  join(jsr, "deno/mod.js"),
+  fill(readFileSync(at("pkg-templates/jsr-mod.js"), "utf8")).replace("{{limits}}", JSON.stringify(limits)),
+);
+// JSR rewrites bare specifiers through jsr.json's imports on publish; the layout served as is
+// (and tested so) names the npm package directly.
+const resolveModule = join(jsr, "deno/resolve.js");
+const resolveSource = readFileSync(resolveModule, "utf8");
+if (!resolveSource.includes('from "resolve.exports"')) fail("deno/resolve.js does not import resolve.exports");
+writeFileSync(resolveModule, resolveSource.replace('from "resolve.exports"', `from "${JSR_IMPORTS["resolve.exports"]}"`));
 writeTemplate("README.md", join(jsr, "README.md"));
 
 console.log(`assemble: weft ${version} -> dist/npm, dist/jsr`);

@@ -72,7 +72,7 @@ echo "== JSR package (deno check, deno publish --dry-run and deno doc --lint of 
 # the package's own dependencies come from its jsr.json, as for a consumer.
 jsr_copy=$(mktemp -d)
 cp -R dist/jsr "$jsr_copy/jsr"
-sed 's|"../../dist/jsr/deno/mod.js"|"./jsr/deno/mod.js"|' tests/jsr/smoke.js >"$jsr_copy/smoke.js"
+cp tests/jsr/smoke.js "$jsr_copy/smoke.js"
 (cd "$jsr_copy/jsr" && "$root/node_modules/.bin/deno" check --quiet deno/mod.js)
 # What JSR checks on publish: slow types, global augmentations. Its one warning is expected: the
 # worker imports each generated module by a URL known only at run time.
@@ -87,9 +87,20 @@ if ! out=$(cd "$jsr_copy/jsr" && NO_COLOR=1 "$root/node_modules/.bin/deno" doc -
   echo "jsr: deno doc --lint failed" >&2
   exit 1
 fi
-(cd "$jsr_copy" && "$root/node_modules/.bin/deno" run -A --config jsr/jsr.json smoke.js)
+(cd "$jsr_copy" && "$root/node_modules/.bin/deno" run -A --config jsr/jsr.json smoke.js ./jsr/deno/mod.js)
+# The same layout imported from an http: URL, as jsr: imports load: the .wasm comes through the
+# module graph, so the only permissions are importing from that host and reading the caller.
+"$node24" tests/jsr/serve.mjs "$jsr_copy/jsr" >"$jsr_copy/serve.log" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q serving "$jsr_copy/serve.log" && break; sleep 0.1; done
+jsr_url=$(sed -n 's/^serving //p' "$jsr_copy/serve.log")
+remote_ok=0
+(cd "$jsr_copy" && "$root/node_modules/.bin/deno" run --quiet \
+  "--allow-import=${jsr_url#http://}" "--allow-read=$jsr_copy/smoke.js" smoke.js "$jsr_url/deno/mod.js") || remote_ok=$?
+kill "$serve_pid"
+if [ "$remote_ok" != 0 ]; then echo "jsr: the package imported from $jsr_url failed" >&2; exit 1; fi
 rm -rf "$jsr_copy"
-echo "jsr: ok"
+echo "jsr: ok (checked, published dry, documented, run from a path and from an http: URL)"
 
 echo "== packaging from a path with dots (scripts/assemble.mjs in a copy under build/weft.*.git/)"
 # The copy is made of hard links (instant, and on one filesystem because it lives under build/),

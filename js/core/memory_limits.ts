@@ -3,8 +3,9 @@
  *
  * `WebAssembly.Memory` reports its current size only; its maximum (how far it may ever grow, set
  * by the linker's `--max-memory`) is declared in the module's import section. The pool needs it to
- * know how many worker stacks fit, so the loader records it from the bytes it compiles
- * ({@link recordMemoryLimits}) and the pool reads it back ({@link coreMemoryLimits}).
+ * know how many worker stacks fit, so the loader records it from the bytes it compiles, or as the
+ * package recorded it when the runtime compiles the module itself ({@link recordMemoryLimits}),
+ * and the pool reads it back ({@link coreMemoryLimits}).
  * @module
  */
 
@@ -92,9 +93,9 @@ export function importedMemoryLimits(bytes: Uint8Array): MemoryLimits | undefine
   return undefined;
 }
 
-/** Records the limits of the shared memory from the bytes of the module being loaded. */
-export function recordMemoryLimits(moduleBytes: Uint8Array): void {
-  recorded = importedMemoryLimits(moduleBytes);
+/** Records the limits of the shared memory of the module being loaded. */
+export function recordMemoryLimits(limits: MemoryLimits | undefined): void {
+  recorded = limits;
 }
 
 /** The shared memory's limits, once the module was loaded on this thread; else `undefined`. */

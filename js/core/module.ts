@@ -16,7 +16,7 @@
 
 import { coreLoadFailed, coreMismatch, noSharedMemory } from "../errors.js";
 import { runtime } from "../runtime.js";
-import { recordMemoryLimits } from "./memory_limits.js";
+import { importedMemoryLimits, type MemoryLimits, recordMemoryLimits } from "./memory_limits.js";
 import { VERSION } from "../version.js";
 import * as glue from "../wasm/weft.js";
 
@@ -65,21 +65,34 @@ function checkVersion(): void {
 }
 
 /**
- * Loads the module at `wasmUrl` as the first thread of this process tree; a no-op when this
- * isolate already loaded or joined it. Synchronous (a file read and a synchronous compile, which
- * server runtimes allow for a module of any size), so that the package entry has no top-level
- * await and can be `require`d from CommonJS.
+ * Where the core comes from: the URL of the `.wasm` file, or the module already compiled by the
+ * runtime's module loader (Deno's `import source`, where the `.wasm` is part of the module graph),
+ * with the memory limits its import section declares (read when the package was assembled).
  */
-export function loadCore(wasmUrl: URL): void {
+export type CoreSource = URL | { readonly module: WebAssembly.Module; readonly limits: MemoryLimits; readonly url: URL };
+
+/**
+ * Loads the core as the first thread of this process tree; a no-op when this isolate already
+ * loaded or joined it. Synchronous (a file read and a synchronous compile, which server runtimes
+ * allow for a module of any size), so that the package entry has no top-level await and can be
+ * `require`d from CommonJS.
+ */
+export function loadCore(source: CoreSource): void {
   if (loaded !== undefined) return;
   checkSharedMemory();
+  const wasmUrl = source instanceof URL ? source : source.url;
   let module: WebAssembly.Module;
-  try {
-    const bytes = runtime().readFileSync(wasmUrl);
-    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-    recordMemoryLimits(bytes);
-  } catch (cause) {
-    throw coreLoadFailed(wasmUrl, cause);
+  if (source instanceof URL) {
+    try {
+      const bytes = runtime().readFileSync(source);
+      module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+      recordMemoryLimits(importedMemoryLimits(bytes));
+    } catch (cause) {
+      throw coreLoadFailed(source, cause);
+    }
+  } else {
+    module = source.module;
+    recordMemoryLimits(source.limits);
   }
   let exports: Exports;
   try {

@@ -1,6 +1,7 @@
 // The JSR package at run time on Deno (its unbundled layout): it loads the .wasm, starts a worker,
-// runs a spawned closure with a capture and a Mutex crossing as a handle. Run by scripts/test.sh.
-import { Mutex, shutdown, spawn } from "../../dist/jsr/deno/mod.js";
+// runs a spawned closure with a capture and a Mutex crossing as a handle. Run by scripts/test.sh,
+// with the package's entry as the argument: a path, or an http: URL serving the layout as JSR does.
+const { Mutex, shutdown, spawn } = await import(Deno.args[0]);
 
 const base = 20;
 const counter = new Mutex(new SharedArrayBuffer(4));
