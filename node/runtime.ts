@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
 import process from "node:process";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
 import { originalPosition } from "./source_maps.js";
@@ -35,18 +35,22 @@ function callerOf(callee: Function): CallSite | undefined {
   // A running module's source map, if any, is registered when it is compiled: look it up once.
   let map = sourceMaps.get(site.url);
   if (map === undefined && !sourceMaps.has(site.url)) {
-    map = findSourceMap(site.url);
+    // ES modules are registered by URL, CommonJS ones (a loader's output too) by path.
+    map = findSourceMap(site.url) ?? findSourceMap(fileURLToPath(site.url));
     sourceMaps.set(site.url, map);
   }
   if (map === undefined) return site;
-  const origin = map.findOrigin(site.line, site.column) as {
-    fileName?: string;
-    lineNumber?: number;
-    columnNumber?: number;
+  // The start of the mapping segment, as Node's own stack traces show it: `findOrigin` would add
+  // the offset into the generated segment, which a transpiler's reprinting makes meaningless
+  // (tsx turns `spawn(` into `(0, import_weft.spawn)(`).
+  const entry = map.findEntry(site.line - 1, site.column - 1) as {
+    originalSource?: string;
+    originalLine?: number;
+    originalColumn?: number;
   };
-  if (origin.lineNumber === undefined || origin.columnNumber === undefined) return site;
-  if (origin.fileName === undefined || !sameFile(origin.fileName, site.url)) return site;
-  return { url: site.url, line: origin.lineNumber, column: origin.columnNumber };
+  if (entry.originalLine === undefined || entry.originalColumn === undefined) return site;
+  if (entry.originalSource === undefined || !sameFile(entry.originalSource, site.url)) return site;
+  return { url: site.url, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
 }
 
 /** Whether a source map's file name (a path or a URL) names the module at `url`. */

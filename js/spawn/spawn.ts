@@ -212,8 +212,15 @@ function analyse(url: string, line: number, column: number, fn: Function | undef
   const id = sites.length;
   const call = bridgeNameFor(source);
   // The values are read by a thunk the bridge calls, so that a capture the eval's scope cannot
-  // read (an aliased eval, a variable in its temporal dead zone) fails as a WeftError there.
-  const script = names.length === 0 ? `${call}(${id})` : `${call}(${id},()=>({${names.join(",")}}))`;
+  // read (an aliased eval, a variable in its temporal dead zone) fails as a WeftError there. An
+  // imported binding is read only where the running code has it: a loader that compiles ES
+  // modules to CommonJS (tsx, jest) renames `helper` to `import_x.helper`, and an import absent
+  // from the object is re-created in the worker from its declaration, as one holding a function is.
+  const fields = [
+    ...closure.locals.map((c) => c.name),
+    ...read.map((c) => (c.kind === "Import" ? `...(typeof ${c.name}==="undefined"?{}:{${c.name}})` : c.name)),
+  ];
+  const script = fields.length === 0 ? `${call}(${id})` : `${call}(${id},()=>({${fields.join(",")}}))`;
   const resolved = runtime().resolveSpecifiers(closure.bare_specifiers, url);
   const site: Site = { id, url, where, closure, readTop: read, script, resolved, modules: new Map() };
   sites.push(site);
@@ -290,6 +297,7 @@ function start(site: Site, values: Record<string, unknown>, options: Options): P
   const top: Record<string, unknown> = {};
   const byValue: string[] = [];
   for (const capture of site.readTop) {
+    if (!Object.prototype.hasOwnProperty.call(values, capture.name)) continue; // re-created
     const value = values[capture.name];
     const scanned = scan(value, CAPTURE);
     if (scanned.refused === undefined) {
