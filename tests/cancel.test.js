@@ -2,8 +2,8 @@
 // never ran (its side effect is absent), a cancelled running task frees its worker for the next
 // task, a timeout rejects with WEFT_TIMED_OUT. Running tasks wait on shared flags, so every order
 // of events below is forced, never hoped for.
-import { configure, shutdown, spawn } from "weft";
-import { rootPool } from "weft/_internal";
+import { configure, shutdown, spawn, stats } from "weft";
+import { core, rootPool } from "weft/_internal";
 import { assert, test } from "./harness/mod.js";
 
 /** Resolves once `flags[i]` is non-zero. */
@@ -82,6 +82,34 @@ test("a running task cancelled by its signal rejects at once and its worker is r
     // The only worker slot was freed: a later task runs (on a new worker).
     assert.equal(await eval(spawn(() => 6 * 7)), 42);
     Atomics.store(flags, 1, 1);
+  } finally {
+    configure({ maxWorkers: 2 });
+  }
+});
+
+test("a cancelled running task leaves no worker stack behind in the shared memory", async () => {
+  await shutdown();
+  configure({ maxWorkers: 1 });
+  try {
+    const flags = new Int32Array(new SharedArrayBuffer(8)); // [started, stop]
+    const controller = new AbortController();
+    const busy = eval(
+      spawn(
+        () => {
+          Atomics.store(flags, 0, 1);
+          while (Atomics.load(flags, 1) === 0);
+        },
+        { signal: controller.signal },
+      ),
+    );
+    await until(flags, 0);
+    controller.abort();
+    await rejection(busy);
+    Atomics.store(flags, 1, 1); // lets the loop end where the worker finishes it (Deno, Bun)
+    assert.equal(await eval(spawn(() => "after")), "after");
+    // Every thread that joined the core is a worker of the pool again: the cancelled task's
+    // worker was terminated or closed, and its stack freed (else this never holds).
+    while (!(stats().workers === 1 && core.liveWorkers() === 1)) await new Promise((r) => setTimeout(r, 5));
   } finally {
     configure({ maxWorkers: 2 });
   }

@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configure, shutdown, spawn, stats } from "weft";
 import { Histogram } from "weft/_internal";
-import { assert, runScript, scratchDir, test } from "./harness/mod.js";
+import { assert, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 
 test("the histogram's percentiles are within 1/32 above the true ones and never above the max", () => {
   const h = new Histogram();
@@ -48,12 +48,15 @@ test("stats() counts exactly the tasks completed, failed and cancelled, then res
   assert.equal(s.cancelled, 1);
   assert.equal(s.queued, 0);
   assert.equal(s.busy, 0);
-  // The timed-out task's worker was terminated, and none is needed since.
-  assert.equal(s.workers, 0);
+  // The timed-out task's worker left the pool: terminated on Node; on Deno and Bun still blocked
+  // in the task (released below), to be closed when it returns.
+  assert.equal(s.workers, runtimeName === "node" ? 0 : 1);
   assert.ok(s.utilization > 0 && s.utilization <= 1, `utilization ${s.utilization}`);
   assert.ok(s.runTimeMs.max > 0 && s.runTimeMs.p50 <= s.runTimeMs.p90 && s.runTimeMs.p90 <= s.runTimeMs.p99);
   assert.ok(s.runTimeMs.p99 <= s.runTimeMs.max);
   assert.ok(s.waitTimeMs.max >= 0);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
   const after = stats();
   assert.deepEqual([after.completed, after.failed, after.cancelled], [0, 0, 0]);
   assert.equal(after.runTimeMs.max, 0);

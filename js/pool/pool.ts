@@ -29,10 +29,11 @@
  *   scope, and so does every task spawned while it runs (its nested tasks). A worker running a
  *   scope's task runs nothing else but that scope's tasks (no pipelining, no unrelated task on it
  *   while it waits), so that cancelling terminates exactly the scope's work: queued tasks of the
- *   scope are removed and never run, workers running its tasks are killed (and replaced on
- *   demand), and every task of the scope rejects at once with the reason. Deno cannot interrupt a
- *   busy worker: its tasks reject at once all the same, and the worker is out of the pool and
- *   counted until it returns.
+ *   scope are removed and never run, and every task of the scope rejects at once with the reason.
+ *   Workers running its tasks leave the pool (replaced on demand): on Node they are terminated;
+ *   on Deno and Bun, which do not say when a terminated worker's thread has stopped (so its stack
+ *   could never be freed), they finish the task's code, whose result is dropped, and are closed
+ *   then, their stacks counted until then.
  * - Where a runtime's cost of loading a module grows with the modules an isolate has loaded
  *   ({@link Runtime.modulesPerWorker}), a worker that has loaded that many generated modules is
  *   retired: it takes no new task, and is closed once its running tasks are done.
@@ -133,6 +134,8 @@ interface Slot {
   readonly modules: Set<string> | undefined;
   /** Out of the pool, to be closed once its running tasks are done. */
   retiring: boolean;
+  /** Retired because its task was cancelled: it finishes code whose result nobody wants. */
+  abandoned: boolean;
 }
 
 interface Queued {
@@ -197,7 +200,7 @@ export class Pool {
     let busy = 0;
     let busyMs = this.#busyMs;
     for (const slot of [...this.#slots, ...this.#retired]) {
-      if (slot.running === 0) continue;
+      if (slot.running === 0 || slot.abandoned) continue;
       busy++;
       busyMs += now - Math.max(slot.busySince, this.#since);
     }
@@ -262,9 +265,19 @@ export class Pool {
     for (const slot of [...scope.slots]) {
       this.#slots.delete(slot);
       this.#clearIdle(slot);
-      this.#killed();
-      if (this.#debug) debugLog("worker terminated: its task was cancelled");
-      void slot.host.kill(() => error);
+      if (runtime().exitMeansThreadStopped) {
+        if (this.#debug) debugLog("worker terminated: its task was cancelled");
+        void slot.host.kill(() => error);
+      } else {
+        // Terminating would leave the worker's stack allocated for good (the runtime never says
+        // when the thread stopped), and enough cancellations would leave no room for workers.
+        // The worker leaves the pool instead, and is closed, freeing its stack, once the task
+        // returns; what it returns is dropped.
+        if (this.#debug) debugLog("worker left the pool: its task was cancelled; closed when the task returns");
+        slot.retiring = true;
+        slot.abandoned = true;
+        this.#retired.add(slot);
+      }
     }
     scope.slots.clear();
     this.#dispatch();
@@ -452,6 +465,7 @@ export class Pool {
           idleTimer: undefined,
           modules: runtime().modulesPerWorker === undefined ? undefined : new Set(),
           retiring: false,
+          abandoned: false,
         };
         host.onSpawn((task) => this.#spawnFrom(slot, task));
         host.onUnusable(() => this.#lost(slot));

@@ -8,9 +8,9 @@ import type { Percentiles } from "./histogram.js";
 
 /** A snapshot of the pool's work; see `stats()`. */
 export interface PoolStats {
-  /** Live workers (busy or idle). */
+  /** Live workers (busy or idle, and any finishing a cancelled task on Deno or Bun). */
   readonly workers: number;
-  /** Workers running at least one task. */
+  /** Workers running at least one task that has not been cancelled. */
   readonly busy: number;
   /** Tasks waiting for a worker. */
   readonly queued: number;
