@@ -112,8 +112,10 @@ export function coreLoadFailed(url: URL, cause: unknown): WeftError {
   return new WeftError(
     "WEFT_CORE_LOAD_FAILED",
     `Cannot load weft's core module as ${url.href} could not be loaded: ${reason}. Reinstall the ` +
-      "weft package; when bundling, copy weft_bg.wasm next to the bundled weft code (it is " +
-      "located with new URL(..., import.meta.url))",
+      "weft package. A bundle must leave weft external (esbuild --external:weft, Rollup's " +
+      "`external`, webpack's `externals`, bun build --external weft) so that it loads from " +
+      "node_modules with its .wasm and worker files; weft cannot run from inside a bundle or a " +
+      "single executable",
     { cause },
   );
 }
@@ -130,7 +132,10 @@ export function coreMismatch(expected: string, received: string): WeftError {
 /** @internal A worker failed before it joined the shared memory. */
 export function workerStartFailed(cause: unknown): WeftError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new WeftError("WEFT_WORKER_START_FAILED", `Cannot start a weft worker: ${reason}`, { cause });
+  const hint = /cannot find module|not found|ENOENT/i.test(reason)
+    ? ": weft's worker entry is missing beside its code; a bundle must leave weft external (esbuild --external:weft, Rollup's `external`, webpack's `externals`) so that it loads from node_modules"
+    : "";
+  return new WeftError("WEFT_WORKER_START_FAILED", `Cannot start a weft worker: ${reason}${hint}`, { cause });
 }
 
 /** @internal A worker exited while calls were pending on it. */

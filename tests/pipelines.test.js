@@ -186,3 +186,46 @@ test(
   },
   { skip: runtimeName === "deno" ? "Deno has no loader hooks that rewrite a module's source" : undefined },
 );
+
+// esbuild output: with weft external it runs (weft loads from node_modules); with weft bundled in
+// and moved away, the failure says to keep weft external.
+const esbuild = join(root, "node_modules/.bin/esbuild");
+const BUNDLED_APP = `import { spawn, shutdown } from "weft";
+import { triple } from "./helper.js";
+const n = 7;
+const out = {};
+try { out.result = await eval(spawn(() => triple(n))); } catch (e) { out.code = e?.code; out.message = String(e?.message ?? e); }
+await shutdown();
+console.log("##result " + JSON.stringify(out));
+`;
+
+test("an esbuild bundle with weft external runs; one with weft inside fails saying to keep it external", async () => {
+  const dir = scratchDir("esbuild-");
+  try {
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(join(dir, "helper.js"), "export const triple = (x) => x * 3;\n");
+    writeFileSync(join(dir, "app.js"), BUNDLED_APP);
+    const build = (out, ...flags) =>
+      execFileSync(esbuild, [join(dir, "app.js"), "--bundle", "--format=esm", "--platform=node", `--outfile=${out}`, ...flags], {
+        cwd: dir,
+        stdio: "pipe",
+      });
+    // weft external: the bundle imports it from node_modules at run time.
+    build(join(dir, "dist/external.js"), "--external:weft");
+    const external = resultOf(await runScript(join(dir, "dist/external.js"), { cwd: dir }));
+    assert.deepEqual(external, { result: 21 });
+    // weft bundled in, the bundle moved out of reach of the package's files.
+    const away = scratchDir("moved-");
+    try {
+      build(join(away, "inside.js"), "--main-fields=module,main", "--conditions=node");
+      writeFileSync(join(away, "package.json"), JSON.stringify({ type: "module" }));
+      const inside = await runScript(join(away, "inside.js"), { cwd: away });
+      assert.match(inside.stdout + inside.stderr, /WEFT_CORE_LOAD_FAILED|Cannot load weft's core module/);
+      assert.match(inside.stdout + inside.stderr, /leave weft external/);
+    } finally {
+      rmSync(away, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
