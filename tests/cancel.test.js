@@ -24,8 +24,10 @@ test("an aborted signal rejects with its reason and the task never runs", async 
   const controller = new AbortController();
   const reason = new Error("not wanted");
   controller.abort(reason);
+  const before = stats().cancelled;
   const error = await rejection(eval(spawn(() => Atomics.store(ran, 0, 1), { signal: controller.signal })));
   assert.equal(error, reason);
+  assert.equal(stats().cancelled, before + 1, "counted as cancelled");
   assert.equal(await eval(spawn(() => 1 + 1)), 2);
   assert.equal(Atomics.load(ran, 0), 0);
 });

@@ -249,7 +249,11 @@ export class Pool {
    */
   run(task: Task, cancel?: Cancel): Promise<unknown> {
     if (cancel === undefined) return this.#enqueue(task, undefined);
-    if (cancel.signal?.aborted) return Promise.reject(cancel.signal.reason);
+    if (cancel.signal?.aborted) {
+      this.#cancelled++;
+      if (this.#debug) debugLog(`task cancelled before it was queued: ${task.what}`);
+      return Promise.reject(cancel.signal.reason);
+    }
     return this.#enqueue(task, new Scope(cancel, (scope) => this.#cancel(scope)));
   }
 
