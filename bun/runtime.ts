@@ -34,7 +34,19 @@ function resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Re
   return out;
 }
 
-const WORKER_URL = new URL("./worker.js", import.meta.url);
+/** The worker entry beside this module; computed on first use (a CommonJS bundle has no `import.meta.url`). */
+const workerUrl = (): URL => new URL("./worker.js", import.meta.url);
+
+const sourceUrls = new Map<string, string>();
+/** A worker entry given as source text, as a `blob:` URL made once per text. */
+function sourceWorkerUrl(source: string): string {
+  let url = sourceUrls.get(source);
+  if (url === undefined) {
+    url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    sourceUrls.set(source, url);
+  }
+  return url;
+}
 
 /**
  * The worker side of the channel: the web scope's messages, but uncaught errors through `process`,
@@ -66,7 +78,7 @@ export const bunRuntime: Runtime = {
   resolveSpecifiers,
   receiveMessageSync,
   startWorker: (options: StartWorkerOptions): WorkerPort =>
-    webWorkerPort(new Worker(WORKER_URL, { type: "module", ...(options.name ? { name: options.name } : {}) })),
+    webWorkerPort(new Worker(options.source === undefined ? workerUrl() : sourceWorkerUrl(options.source), { type: "module", ...(options.name ? { name: options.name } : {}) })),
   parentPort: (): ParentPort | null => (Bun.isMainThread ? null : bunParentPort()),
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   callSiteHint:

@@ -56,10 +56,15 @@ declare const Deno: {
  * elsewhere (an https: URL, as a JSR package is), the worker starts from a `data:` module that
  * imports the entry, which Deno then loads and caches like the rest of the package.
  */
-const WORKER_URL = ((entry: URL) =>
-  entry.protocol === "file:" ? entry : new URL(`data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(entry.href)};`)}`))(
-  new URL("./worker.js", import.meta.url),
-);
+/** A worker entry given as source text, as a `data:` URL. */
+const sourceWorkerUrl = (source: string): URL =>
+  new URL(`data:text/javascript;base64,${Buffer.from(source, "utf8").toString("base64")}`);
+
+const workerUrl = (): URL =>
+  ((entry: URL) =>
+    entry.protocol === "file:" ? entry : new URL(`data:text/javascript,${encodeURIComponent(`import ${JSON.stringify(entry.href)};`)}`))(
+    new URL("./worker.js", import.meta.url),
+  );
 
 export const denoRuntime: Runtime = {
   env: (name) => {
@@ -79,7 +84,9 @@ export const denoRuntime: Runtime = {
   receiveMessageSync,
   // Only a worker with limits can be stopped at its heap limit without a word (heap_watchdog.ts).
   startWorker: (options) =>
-    startThreadWorker(WORKER_URL, options, options.resourceLimits === undefined ? undefined : heapLimitWatch()),
+    startThreadWorker(
+      options.source === undefined ? workerUrl() : sourceWorkerUrl(options.source),
+      options, options.resourceLimits === undefined ? undefined : heapLimitWatch()),
   // A task Deno stops at its heap limit must stop in a microtask, or the worker's event loop
   // stops with it and nothing can report it (heap_watchdog.ts).
   parentPort: () => threadParentPort(true),

@@ -63,7 +63,8 @@ export type WeftErrorCode =
   | "WEFT_DIRECT_EVAL"
   | "WEFT_WITH_STATEMENT"
   | "WEFT_CANNOT_RECREATE"
-  | "WEFT_NO_NEW_EXPRESSION";
+  | "WEFT_NO_NEW_EXPRESSION"
+  | "WEFT_UNTRANSFORMABLE";
 
 /** An error raised by weft itself (as opposed to one thrown by user code in a worker). */
 export class WeftError extends Error {

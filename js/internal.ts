@@ -10,3 +10,6 @@ export { runtime } from "./runtime.js";
 export { WorkerHost } from "./pool/host.js";
 export { rootPool } from "./pool/submit.js";
 export { Histogram } from "./pool/histogram.js";
+export { runBuilt, type BuiltModule } from "./spawn/built.js";
+export { decodeBase64 } from "./core/embedded.js";
+export { BUNDLED_API } from "./entry.js";

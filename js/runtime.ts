@@ -57,6 +57,12 @@ export interface StartWorkerOptions {
    * runtimes without them.
    */
   readonly resourceLimits?: Readonly<Partial<Record<ResourceLimit, number>>>;
+  /**
+   * The worker entry as source text (one self-contained ES module) to start the worker from,
+   * instead of the runtime's entry file: set when weft was bundled into an application with its
+   * build plugins, where no file of the package is at hand.
+   */
+  readonly source?: string;
 }
 
 /** The per-worker engine limits of `node:worker_threads` (`new Worker(url, { resourceLimits })`). */

@@ -62,7 +62,13 @@ function sameFile(fileName: string, url: string): boolean {
   }
 }
 
-const WORKER_URL = new URL("./worker.js", import.meta.url);
+/** The worker entry beside this module; computed on first use (a CommonJS bundle has no `import.meta.url`). */
+const workerUrl = (): URL => new URL("./worker.js", import.meta.url);
+
+/** A worker entry given as source text, as a `data:` URL (which Node's workers load as ES modules). */
+export function sourceWorkerUrl(source: string): URL {
+  return new URL(`data:text/javascript;base64,${Buffer.from(source, "utf8").toString("base64")}`);
+}
 
 export const nodeRuntime: Runtime = {
   env: (name) => process.env[name],
@@ -76,7 +82,7 @@ export const nodeRuntime: Runtime = {
   adoptModule: adoptDataModule,
   resolveSpecifiers: () => ({}),
   receiveMessageSync,
-  startWorker: (options) => startThreadWorker(WORKER_URL, options),
+  startWorker: (options) => startThreadWorker(options.source === undefined ? workerUrl() : sourceWorkerUrl(options.source), options),
   parentPort: threadParentPort,
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   hardwareConcurrency: () => availableParallelism(),

@@ -54,29 +54,62 @@ for (const dir of ["js", "node", "deno", "bun"]) {
 mkdirSync(join(npm, "js/wasm"), { recursive: true });
 for (const f of ["weft.d.ts", "weft_bg.wasm"]) cpSync(at("js/wasm", f), join(npm, "js/wasm", f));
 const { build } = await import("esbuild");
+const wasmGlue = {
+  name: "wasm-glue",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/wasm\/weft\.js$/ }, () => ({ path: at("js/wasm/weft.js") }));
+  },
+};
+/** The build plugins (node/plugins/), one entry each, on Node's side of the package. */
+const PLUGINS = ["esbuild", "rollup", "vite", "webpack", "webpack_loader", "jest"];
+let exportNames;
 for (const runtime of ["node", "deno", "bun"]) {
-  await build({
-    entryPoints: ["mod", "internal", "worker"].map((entry) => at("build/ts", runtime, `${entry}.js`)),
+  const entries = ["mod", "internal", "worker", "embedded", "embedded_internal"];
+  const plugins = runtime === "node" ? PLUGINS.map((p) => `plugins/${p}`) : runtime === "bun" ? ["plugin"] : [];
+  const result = await build({
+    entryPoints: [...entries, ...plugins].map((entry) => ({ in: at("build/ts", runtime, `${entry}.js`), out: entry })),
     outdir: join(npm, runtime),
     bundle: true,
     splitting: true,
     format: "esm",
     platform: "neutral",
-    external: ["node:*"],
+    // `weft:embedded/*` are provided by the build plugins to the embedded entries.
+    external: ["node:*", "weft:embedded/*"],
     chunkNames: "weft-[hash]",
     target: "es2022",
     legalComments: "none",
     logLevel: "warning",
+    metafile: true,
     // The compiled core (js/core/) imports the Wasm glue generated into js/wasm.
-    plugins: [
-      {
-        name: "wasm-glue",
-        setup(b) {
-          b.onResolve({ filter: /^\.\.\/wasm\/weft\.js$/ }, () => ({ path: at("js/wasm/weft.js") }));
-        },
-      },
-    ],
+    plugins: [wasmGlue],
   });
+  const exportsOf = (entry) =>
+    Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === `build/ts/${runtime}/${entry}.js`)?.[1].exports;
+  exportNames ??= { api: exportsOf("mod"), internal: exportsOf("internal") };
+  // The worker entry as one self-contained module, for bundles that embed weft (see js/core/embedded.ts).
+  await build({
+    entryPoints: [at("build/ts", runtime, "worker.js")],
+    outfile: join(npm, runtime, "worker.bundle.js"),
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    external: ["node:*"],
+    target: "es2022",
+    legalComments: "none",
+    logLevel: "warning",
+    plugins: [wasmGlue],
+  });
+}
+// The modules a worker bundle made by the build plugins imports as `weft` and `weft/_internal`:
+// the worker's own weft, published on a global by every worker entry (js/entry.ts).
+if (!exportNames?.api?.length || !exportNames?.internal?.length) fail("no exports found for node/mod.js and node/internal.js");
+for (const [file, which] of [["shim.js", "api"], ["shim_internal.js", "internal"]]) {
+  writeFileSync(
+    join(npm, "node/plugins", file),
+    `const bundled = globalThis[Symbol.for("weft.bundled")];\n` +
+      `if (bundled === undefined) throw new Error("This module was bundled by weft's build plugin for weft's workers and runs only in one");\n` +
+      `export const { ${exportNames[which].filter((n) => n !== "default").join(", ")} } = bundled.${which};\n`,
+  );
 }
 writeTemplate("package.json", join(npm, "package.json"));
 writeTemplate("index.d.cts", join(npm, "js/index.d.cts"));
@@ -103,7 +136,7 @@ const jsrFiles = (dir, keep = () => true) =>
     .map((f) => join(dir, f));
 // Deno shares these modules of the Node adapter: worker_threads ports, V8 stack frames, data: URLs.
 const sharedWithNode = (f) => /^(ports|v8_stack|modules)\./.test(f);
-for (const rel of [...jsrFiles("js"), ...jsrFiles("deno"), ...jsrFiles("node", sharedWithNode)]) {
+for (const rel of [...jsrFiles("js"), ...jsrFiles("deno", (f) => !/^(embedded|plugin)/.test(f)), ...jsrFiles("node", sharedWithNode)]) {
   const dest = join(jsr, rel);
   mkdirSync(dirname(dest), { recursive: true });
   if (rel.endsWith(".js")) {

@@ -33,6 +33,7 @@ import { CAPTURE, encode } from "../protocol/codec.js";
 import { asFromWorker, encodeMessage, type FromWorker, type SpawnMessage, type Task } from "../protocol/messages.js";
 import { answer, type Post, Requests } from "../protocol/requests.js";
 import { decodeThrown } from "../protocol/thrown.js";
+import { embeddedWorkerSource } from "../core/embedded.js";
 import { runtime, type StartWorkerOptions, type WorkerPort } from "../runtime.js";
 import { serveBlockingRequests } from "./blocking_requests.js";
 
@@ -77,7 +78,8 @@ export class WorkerHost {
   #exitCode: number | null = null;
 
   private constructor(options: StartWorkerOptions) {
-    const port = runtime().startWorker(options);
+    const source = embeddedWorkerSource();
+    const port = runtime().startWorker(source === undefined ? options : { ...options, source });
     this.#port = port;
     this.#post = (message, transfer) => port.postMessage(encodeMessage(message), transfer);
     let onExit!: (code: number | null) => void;

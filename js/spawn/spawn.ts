@@ -31,6 +31,7 @@ import type { ModuleRef } from "./modules.js";
 import { clearSourceTexts, originalSite, sourceText } from "./sites.js";
 import { runtime } from "../runtime.js";
 import { prepareToSubmit, submit } from "../pool/submit.js";
+import type { Task } from "../protocol/messages.js";
 import type { AbortSignalLike } from "../sync/waiting.js";
 
 /**
@@ -70,7 +71,7 @@ export interface SpawnOptions {
 }
 
 /** What spawn's options ask for, checked. */
-interface Options {
+export interface Options {
   readonly transfer: Transferable[];
   readonly signal: AbortSignalLike | undefined;
   readonly timeoutMs: number | undefined;
@@ -146,7 +147,8 @@ export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awai
   return site.script as WorkerScript<Awaited<T>>;
 }
 
-function checkOptions(options: SpawnOptions | undefined): Options {
+/** @internal Checks spawn's options (shared with sites transformed at build time). */
+export function checkOptions(options: SpawnOptions | undefined): Options {
   // `object[]` in the public type keeps DOM names out of weft's declarations.
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== "object" || options === null) {
@@ -308,9 +310,14 @@ function start(site: Site, values: Record<string, unknown>, options: Options): P
   }
   const what = `the task spawned at ${site.where}`;
   const task = { target: moduleFor(site, byValue), name: "default", payload: pack([locals, top], handles), transfer: options.transfer, what };
+  return submitWith(task, options);
+}
+
+/** @internal Submits `task` with what `options` ask for (cancellation, a timeout). */
+export function submitWith(task: Task, options: Options): Promise<unknown> {
   const { signal, timeoutMs } = options;
   if (signal === undefined && timeoutMs === undefined) return submit(task);
-  return submit(task, { signal, timeoutMs, timedOut: () => taskTimedOut(what, timeoutMs!) });
+  return submit(task, { signal, timeoutMs, timedOut: () => taskTimedOut(task.what, timeoutMs!) });
 }
 
 function moduleFor(site: Site, byValue: string[]): ModuleRef {

@@ -11,6 +11,8 @@
 //! - `generate`: emit the worker module ([`SourceFile::generate`] → [`GeneratedModule`]), in
 //!   passes: what to re-create, swc's transforms, rewriting, assembling the text and its map;
 //! - `position_map`: map positions in that module back to the caller's file ([`map_position`]);
+//! - `sites`: every `eval(spawn(…))` of a file, for the build-time transform
+//!   ([`SourceFile::spawn_sites`]);
 //! - `identity`: whether the closure found is the function the runtime passed (its
 //!   `fn.toString()`), tolerating what runtimes and transpilers change;
 //! - `guard`: a panic inside any stage becomes [`AnalyzeError::AnalyzerBug`];
@@ -55,6 +57,7 @@ mod locate;
 mod parse;
 mod position_map;
 mod scope;
+mod sites;
 mod specifier;
 mod walk;
 
@@ -70,4 +73,5 @@ pub use parse::{
 };
 pub use position_map::map_position;
 pub use scope::{BindingKind, Capture};
+pub use sites::{SpawnSite, SpawnSites, UnhandledSpawn};
 pub use specifier::is_bare;

@@ -91,6 +91,28 @@ export interface Closure {
   readonly bare_specifiers: readonly string[];
 }
 
+/** One `eval(spawn(…))` found by `spawnSites`; offsets in UTF-16 units, `[start, end)`. */
+export interface SpawnSite {
+  readonly line: number;
+  readonly column: number;
+  /** The whole `eval(…)` call. */
+  readonly eval: readonly [number, number];
+  /** The options argument of `spawn`, if any. */
+  readonly options: readonly [number, number] | null;
+  /** The closure, or `null` when `error` says why there is none. */
+  readonly closure: Closure | null;
+  /** Top-level names the transformed call passes by value. */
+  readonly by_value: readonly string[];
+  readonly error: AnalysisFailure | null;
+}
+
+/** What `spawnSites` returns. */
+export interface SpawnSites {
+  readonly sites: readonly SpawnSite[];
+  /** weft `spawn` calls the transform cannot rewrite, and why. */
+  readonly unhandled: readonly { readonly line: number; readonly column: number; readonly reason: string }[];
+}
+
 /** What `generateModule` returns (`weft_analyzer::GeneratedModule`). */
 export interface GeneratedModule {
   /** The ES module; its default export runs the closure. */
@@ -447,6 +469,64 @@ pub fn generate_module(
     )
     .map_err(|e| error_to_js(&e))?;
     to_js(&module)
+}
+
+/// Every `eval(spawn(…))` of the file `url` with text `source`, analysed for the build-time
+/// transform: a [`SpawnSites`](ANALYSIS_FAILURE) whose sites carry their closure (kept, so that
+/// `generateModule` can follow) and the top-level names to pass by value, or the failure that
+/// makes the site impossible to transform. Throws an [`AnalysisFailure`](ANALYSIS_FAILURE) when
+/// the file does not parse.
+#[wasm_bindgen(js_name = spawnSites, unchecked_return_type = "SpawnSites")]
+pub fn spawn_sites(url: &str, source: &JsValue) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    struct Site {
+        #[serde(flatten)]
+        at: weft_analyzer::SpawnSite,
+        closure: Option<Closure>,
+        by_value: Vec<String>,
+        error: Option<Failure>,
+    }
+    #[derive(Serialize)]
+    struct Failure {
+        code: &'static str,
+        kind: &'static str,
+        message: String,
+    }
+    #[derive(Serialize)]
+    struct Found {
+        sites: Vec<Site>,
+        unhandled: Vec<weft_analyzer::UnhandledSpawn>,
+    }
+    let found = with_file(url, text_of(source)?, 0, 0, |file, closures, _| {
+        let scan = file.spawn_sites();
+        let mut sites = Vec::with_capacity(scan.sites.len());
+        for at in scan.sites {
+            match file.closure_at(at.line, at.column, None) {
+                Ok(closure) => {
+                    let by_value = file.build_time_by_value(&closure);
+                    closures.insert(
+                        closure.id.clone(),
+                        self::Found {
+                            closure: closure.clone(),
+                            line: at.line,
+                            column: at.column,
+                            fn_text: None,
+                        },
+                    );
+                    sites.push(Site { at, closure: Some(closure), by_value, error: None });
+                }
+                Err(e) => sites.push(Site {
+                    at,
+                    closure: None,
+                    by_value: Vec::new(),
+                    error: Some(Failure { code: e.code(), kind: e.name(), message: e.to_string() }),
+                }),
+            }
+        }
+        Ok(Found { sites, unhandled: scan.unhandled })
+    })
+    .map_err(|e| error_to_js(&e))?;
+    to_js(&found)
 }
 
 /// The start `[line, column]` of the innermost `new` expression containing `line`:`column` in the
