@@ -9,7 +9,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import "../mod.js";
 import { planTransform } from "../../js/build/transform.js";
 import { WeftError } from "../../js/errors.js";
 

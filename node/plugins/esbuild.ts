@@ -8,6 +8,7 @@
  * @module
  */
 
+import "../mod.js";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import {

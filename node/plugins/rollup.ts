@@ -9,6 +9,7 @@
  * @module
  */
 
+import "../mod.js";
 import {
   embeddedEntry,
   embeddedModule,

@@ -13,16 +13,21 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { embeddedEntry, embeddedModule, runtimeFrom, type WeftPluginOptions } from "./common.js";
+import { embeddedEntry, embeddedModule, packageRoot, runtimeFrom, type WeftPluginOptions } from "./common.js";
 
 export type { WeftPluginOptions } from "./common.js";
 
 interface Compiler {
   readonly context: string;
+  readonly hooks: {
+    readonly normalModuleFactory: {
+      tap(name: string, f: (factory: { hooks: { beforeResolve: { tap(name: string, f: (data: { request: string }) => void): void } } }) => void): void;
+    };
+  };
   readonly options: {
     externals?: unknown;
     module: { rules: object[] };
-    resolve: { alias?: Record<string, string | false | string[]> | unknown[]; conditionNames?: string[] };
+    resolve: { conditionNames?: string[] };
   };
 }
 
@@ -50,23 +55,29 @@ export default function weft(options: WeftPluginOptions = {}): { apply(compiler:
         enforce: "pre",
         use: [{ loader: LOADER, options: { runtime, root: compiler.context } }],
       });
+      // weft's own modules compute their files' URLs at run time (the worker entry, the .wasm when
+      // not embedded): they are not assets for webpack to bundle.
+      compiler.options.module.rules.push({ include: packageRoot, parser: { url: false, worker: false } });
       if (!(options.embed ?? !isExternal(compiler.options.externals))) return;
-      // webpack resolves only files: the embedded entry's two modules are written once per build.
+      // webpack resolves only files (and reads `weft:` as a URL scheme): the embedded entry's two
+      // modules are written once per build, and requests for them redirected before resolving.
       const dir = join(compiler.context, "node_modules", ".cache", "weft", runtime);
       mkdirSync(dir, { recursive: true });
-      const alias: Record<string, string> = {
-        "weft$": embeddedEntry(runtime, false),
-        "weft/_internal$": embeddedEntry(runtime, true),
-      };
+      const redirect = new Map<string, string>([
+        ["weft", embeddedEntry(runtime, false)],
+        ["weft/_internal", embeddedEntry(runtime, true)],
+      ]);
       for (const name of ["wasm", "worker"]) {
         const file = join(dir, `${name}.js`);
         writeFileSync(file, embeddedModule(`weft:embedded/${name}`, runtime));
-        alias[`weft:embedded/${name}$`] = file;
+        redirect.set(`weft:embedded/${name}`, file);
       }
-      const existing = compiler.options.resolve.alias;
-      compiler.options.resolve.alias = Array.isArray(existing)
-        ? [...Object.entries(alias).map(([name, target]) => ({ name: name.replace(/\$$/, ""), alias: target, onlyModule: true })), ...existing]
-        : { ...alias, ...(existing as Record<string, string> | undefined) };
+      compiler.hooks.normalModuleFactory.tap("weft", (factory) => {
+        factory.hooks.beforeResolve.tap("weft", (data) => {
+          const to = redirect.get(data.request);
+          if (to !== undefined) data.request = to;
+        });
+      });
     },
   };
 }

@@ -3,6 +3,7 @@
  * @module
  */
 
+import "../mod.js";
 import { errorText, loadEsbuild, type Esbuild, isSource, transformFile, type TargetRuntime } from "./common.js";
 
 interface LoaderContext {
