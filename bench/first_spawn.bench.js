@@ -21,6 +21,16 @@ if (variant === "weft") {
   if (r !== 42) throw new Error(`weft returned ${r}`);
   emit({ bench: "first_spawn", variant, ms, loadMs });
   await shutdown();
+} else if (variant === "built") {
+  // The call site transformed at build time: no stack capture, eval or analysis.
+  const { built } = await import(new URL("./.built/site.mjs", import.meta.url).href);
+  const { shutdown } = await import("weft");
+  const t1 = now();
+  const r = await built(41);
+  const ms = now() - t1;
+  if (r !== 42) throw new Error(`the built site returned ${r}`);
+  emit({ bench: "first_spawn", variant, ms });
+  await shutdown();
 } else if (variant === "analysis") {
   const { core } = await import("weft/_internal");
   const url = import.meta.url;

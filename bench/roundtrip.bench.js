@@ -28,6 +28,12 @@ variants.weftNoTiming = async () => {
     pool.timing = true;
   }
 };
+const { built } = await import(new URL("./.built/site.mjs", import.meta.url).href);
+variants.built = () =>
+  microsPerOp(OPS, async (i) => {
+    const r = await built(i);
+    if (r !== i + 1) throw new Error(`the built site returned ${r}`);
+  });
 const closers = [];
 const raw = startRaw(weftMechanism());
 closers.push(raw.terminate);

@@ -44,6 +44,17 @@ const TIMEOUT_MS = 5 * 60_000;
 
 const log = (text) => process.stderr.write(`${text}\n`);
 
+// The call site transformed at build time (lib/built_site.src.js), which the round-trip and first
+// spawn benchmarks run as the `built` variant.
+{
+  const esbuild = await import("esbuild");
+  const { default: weft } = await import("weft/esbuild");
+  await esbuild.build({
+    entryPoints: [join(benchDir, "lib/built_site.src.js")], bundle: true, platform: "node", format: "esm",
+    external: ["weft"], outfile: join(benchDir, ".built/site.mjs"), logLevel: "error", plugins: [weft()],
+  });
+}
+
 /** `taskset`, where it exists (Linux): runs a process with every thread on one CPU. */
 const TASKSET = ["/usr/bin/taskset", "/bin/taskset"].find((p) => {
   try {
@@ -154,6 +165,13 @@ async function roundtrip(runtime) {
       weft: fmtStats(m.weft, u), baseline: fmtStats(m.rawOther, u), ratio: r.ratios["weft/rawOther"], ratioLabel: "weft/raw",
     });
   }
+  if (m.built) {
+    compare({
+      workload: "1 warm round-trip", runtime, what: "a call site transformed at build time (weft/esbuild) vs raw worker",
+      weft: fmtStats(m.built, u), baseline: fmtStats(m.raw, u), ratio: ratioOf(samples.built, samples.raw), ratioLabel: "built/raw",
+      target: { op: "<=", value: 1.15 },
+    });
+  }
   if (m.weftNoTiming) {
     compare({
       workload: "1 warm round-trip", runtime, what: "weft vs weft without stats() time bookkeeping (WEFT_DEBUG off in both)",
@@ -216,7 +234,7 @@ async function throughput(runtime) {
 }
 
 async function firstSpawn(runtime) {
-  const variants = [["weft"], ["raw"], ["analysis"]];
+  const variants = [["weft"], ["raw"], ["analysis"], ["built"]];
   if (runtime !== "node") variants.push(["rawOther"]);
   const s = await fresh(runtime, "first_spawn.bench.js", variants, FRESH);
   rawResults.push({ runtime, bench: "first_spawn", samples: s });
@@ -230,6 +248,12 @@ async function firstSpawn(runtime) {
     note:
       `of which the first analysis of that call site: ${fmtStats(summarize(ms("analysis")), u)}; ` +
       `loading weft before it (import, .wasm compile, not counted): ${fmtStats(summarize(s.weft.map((x) => x.loadMs)), u)}`,
+  });
+  compare({
+    workload: "3 first spawn", runtime,
+    what: "first spawn at a call site transformed at build time (weft/esbuild) vs a raw worker's first round-trip",
+    weft: fmtStats(summarize(ms("built")), u), baseline: fmtStats(summarize(ms("raw")), u),
+    ratio: pairRatio(ms("built"), ms("raw")), ratioLabel: "built/raw", target: { op: "<=", value: 1.2 },
   });
   if (s.rawOther) {
     compare({

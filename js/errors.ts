@@ -113,10 +113,10 @@ export function coreLoadFailed(url: URL, cause: unknown): WeftError {
   return new WeftError(
     "WEFT_CORE_LOAD_FAILED",
     `Cannot load weft's core module as ${url.href} could not be loaded: ${reason}. Reinstall the ` +
-      "weft package. A bundle must leave weft external (esbuild --external:weft, Rollup's " +
-      "`external`, webpack's `externals`, bun build --external weft) so that it loads from " +
-      "node_modules with its .wasm and worker files; weft cannot run from inside a bundle or a " +
-      "single executable",
+      "weft package. To bundle weft into an application or a single executable, build with weft's " +
+      "plugin for the bundler (weft/esbuild, weft/rollup, weft/vite, weft/webpack, weft/bun), which " +
+      "embeds the .wasm and the worker entry; or leave weft external (esbuild --external:weft, " +
+      "Rollup's `external`, webpack's `externals`) so that it loads from node_modules",
     { cause },
   );
 }
@@ -134,7 +134,7 @@ export function coreMismatch(expected: string, received: string): WeftError {
 export function workerStartFailed(cause: unknown): WeftError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   const hint = /cannot find module|not found|ENOENT/i.test(reason)
-    ? ": weft's worker entry is missing beside its code; a bundle must leave weft external (esbuild --external:weft, Rollup's `external`, webpack's `externals`) so that it loads from node_modules"
+    ? ": weft's worker entry is missing beside its code; bundle weft with its plugin for the bundler (weft/esbuild, weft/rollup, weft/vite, weft/webpack, weft/bun), or leave it external so that it loads from node_modules"
     : "";
   return new WeftError("WEFT_WORKER_START_FAILED", `Cannot start a weft worker: ${reason}${hint}`, { cause });
 }

@@ -222,8 +222,9 @@ impl fmt::Display for AnalyzeError {
                  one passed to spawn, so the file changed or was transformed after it was loaded \
                  (edited on disk, or rewritten by a test runner, bundler or loader that keeps no \
                  source map in the runtime, such as Vite, vitest, jest or webpack); restart the \
-                 process after an edit, and spawn from code the runtime loads as written: plain \
-                 files, tsc output, or a bundle with weft left external"
+                 process after an edit, and transform such code with weft's plugin for the tool \
+                 (weft/vite for Vite and vitest, weft/jest, weft/webpack, weft/rollup, \
+                 weft/esbuild, weft/bun), or spawn from code the runtime loads as written"
             ),
             Self::AmbiguousClosure { line, column, candidates } => write!(
                 f,
