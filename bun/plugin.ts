@@ -56,7 +56,8 @@ export default function weft(options: WeftBunPluginOptions = {}): BunPlugin {
         build.onResolve({ filter: /^weft:embedded\// }, (args) => ({ path: args.path, namespace: "weft-embedded" }));
         build.onLoad({ filter: /.*/, namespace: "weft-embedded" }, (args) => ({ contents: embeddedModule(args.path, "bun"), loader: "js" }));
       }
-      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+      // Never files under node_modules: their own loader (CommonJS included) stays Bun's.
+      build.onLoad({ filter: /^(?!.*[\\/]node_modules[\\/]).*\.[cm]?[jt]sx?$/ }, async (args) => {
         const code = readFileSync(args.path, "utf8");
         if (!isSource(args.path)) return { contents: code, loader: loaderOf(args.path) };
         const root = process.cwd();

@@ -88,6 +88,16 @@ test("spawn under jest", async () => {
     moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
     transform: { "\\.[jt]sx?$": ["weft/jest", { useESM: true, diagnostics: false }] },
   }),
+  "preload.ts": 'import weft from "weft/bun";\nBun.plugin(weft());\n',
+  "buntest/lib.test.ts": `import { expect, test } from "bun:test";
+import { spawn } from "weft";
+import { compute } from "../src/lib";
+test("spawn under bun test with weft's plugin preloaded", async () => {
+  const n = 6;
+  expect(await eval(spawn(() => n * 7))).toBe(42);
+  expect(await compute(5)).toBe(37);
+});
+`,
   "vitest.config.mjs": 'import weft from "weft/vite";\nexport default { plugins: [weft()], test: { include: ["test/**/*.test.ts"] } };\n',
 };
 // The app in plain JavaScript, for the tools that do not compile TypeScript by themselves.
@@ -281,6 +291,17 @@ if (!c.success) throw new AggregateError(c.logs, "bun build --compile failed");
       ],
       { runtime: "bun" },
     );
+  },
+  { skip },
+);
+
+test(
+  "bun test with weft's Bun plugin preloaded: spawn in a test file and in the module it tests",
+  () => {
+    const out = run("bun", ["test", "--preload", "./preload.ts", "buntest/"], sharedApp());
+    assert.equal(out.code, 0, out.text);
+    assert.match(out.text, /1 pass/);
+    assert.match(out.text, /0 fail/);
   },
   { skip },
 );
