@@ -102,7 +102,9 @@ impl Bindings {
                             ImportSpecifier::Named(n) if !n.is_type_only => {
                                 let imported = match &n.imported {
                                     Some(ModuleExportName::Ident(i)) => i.sym.to_string(),
-                                    Some(ModuleExportName::Str(s)) => s.value.to_atom_lossy().to_string(),
+                                    Some(ModuleExportName::Str(s)) => {
+                                        s.value.to_atom_lossy().to_string()
+                                    }
                                     None => n.local.sym.to_string(),
                                 };
                                 if imported == "spawn" {
@@ -133,10 +135,14 @@ impl Bindings {
                                         ObjectPatProp::KeyValue(kv) => {
                                             let key = match &kv.key {
                                                 PropName::Ident(i) => Some(i.sym.to_string()),
-                                                PropName::Str(s) => Some(s.value.to_atom_lossy().to_string()),
+                                                PropName::Str(s) => {
+                                                    Some(s.value.to_atom_lossy().to_string())
+                                                }
                                                 _ => None,
                                             };
-                                            if let (Some("spawn"), Pat::Ident(v)) = (key.as_deref(), &*kv.value) {
+                                            if let (Some("spawn"), Pat::Ident(v)) =
+                                                (key.as_deref(), &*kv.value)
+                                            {
                                                 found.spawn.push((v.id.sym.clone(), v.id.ctxt));
                                             }
                                         }
@@ -193,7 +199,11 @@ impl Finder<'_> {
         while !src.is_char_boundary(byte) {
             byte -= 1;
         }
-        let (from, mut units) = if byte >= self.last.0 { self.last } else { (0, 0) };
+        let (from, mut units) = if byte >= self.last.0 {
+            self.last
+        } else {
+            (0, 0)
+        };
         units += src[from..byte].encode_utf16().count() as u32;
         self.last = (byte, units);
         units
@@ -219,7 +229,10 @@ impl Visit for Finder<'_> {
                     if inner.args.iter().any(|a| a.spread.is_some()) {
                         self.unhandled(inner.span, "passes a spread argument: write the closure and the options object out");
                     } else if inner.args.len() > 2 {
-                        self.unhandled(inner.span, "passes more than a closure and an options object");
+                        self.unhandled(
+                            inner.span,
+                            "passes more than a closure and an options object",
+                        );
                     } else {
                         let (line, column) = self.file.pos(inner.span.lo);
                         let start = self.utf16(call.span.lo);
@@ -242,7 +255,10 @@ impl Visit for Finder<'_> {
             }
         }
         if self.bindings.is_spawn(&call.callee) && !self.taken.contains(&call.span) {
-            self.unhandled(call.span, "does not pass its script straight to eval: write `eval(spawn(() => …))`");
+            self.unhandled(
+                call.span,
+                "does not pass its script straight to eval: write `eval(spawn(() => …))`",
+            );
         }
         call.visit_children_with(self);
     }
@@ -284,7 +300,10 @@ impl SourceFile {
             ) {
                 continue;
             }
-            if !matches!(self.scope.binding(id).map(|b| b.decl), Some(Declared::Value(_))) {
+            if !matches!(
+                self.scope.binding(id).map(|b| b.decl),
+                Some(Declared::Value(_))
+            ) {
                 continue;
             }
             if self.holds_code(id) {
@@ -312,7 +331,10 @@ impl SourceFile {
         };
         let var = match &self.module.body[part.item] {
             ModuleItem::Stmt(Stmt::Decl(Decl::Var(v))) => v,
-            ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl { decl: Decl::Var(v), .. })) => v,
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl {
+                decl: Decl::Var(v),
+                ..
+            })) => v,
             _ => return false,
         };
         let Some(init) = var.decls.get(d).and_then(|d| d.init.as_deref()) else {
@@ -346,10 +368,16 @@ mod tests {
         let text = |r: [u32; 2]| String::from_utf16(&units[r[0] as usize..r[1] as usize]).unwrap();
         assert_eq!(text(first.eval), "eval(s(() => 1))");
         assert_eq!(first.options, None);
-        assert_eq!(text(found.sites[1].eval), "eval(w.spawn(() => 2, { timeout: 5 }))");
+        assert_eq!(
+            text(found.sites[1].eval),
+            "eval(w.spawn(() => 2, { timeout: 5 }))"
+        );
         assert_eq!(text(found.sites[1].options.unwrap()), "{ timeout: 5 }");
         assert_eq!(found.unhandled.len(), 1);
-        assert_eq!((found.unhandled[0].line, found.unhandled[0].column), (6, 11));
+        assert_eq!(
+            (found.unhandled[0].line, found.unhandled[0].column),
+            (6, 11)
+        );
     }
 
     #[test]
@@ -359,7 +387,10 @@ mod tests {
         let found = file.spawn_sites();
         let units: Vec<u16> = src.encode_utf16().collect();
         let r = found.sites[0].eval;
-        assert_eq!(String::from_utf16(&units[r[0] as usize..r[1] as usize]).unwrap(), "eval(spawn(() => s))");
+        assert_eq!(
+            String::from_utf16(&units[r[0] as usize..r[1] as usize]).unwrap(),
+            "eval(spawn(() => s))"
+        );
     }
 
     #[test]
@@ -368,6 +399,9 @@ mod tests {
         let file = SourceFile::parse("file:///a.js", src).unwrap();
         let site = &file.spawn_sites().sites[0];
         let closure = file.closure_at(site.line, site.column, None).unwrap();
-        assert_eq!(file.build_time_by_value(&closure), ["limit", "made", "count"]);
+        assert_eq!(
+            file.build_time_by_value(&closure),
+            ["limit", "made", "count"]
+        );
     }
 }

@@ -513,17 +513,29 @@ pub fn spawn_sites(url: &str, source: &JsValue) -> Result<JsValue, JsValue> {
                             fn_text: None,
                         },
                     );
-                    sites.push(Site { at, closure: Some(closure), by_value, error: None });
+                    sites.push(Site {
+                        at,
+                        closure: Some(closure),
+                        by_value,
+                        error: None,
+                    });
                 }
                 Err(e) => sites.push(Site {
                     at,
                     closure: None,
                     by_value: Vec::new(),
-                    error: Some(Failure { code: e.code(), kind: e.name(), message: e.to_string() }),
+                    error: Some(Failure {
+                        code: e.code(),
+                        kind: e.name(),
+                        message: e.to_string(),
+                    }),
                 }),
             }
         }
-        Ok(Found { sites, unhandled: scan.unhandled })
+        Ok(Found {
+            sites,
+            unhandled: scan.unhandled,
+        })
     })
     .map_err(|e| error_to_js(&e))?;
     to_js(&found)
