@@ -70,7 +70,7 @@ export interface SpawnOptions {
   readonly timeout?: number;
 }
 
-/** What spawn's options ask for, checked. */
+/** @internal What spawn's options ask for, checked. */
 export interface Options {
   readonly transfer: Transferable[];
   readonly signal: AbortSignalLike | undefined;
