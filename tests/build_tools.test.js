@@ -74,13 +74,15 @@ test("spawn in a test file and in a module it imports", async () => {
 `,
   "jest/lib.test.ts": `import { spawn, shutdown } from "weft";
 import { compute } from "../src/lib.js";
+import { offset } from "./offset.js";
 afterAll(() => shutdown());
 test("spawn under jest", async () => {
   const n = 6;
-  expect(await eval(spawn(() => n * 7))).toBe(42);
+  expect(await eval(spawn(() => n * 7 + offset))).toBe(42 + Number(process.env.OFFSET));
   expect(await compute(5)).toBe(37);
 });
 `,
+  "jest/offset.ts": "export const offset = 0;\n",
   "jest.config.json": JSON.stringify({
     testEnvironment: "node",
     testMatch: ["**/jest/*.test.ts"],
@@ -264,13 +266,21 @@ for (const pool of ["forks", "threads", "vmThreads"]) {
 }
 
 test(
-  "jest with ts-jest (ESM): spawn in a test file and in the module it tests",
+  "jest with ts-jest (ESM): spawn in a test file and in the module it tests; an edit a worker imports is not served from jest's cache",
   () => {
-    const out = run("node24", ["node_modules/jest/bin/jest.js", "--no-cache", "--ci"], sharedApp(), {
-      NODE_OPTIONS: "--experimental-vm-modules --no-warnings",
-    });
-    assert.equal(out.code, 0, out.text);
-    assert.match(out.text, /Tests:\s+1 passed/);
+    const dir = sharedApp();
+    const cache = scratchDir("jest-cache-");
+    // Twice with jest's cache: the second time after an edit to a module only the worker imports,
+    // which must not reuse the first transform (its worker module holds the old code).
+    for (const offset of [0, 1]) {
+      writeFileSync(join(dir, "jest/offset.ts"), `export const offset = ${offset};\n`);
+      const out = run("node24", ["node_modules/jest/bin/jest.js", "--ci", "--cacheDirectory", cache], dir, {
+        NODE_OPTIONS: "--experimental-vm-modules --no-warnings",
+        OFFSET: String(offset),
+      });
+      assert.equal(out.code, 0, `offset ${offset}: ${out.text}`);
+      assert.match(out.text, /Tests:\s+1 passed/);
+    }
   },
   { skip },
 );

@@ -10,18 +10,23 @@
  */
 
 import "../mod.js";
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { errorText, isSource, loadEsbuild, type Esbuild, runtimeFrom, transformFileSync } from "./common.js";
 import { WeftError } from "../../js/errors.js";
+import { VERSION } from "../../js/version.js";
 
 interface TransformOptions {
   readonly config: { readonly rootDir: string };
   /** The options given with the transformer in jest's config: passed on to ts-jest or babel-jest. */
   readonly transformerConfig?: object;
+  /** jest's whole config, serialized (part of every cache key). */
+  readonly configString?: string;
 }
 type Transformed = string | { code: string; map?: unknown };
 interface Transformer {
+  getCacheKey?(source: string, path: string, options: TransformOptions): string;
   process(source: string, path: string, options: TransformOptions): Transformed;
   processAsync?(source: string, path: string, options: TransformOptions): Promise<Transformed>;
 }
@@ -52,7 +57,18 @@ function nextTransformer(root: string, typescript: boolean, config: object | und
 }
 
 /** weft's transform of one file, for jest. */
+/** The last transform of each file, so that `getCacheKey` and `process` transform it once. */
+const last = new Map<string, { source: string; code: string }>();
+
 function transform(source: string, path: string, options: TransformOptions): string {
+  const done = last.get(path);
+  if (done !== undefined && done.source === source) return done.code;
+  const code = transformUncached(source, path, options);
+  last.set(path, { source, code });
+  return code;
+}
+
+function transformUncached(source: string, path: string, options: TransformOptions): string {
   const root = options.config.rootDir;
   if (!isSource(path)) return source;
   esbuild ??= loadEsbuild(root);
@@ -69,6 +85,18 @@ function following(path: string, options: TransformOptions): Transformer | null 
 
 /** The jest transformer. */
 const transformer: Transformer = {
+  // The key covers the transformed text, which holds the bundled worker module: an edit to a
+  // module a worker imports (not only to the file itself) must not reuse a cached transform.
+  getCacheKey(source, path, options) {
+    const code = transform(source, path, options);
+    const then = following(path, options);
+    const hash = createHash("sha256");
+    for (const part of [VERSION, path, code, options.configString ?? "", JSON.stringify(options.transformerConfig ?? {})]) {
+      hash.update(part).update("\0");
+    }
+    if (then?.getCacheKey !== undefined) hash.update(then.getCacheKey(code, path, options));
+    return hash.digest("hex");
+  },
   process(source, path, options) {
     const code = transform(source, path, options);
     const then = following(path, options);
