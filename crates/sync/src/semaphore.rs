@@ -237,7 +237,7 @@ const ATTEMPT_WAITS_SHIFT: u32 = 20;
 const ATTEMPT_WAITS_MAX: u32 = u32::MAX >> ATTEMPT_WAITS_SHIFT;
 
 impl AcquireAttempt {
-    const fn with_permits(n: u32) -> Self {
+    pub(crate) const fn with_permits(n: u32) -> Self {
         Self {
             bits: n & AVAIL_MASK,
         }
@@ -375,6 +375,14 @@ impl<'a> RawSemaphore<'a> {
         avail(self.words.state.load(Ordering::Relaxed))
     }
 
+    /// The engine over the state word, with this semaphore's capacity.
+    fn permits(&self) -> Permits<'a> {
+        Permits {
+            state: &self.words.state,
+            capacity: self.capacity(),
+        }
+    }
+
     fn check_request(&self, n: u32) -> Result<(), SyncError> {
         let capacity = self.capacity();
         if n > capacity {
@@ -409,23 +417,7 @@ impl<'a> RawSemaphore<'a> {
     #[must_use = "acquired permits must be released"]
     pub fn try_acquire(&self, n: u32) -> Result<bool, SyncError> {
         self.check_request(n)?;
-        let mut v = self.words.state.load(Ordering::Relaxed);
-        loop {
-            if avail(v) < n + need(v) {
-                return Ok(false);
-            }
-            // Acquire: pairs with the Release of the releases whose permits we take, so what their
-            // holders wrote is visible to us.
-            match self.words.state.compare_exchange_weak(
-                v,
-                v - n,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(true),
-                Err(now) => v = now,
-            }
-        }
+        Ok(self.permits().try_acquire(n))
     }
 
     /// Starts an acquire of `n` permits, to be driven by [`acquire_step`](Self::acquire_step).
@@ -469,90 +461,8 @@ impl<'a> RawSemaphore<'a> {
     /// # }
     /// ```
     pub fn acquire_step(&self, attempt: &mut AcquireAttempt) -> Result<Step, SyncError> {
-        let n = attempt.permits();
-        self.check_request(n)?;
-        let state = &self.words.state;
-        let mut v = state.load(Ordering::Relaxed);
-        loop {
-            let (free, reserved) = (avail(v), need(v));
-            let mine = reserved != 0 && attempt.is_reserver() && reserved == n;
-            let floor = if mine { 0 } else { reserved };
-            if free >= n + floor {
-                let new = if mine { (v - n) & !NEED_MASK } else { v - n };
-                // Acquire: pairs with the Release of the releases whose permits we take.
-                match state.compare_exchange_weak(v, new, Ordering::Acquire, Ordering::Relaxed) {
-                    Ok(_) => return Ok(Step::Acquired),
-                    Err(now) => v = now,
-                }
-                continue;
-            }
-            // Every write below only sets PARKED, the reservation or its heartbeat. Relaxed: they
-            // publish no data and only have to reach later RMWs of this same word, which its
-            // modification order guarantees.
-            if mine {
-                // Our reservation, not servable yet: beat and come back within a grace period.
-                let want = next_beat(v) | PARKED;
-                if let Err(now) =
-                    state.compare_exchange_weak(v, want, Ordering::Relaxed, Ordering::Relaxed)
-                {
-                    v = now;
-                    continue;
-                }
-                return Ok(attempt.park(want, true));
-            }
-            if reserved != 0 && free >= n {
-                // Kept out only by someone else's reservation. Its owner beats while alive;
-                // nobody is obliged to wake us for it, so wait bounded and watch the beat.
-                let mut probe = *attempt;
-                if probe.sight(beat(v)) >= STALE_AFTER_SIGHTINGS {
-                    // No beat across two grace periods: the owner is gone. Drop the reservation.
-                    if let Err(now) = state.compare_exchange_weak(
-                        v,
-                        v & !NEED_MASK,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    ) {
-                        v = now;
-                        continue;
-                    }
-                    attempt.forget_sightings();
-                    v &= !NEED_MASK;
-                    continue;
-                }
-                let want = v | PARKED;
-                if want != v {
-                    if let Err(now) =
-                        state.compare_exchange_weak(v, want, Ordering::Relaxed, Ordering::Relaxed)
-                    {
-                        v = now;
-                        continue;
-                    }
-                }
-                *attempt = probe;
-                return Ok(attempt.park(want, true));
-            }
-            // Not enough permits even without any reservation: a holder has them and its release
-            // will wake us. Reserve our permits if nobody else has; a reserver waits bounded.
-            let reserve = reserved == 0;
-            let want = if reserve {
-                next_beat(v | (n << NEED_SHIFT)) | PARKED
-            } else {
-                v | PARKED
-            };
-            if want != v {
-                if let Err(now) =
-                    state.compare_exchange_weak(v, want, Ordering::Relaxed, Ordering::Relaxed)
-                {
-                    v = now;
-                    continue;
-                }
-            }
-            attempt.forget_sightings();
-            if reserve {
-                attempt.bits |= ATTEMPT_RESERVER;
-            }
-            return Ok(attempt.park(want, reserve));
-        }
+        self.check_request(attempt.permits())?;
+        Ok(self.permits().acquire_step(attempt))
     }
 
     /// Gives up an acquire after a [`Step::Wait`] (timeout, abort): drops the reservation it made,
@@ -578,25 +488,7 @@ impl<'a> RawSemaphore<'a> {
     /// ```
     #[must_use = "when this returns true every waiter of the state word must be woken"]
     pub fn abandon(&self, attempt: &AcquireAttempt) -> bool {
-        if !attempt.is_reserver() {
-            return false;
-        }
-        let n = attempt.permits();
-        let state = &self.words.state;
-        let mut v = state.load(Ordering::Relaxed);
-        while need(v) == n && n != 0 {
-            // Relaxed: publishes nothing; waiters re-read the word after their wake-up.
-            match state.compare_exchange_weak(
-                v,
-                v & !NEED_MASK,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => v = now,
-            }
-        }
-        false
+        self.permits().abandon(attempt)
     }
 
     /// Returns `n` permits. Returns `Ok(true)` when the caller must then wake **all** waiters of
@@ -624,33 +516,7 @@ impl<'a> RawSemaphore<'a> {
     /// ```
     #[must_use = "when this returns Ok(true) every waiter of the state word must be woken"]
     pub fn release(&self, n: u32) -> Result<bool, SyncError> {
-        if n == 0 {
-            return Ok(false);
-        }
-        let capacity = self.capacity();
-        let state = &self.words.state;
-        let mut v = state.load(Ordering::Relaxed);
-        loop {
-            let free = avail(v);
-            if n > capacity - free {
-                return Err(SyncError::ReleaseExceedsCapacity {
-                    released: n,
-                    available: free,
-                    capacity,
-                });
-            }
-            // Clear PARKED: everyone asleep is about to be woken, and whoever sleeps again sets it.
-            // Release: publishes the holder's writes to whoever acquires these permits.
-            match state.compare_exchange_weak(
-                v,
-                (v + n) & !PARKED,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(v & PARKED != 0),
-                Err(now) => v = now,
-            }
-        }
+        self.permits().release(n)
     }
 
     /// [`release`](Self::release), then wakes every waiter on `futex` if needed. Returns how many
@@ -674,18 +540,9 @@ impl<'a> RawSemaphore<'a> {
     ///
     /// [`SyncError::ExceedsCapacity`] at once if `n` is more than the capacity.
     pub fn acquire<F: Futex + ?Sized>(&self, n: u32, futex: &F) -> Result<(), SyncError> {
-        if self.try_acquire(n)? {
-            return Ok(());
-        }
-        let mut attempt = self.begin_acquire(n)?;
-        loop {
-            match self.acquire_step(&mut attempt)? {
-                Step::Acquired => return Ok(()),
-                Step::Wait(park) => {
-                    futex.wait(&self.words.state, park.expected, park.timeout());
-                }
-            }
-        }
+        self.check_request(n)?;
+        self.permits().acquire(n, futex);
+        Ok(())
     }
 
     /// Like [`acquire`](Self::acquire), giving up after `timeout` (measured on `clock`); giving up
@@ -717,25 +574,225 @@ impl<'a> RawSemaphore<'a> {
         clock: &C,
         timeout: Duration,
     ) -> Result<(), SyncError> {
-        if self.try_acquire(n)? {
+        self.check_request(n)?;
+        self.permits().acquire_timeout(n, futex, clock, timeout)
+    }
+}
+
+/// The permit engine on one state word (layout and protocol in [`RawSemaphore`]'s docs), with the
+/// capacity given by the caller (a semaphore reads it from its second word), so that other
+/// primitives can run on it. Nothing here checks requests against the capacity; the public types
+/// do that (or cannot ask for more).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Permits<'a> {
+    pub(crate) state: &'a AtomicU32,
+    pub(crate) capacity: u32,
+}
+
+impl Permits<'_> {
+    /// [`RawSemaphore::try_acquire`] for `n <= capacity`.
+    pub(crate) fn try_acquire(&self, n: u32) -> bool {
+        let mut v = self.state.load(Ordering::Relaxed);
+        loop {
+            if avail(v) < n + need(v) {
+                return false;
+            }
+            // Acquire: pairs with the Release of the releases whose permits we take, so what their
+            // holders wrote is visible to us.
+            match self
+                .state
+                .compare_exchange_weak(v, v - n, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => v = now,
+            }
+        }
+    }
+
+    /// [`RawSemaphore::acquire_step`] for an attempt of at most `capacity` permits.
+    pub(crate) fn acquire_step(&self, attempt: &mut AcquireAttempt) -> Step {
+        let n = attempt.permits();
+        let state = self.state;
+        let mut v = state.load(Ordering::Relaxed);
+        loop {
+            let (free, reserved) = (avail(v), need(v));
+            let mine = reserved != 0 && attempt.is_reserver() && reserved == n;
+            let floor = if mine { 0 } else { reserved };
+            if free >= n + floor {
+                let new = if mine { (v - n) & !NEED_MASK } else { v - n };
+                // Acquire: pairs with the Release of the releases whose permits we take.
+                match state.compare_exchange_weak(v, new, Ordering::Acquire, Ordering::Relaxed) {
+                    Ok(_) => return Step::Acquired,
+                    Err(now) => v = now,
+                }
+                continue;
+            }
+            // Every write below only sets PARKED, the reservation or its heartbeat. Relaxed: they
+            // publish no data and only have to reach later RMWs of this same word, which its
+            // modification order guarantees.
+            if mine {
+                // Our reservation, not servable yet: beat and come back within a grace period.
+                let want = next_beat(v) | PARKED;
+                if let Err(now) =
+                    state.compare_exchange_weak(v, want, Ordering::Relaxed, Ordering::Relaxed)
+                {
+                    v = now;
+                    continue;
+                }
+                return attempt.park(want, true);
+            }
+            if reserved != 0 && free >= n {
+                // Kept out only by someone else's reservation. Its owner beats while alive;
+                // nobody is obliged to wake us for it, so wait bounded and watch the beat.
+                let mut probe = *attempt;
+                if probe.sight(beat(v)) >= STALE_AFTER_SIGHTINGS {
+                    // No beat across two grace periods: the owner is gone. Drop the reservation.
+                    if let Err(now) = state.compare_exchange_weak(
+                        v,
+                        v & !NEED_MASK,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    ) {
+                        v = now;
+                        continue;
+                    }
+                    attempt.forget_sightings();
+                    v &= !NEED_MASK;
+                    continue;
+                }
+                let want = v | PARKED;
+                if want != v {
+                    if let Err(now) =
+                        state.compare_exchange_weak(v, want, Ordering::Relaxed, Ordering::Relaxed)
+                    {
+                        v = now;
+                        continue;
+                    }
+                }
+                *attempt = probe;
+                return attempt.park(want, true);
+            }
+            // Not enough permits even without any reservation: a holder has them and its release
+            // will wake us. Reserve our permits if nobody else has; a reserver waits bounded.
+            let reserve = reserved == 0;
+            let want = if reserve {
+                next_beat(v | (n << NEED_SHIFT)) | PARKED
+            } else {
+                v | PARKED
+            };
+            if want != v {
+                if let Err(now) =
+                    state.compare_exchange_weak(v, want, Ordering::Relaxed, Ordering::Relaxed)
+                {
+                    v = now;
+                    continue;
+                }
+            }
+            attempt.forget_sightings();
+            if reserve {
+                attempt.bits |= ATTEMPT_RESERVER;
+            }
+            return attempt.park(want, reserve);
+        }
+    }
+
+    /// [`RawSemaphore::abandon`].
+    pub(crate) fn abandon(&self, attempt: &AcquireAttempt) -> bool {
+        if !attempt.is_reserver() {
+            return false;
+        }
+        let n = attempt.permits();
+        let state = self.state;
+        let mut v = state.load(Ordering::Relaxed);
+        while need(v) == n && n != 0 {
+            // Relaxed: publishes nothing; waiters re-read the word after their wake-up.
+            match state.compare_exchange_weak(
+                v,
+                v & !NEED_MASK,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => v = now,
+            }
+        }
+        false
+    }
+
+    /// [`RawSemaphore::release`].
+    pub(crate) fn release(&self, n: u32) -> Result<bool, SyncError> {
+        if n == 0 {
+            return Ok(false);
+        }
+        let capacity = self.capacity;
+        let state = self.state;
+        let mut v = state.load(Ordering::Relaxed);
+        loop {
+            let free = avail(v);
+            if n > capacity - free {
+                return Err(SyncError::ReleaseExceedsCapacity {
+                    released: n,
+                    available: free,
+                    capacity,
+                });
+            }
+            // Clear PARKED: everyone asleep is about to be woken, and whoever sleeps again sets it.
+            // Release: publishes the holder's writes to whoever acquires these permits.
+            match state.compare_exchange_weak(
+                v,
+                (v + n) & !PARKED,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(v & PARKED != 0),
+                Err(now) => v = now,
+            }
+        }
+    }
+
+    /// [`RawSemaphore::acquire`] for `n <= capacity`.
+    pub(crate) fn acquire<F: Futex + ?Sized>(&self, n: u32, futex: &F) {
+        if self.try_acquire(n) {
+            return;
+        }
+        let mut attempt = AcquireAttempt::with_permits(n);
+        loop {
+            match self.acquire_step(&mut attempt) {
+                Step::Acquired => return,
+                Step::Wait(park) => {
+                    futex.wait(self.state, park.expected, park.timeout());
+                }
+            }
+        }
+    }
+
+    /// [`RawSemaphore::acquire_timeout`] for `n <= capacity`.
+    pub(crate) fn acquire_timeout<F: Futex + ?Sized, C: Clock + ?Sized>(
+        &self,
+        n: u32,
+        futex: &F,
+        clock: &C,
+        timeout: Duration,
+    ) -> Result<(), SyncError> {
+        if self.try_acquire(n) {
             return Ok(());
         }
         let deadline = clock.now().saturating_add(timeout);
-        let mut attempt = self.begin_acquire(n)?;
+        let mut attempt = AcquireAttempt::with_permits(n);
         loop {
-            match self.acquire_step(&mut attempt)? {
+            match self.acquire_step(&mut attempt) {
                 Step::Acquired => return Ok(()),
                 Step::Wait(park) => {
                     let now = clock.now();
                     if now >= deadline {
                         if self.abandon(&attempt) {
-                            futex.wake(&self.words.state, WAKE_ALL);
+                            futex.wake(self.state, WAKE_ALL);
                         }
                         return Err(SyncError::TimedOut);
                     }
                     let left = deadline - now;
                     let t = park.timeout().map_or(left, |g| g.min(left));
-                    futex.wait(&self.words.state, park.expected, Some(t));
+                    futex.wait(self.state, park.expected, Some(t));
                 }
             }
         }
