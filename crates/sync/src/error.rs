@@ -68,6 +68,27 @@ pub enum SyncError {
     },
     /// A blocking operation with a timeout gave up. Nothing is held and nothing needs undoing.
     TimedOut,
+    /// A read unlock of a readers–writer lock that no reader holds. The word is left unchanged.
+    RwLockNotReadLocked,
+    /// A write unlock of a readers–writer lock that is not write-locked. The word is left
+    /// unchanged.
+    RwLockNotWriteLocked,
+    /// A barrier was created for 0 parties or more than [`crate::MAX_PARTIES`].
+    InvalidParties {
+        /// Parties asked for.
+        parties: u32,
+    },
+    /// `done` on a wait group whose count is already 0: more tasks were marked done than were
+    /// added. The word is left unchanged.
+    WaitGroupNegative,
+    /// `add` would raise a wait group's count above [`crate::MAX_WAIT_COUNT`]. The word is left
+    /// unchanged.
+    WaitGroupOverflow {
+        /// The count before the add.
+        count: u32,
+        /// The amount that was to be added.
+        added: u32,
+    },
 }
 
 impl SyncError {
@@ -90,6 +111,11 @@ impl SyncError {
             Self::CounterOverflow { .. } => "CounterOverflow",
             Self::CounterUnderflow { .. } => "CounterUnderflow",
             Self::TimedOut => "TimedOut",
+            Self::RwLockNotReadLocked => "RwLockNotReadLocked",
+            Self::RwLockNotWriteLocked => "RwLockNotWriteLocked",
+            Self::InvalidParties { .. } => "InvalidParties",
+            Self::WaitGroupNegative => "WaitGroupNegative",
+            Self::WaitGroupOverflow { .. } => "WaitGroupOverflow",
         }
     }
 
@@ -112,6 +138,11 @@ impl SyncError {
             Self::CounterOverflow { .. } => "WEFT_COUNTER_OVERFLOW",
             Self::CounterUnderflow { .. } => "WEFT_COUNTER_UNDERFLOW",
             Self::TimedOut => "WEFT_TIMED_OUT",
+            Self::RwLockNotReadLocked => "WEFT_RWLOCK_NOT_READ_LOCKED",
+            Self::RwLockNotWriteLocked => "WEFT_RWLOCK_NOT_WRITE_LOCKED",
+            Self::InvalidParties { .. } => "WEFT_BARRIER_INVALID_PARTIES",
+            Self::WaitGroupNegative => "WEFT_WAITGROUP_NEGATIVE",
+            Self::WaitGroupOverflow { .. } => "WEFT_WAITGROUP_OVERFLOW",
         }
     }
 }
@@ -160,8 +191,32 @@ impl fmt::Display for SyncError {
                  {value}"
             ),
             Self::TimedOut => f.write_str(
-                "Cannot acquire before the timeout as the lock stayed unavailable: received a \
-                 timeout that elapsed; retry or raise the timeout",
+                "Cannot finish the wait before the timeout as what it waited for did not happen: \
+                 received a timeout that elapsed; nothing was acquired, retry or raise the timeout",
+            ),
+            Self::RwLockNotReadLocked => f.write_str(
+                "Cannot read-unlock the RwLock as no reader holds it: received a lock with no \
+                 readers; unlock only a read lock this thread took",
+            ),
+            Self::RwLockNotWriteLocked => f.write_str(
+                "Cannot write-unlock the RwLock as it is not write-locked: received a lock without \
+                 a writer; unlock only a write lock this thread took",
+            ),
+            Self::InvalidParties { parties } => write!(
+                f,
+                "Cannot create a barrier as its number of parties must be 1..={}: received \
+                 {parties}",
+                crate::MAX_PARTIES
+            ),
+            Self::WaitGroupNegative => f.write_str(
+                "Cannot mark a task done as the wait group's count is already 0: received done() \
+                 with no task outstanding; call add() once for every task before it can finish",
+            ),
+            Self::WaitGroupOverflow { count, added } => write!(
+                f,
+                "Cannot add {added} to the wait group as its count would exceed {}: received \
+                 count {count}",
+                crate::MAX_WAIT_COUNT
             ),
         }
     }
@@ -196,6 +251,14 @@ mod tests {
             },
             SyncError::CounterUnderflow { value: 0, delta: 1 },
             SyncError::TimedOut,
+            SyncError::RwLockNotReadLocked,
+            SyncError::RwLockNotWriteLocked,
+            SyncError::InvalidParties { parties: 0 },
+            SyncError::WaitGroupNegative,
+            SyncError::WaitGroupOverflow {
+                count: 1,
+                added: crate::MAX_WAIT_COUNT,
+            },
         ];
         let mut names: Vec<_> = all.iter().map(SyncError::name).collect();
         let mut codes: Vec<_> = all.iter().map(SyncError::code).collect();

@@ -1,10 +1,21 @@
-//! Synchronisation state machines on shared 32-bit words: a mutex, a counting semaphore and a
-//! counter, usable from Rust inside the Wasm module (blocking, in workers) and, step by step, from
-//! JS threads that cannot block (`Atomics.waitAsync`).
+//! Synchronisation state machines on shared 32-bit words: a mutex, a counting semaphore, a
+//! readers–writer lock, a barrier, a wait group and a counter, usable from Rust inside the Wasm
+//! module (blocking, in workers) and, step by step, from JS threads that cannot block
+//! (`Atomics.waitAsync`).
 //!
 //! Every primitive is a view over words it borrows, split into non-blocking steps
 //! (`try_lock`, `lock_step` → [`Step`], `unlock` → "wake all?"). The blocking Rust paths run the
-//! very same steps and sleep through a [`Futex`].
+//! very same steps and sleep through a [`Futex`]. Every wake-up wakes all waiters of a word and
+//! hands nothing to a particular one, so a waiter that gave up or vanished never holds others up.
+//!
+//! | primitive | words | engine |
+//! |---|---|---|
+//! | [`RawMutex`] | 1 | its own (lock bit, parked bit, fairness bit) |
+//! | [`RawSemaphore`] | 2: state, capacity | the permit engine: reservation with a heartbeat lease |
+//! | [`RawRwLock`] | 1 | the permit engine with [`MAX_READERS`] permits: readers take 1, a writer all |
+//! | [`RawBarrier`] | 2: state, parties | its own (arrivals, generation) |
+//! | [`RawWaitGroup`] | 1 | its own (count, epoch) |
+//! | [`Counter`] | 1 | a checked counter, nothing waits on it |
 
 // `memory_atomic_wait32`/`memory_atomic_notify` are still unstable (rust-lang/rust#77839); threaded
 // Wasm needs nightly for `-Z build-std` anyway.
@@ -14,15 +25,21 @@
 )]
 
 mod atomic;
+mod barrier;
 mod counter;
 mod doc_example;
 mod error;
 mod futex;
 mod mutex;
+mod rwlock;
 mod semaphore;
 mod step;
+mod wait_group;
 
 pub use atomic::AtomicU32;
+pub use barrier::{
+    Arrival, BarrierAttempt, BarrierWaitResult, BarrierWords, RawBarrier, Withdrawal, MAX_PARTIES,
+};
 pub use counter::Counter;
 pub use error::SyncError;
 #[cfg(loom)]
@@ -33,5 +50,7 @@ pub use futex::{Clock, Futex, WaitResult, WAKE_ALL};
 #[cfg(not(any(loom, target_arch = "wasm32")))]
 pub use futex::{ParkingFutex, StdClock};
 pub use mutex::{LockAttempt, RawMutex};
+pub use rwlock::{RawRwLock, MAX_READERS};
 pub use semaphore::{AcquireAttempt, RawSemaphore, SemaphoreWords, MAX_PERMITS};
 pub use step::{Park, Step, GRACE, GRACE_MS};
+pub use wait_group::{RawWaitGroup, WaitAttempt, MAX_WAIT_COUNT};

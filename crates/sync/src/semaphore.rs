@@ -580,9 +580,9 @@ impl<'a> RawSemaphore<'a> {
 }
 
 /// The permit engine on one state word (layout and protocol in [`RawSemaphore`]'s docs), with the
-/// capacity given by the caller (a semaphore reads it from its second word), so that other
-/// primitives can run on it. Nothing here checks requests against the capacity; the public types
-/// do that (or cannot ask for more).
+/// capacity given by the caller: a semaphore reads it from its second word, a
+/// [`crate::RawRwLock`] uses the constant [`crate::MAX_READERS`]. Nothing here checks requests
+/// against the capacity; the public types do that (or cannot ask for more).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Permits<'a> {
     pub(crate) state: &'a AtomicU32,

@@ -1,4 +1,4 @@
-//! The result of one non-blocking step of an acquire, shared by every primitive.
+//! The result of one non-blocking step of an acquire or a wait, shared by every primitive.
 
 use core::time::Duration;
 
@@ -40,6 +40,11 @@ pub const GRACE: Duration = Duration::from_millis(GRACE_MS as u64);
 /// //          semaphore: if (release(addr, n)) Atomics.notify(i32, addr >> 2);
 /// ```
 ///
+/// The waits of the barrier and the wait group run the same loop: their first action
+/// (`arrive`, `try_wait`/`begin_wait`) replaces `try_lock`, `wait_step` replaces `lock_step`,
+/// and there is nothing to release; a barrier follower that gives up calls `withdraw`, which may
+/// report that the wait had in fact completed.
+///
 /// A `waitAsync` promise left pending by an abort needs no care: it stays in the engine's list
 /// until the next wake-all resolves it, and its resolution is ignored. Nothing is passed on,
 /// because every wake-up here wakes all waiters.
@@ -62,15 +67,17 @@ pub const GRACE: Duration = Duration::from_millis(GRACE_MS as u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use = "a Step::Wait must be waited on (or the acquire abandoned)"]
 pub enum Step {
-    /// The caller now holds what it asked for.
+    /// The caller now holds what it asked for (a lock, permits), or what it waited for happened (a
+    /// barrier tripped, a wait group's count reached 0).
     Acquired,
-    /// Nothing was acquired: wait on the word, then call the same step again with the same attempt.
+    /// Not yet: wait on the word, then call the same step again with the same attempt.
     Wait(Park),
 }
 
 /// How to wait after [`Step::Wait`].
 ///
-/// Wait on the primitive's *wait word* (the mutex word, or the semaphore's state word) while it
+/// Wait on the primitive's *wait word* (the mutex, rwlock or wait group word, or the semaphore's or
+/// barrier's state word) while it
 /// still holds `expected`: `memory.atomic.wait32(addr, expected, timeout)` in a Wasm worker,
 /// `Atomics.waitAsync(view, addr >> 2, expected, timeout)` in JS, [`crate::Futex::wait`] in Rust.
 /// Every outcome of that wait (woken, value changed, timed out, spurious) is handled the same way:

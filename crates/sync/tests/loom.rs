@@ -13,8 +13,8 @@ use loom::sync::Arc;
 use loom::thread;
 
 use weft_sync::{
-    AtomicU32, Counter, Futex, LockAttempt, LoomFutex, RawMutex, RawSemaphore, SemaphoreWords,
-    Step, SyncError, WAKE_ALL,
+    Arrival, AtomicU32, BarrierWords, Counter, Futex, LockAttempt, LoomFutex, RawBarrier, RawMutex,
+    RawRwLock, RawSemaphore, RawWaitGroup, SemaphoreWords, Step, SyncError, Withdrawal, WAKE_ALL,
 };
 
 fn model<F: Fn() + Sync + Send + 'static>(f: F) {
@@ -323,5 +323,381 @@ fn counter_updates_are_exact_and_last_one_out_sees_zero() {
         }
         assert_eq!(zeros.load(Ordering::SeqCst), 1);
         assert_eq!(Counter::new(&word).load(), 0);
+    });
+}
+
+struct Rw {
+    word: AtomicU32,
+    futex: LoomFutex,
+    data: UnsafeCell<u32>,
+}
+
+impl Rw {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            word: AtomicU32::new(RawRwLock::UNLOCKED),
+            futex: LoomFutex::new(),
+            data: UnsafeCell::new(0),
+        })
+    }
+
+    fn lock(&self) -> RawRwLock<'_> {
+        RawRwLock::new(&self.word)
+    }
+
+    /// Read-locks, reads the guarded value (loom flags a write overlapping it), unlocks.
+    fn read(&self) -> u32 {
+        self.lock().read(&self.futex);
+        // SAFETY: we hold a read lock; loom checks that no write overlaps this read.
+        let v = self.data.with(|d| unsafe { *d });
+        self.lock().read_unlock_and_wake(&self.futex).unwrap();
+        v
+    }
+
+    /// Write-locks, increments the guarded value, unlocks.
+    fn write(&self) {
+        self.lock().write(&self.futex);
+        self.data.with_mut(|d| {
+            // SAFETY: we hold the write lock; loom checks that no other access overlaps.
+            unsafe { *d += 1 }
+        });
+        self.lock().write_unlock_and_wake(&self.futex).unwrap();
+    }
+
+    fn value(&self) -> u32 {
+        // SAFETY: called after every other thread has been joined.
+        self.data.with(|d| unsafe { *d })
+    }
+}
+
+#[test]
+fn rwlock_two_readers_and_a_writer_exclude_and_always_finish() {
+    model(|| {
+        let s = Rw::new();
+        let reader = {
+            let s = s.clone();
+            thread::spawn(move || s.read())
+        };
+        let writer = {
+            let s = s.clone();
+            thread::spawn(move || s.write())
+        };
+        let mine = s.read();
+        let theirs = reader.join().unwrap();
+        writer.join().unwrap();
+        assert!(mine <= 1 && theirs <= 1);
+        assert_eq!(s.value(), 1);
+        assert_eq!(s.word.load(Ordering::SeqCst) & 0x3FFF, RawRwLock::UNLOCKED);
+    });
+}
+
+#[test]
+fn rwlock_two_writers_and_a_reader_exclude_and_always_finish() {
+    model(|| {
+        let s = Rw::new();
+        let writer = {
+            let s = s.clone();
+            thread::spawn(move || s.write())
+        };
+        let reader = {
+            let s = s.clone();
+            thread::spawn(move || s.read())
+        };
+        s.write();
+        writer.join().unwrap();
+        let seen = reader.join().unwrap();
+        assert!(seen <= 2);
+        assert_eq!(s.value(), 2);
+    });
+}
+
+#[test]
+fn rwlock_writer_that_gives_up_does_not_keep_readers_out() {
+    // The main thread holds a read lock; a writer waits (reserving the lock, which keeps new
+    // readers out) and gives up, with `abandon` or vanishing without it; a new reader must still
+    // get in, whether or not the main thread has unlocked by then.
+    for call_abandon in [true, false] {
+        model(move || {
+            let s = Rw::new();
+            s.lock().read(&s.futex);
+            let quitter = {
+                let s = s.clone();
+                thread::spawn(move || {
+                    let mut a = s.lock().begin_write();
+                    match s.lock().lock_step(&mut a) {
+                        Step::Acquired => {
+                            s.lock().write_unlock_and_wake(&s.futex).unwrap();
+                        }
+                        Step::Wait(park) => {
+                            if call_abandon {
+                                if s.lock().abandon(&a) {
+                                    s.futex.wake(s.lock().word(), WAKE_ALL);
+                                }
+                            } else {
+                                // A waiter that vanished: it stays in the engine's list.
+                                let _ = s.futex.ghost(s.lock().word(), park.expected);
+                            }
+                        }
+                    }
+                })
+            };
+            let reader = {
+                let s = s.clone();
+                thread::spawn(move || s.read())
+            };
+            s.lock().read_unlock_and_wake(&s.futex).unwrap();
+            quitter.join().unwrap();
+            assert_eq!(reader.join().unwrap(), 0);
+        });
+    }
+}
+
+struct Bar {
+    words: BarrierWords,
+    futex: LoomFutex,
+    slots: [UnsafeCell<u32>; 3],
+    leaders: [AtomicUsize; 2],
+}
+
+impl Bar {
+    fn new(parties: u32) -> Arc<Self> {
+        Arc::new(Self {
+            words: BarrierWords::new(parties).unwrap(),
+            futex: LoomFutex::new(),
+            slots: [UnsafeCell::new(0), UnsafeCell::new(0), UnsafeCell::new(0)],
+            leaders: [AtomicUsize::new(0), AtomicUsize::new(0)],
+        })
+    }
+
+    fn barrier(&self) -> RawBarrier<'_> {
+        RawBarrier::new(&self.words)
+    }
+
+    /// Waits once as generation `generation`'s party, counting a leader.
+    fn wait(&self, generation: usize) {
+        if self.barrier().wait(&self.futex).is_leader() {
+            self.leaders[generation].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[test]
+fn barrier_three_parties_pass_together_with_one_leader() {
+    // Each party writes its own slot before the barrier and reads all of them after: loom flags a
+    // read that is not ordered after the write, i.e. a party let through early.
+    model(|| {
+        let b = Bar::new(3);
+        let party = |b: Arc<Bar>, me: usize| {
+            b.slots[me].with_mut(|v| {
+                // SAFETY: only this party writes its slot, and only before the barrier.
+                unsafe { *v = me as u32 + 1 }
+            });
+            b.wait(0);
+            (0..3)
+                // SAFETY: every write happened before the barrier, which this party passed.
+                .map(|i| b.slots[i].with(|v| unsafe { *v }))
+                .sum::<u32>()
+        };
+        let ts: Vec<_> = (1..3)
+            .map(|me| {
+                let b = b.clone();
+                thread::spawn(move || party(b, me))
+            })
+            .collect();
+        assert_eq!(party(b.clone(), 0), 6);
+        for t in ts {
+            assert_eq!(t.join().unwrap(), 6);
+        }
+        assert_eq!(b.leaders[0].load(Ordering::SeqCst), 1);
+        assert_eq!(b.barrier().generation(), 1);
+    });
+}
+
+#[test]
+fn barrier_is_reusable_with_one_leader_per_generation() {
+    model(|| {
+        let b = Bar::new(2);
+        let t = {
+            let b = b.clone();
+            thread::spawn(move || {
+                b.wait(0);
+                b.wait(1);
+            })
+        };
+        b.wait(0);
+        b.wait(1);
+        t.join().unwrap();
+        assert_eq!(b.leaders[0].load(Ordering::SeqCst), 1);
+        assert_eq!(b.leaders[1].load(Ordering::SeqCst), 1);
+        assert_eq!((b.barrier().generation(), b.barrier().arrived()), (2, 0));
+    });
+}
+
+#[test]
+fn barrier_waiter_that_gives_up_leaves_the_barrier_usable() {
+    // Two parties. One arrives, steps once and gives up: it either withdraws (then the main thread
+    // takes its place) or finds that it was let through already. Either way the other party
+    // passes, and the generation has exactly one leader.
+    model(|| {
+        let b = Bar::new(2);
+        let quitter = {
+            let b = b.clone();
+            thread::spawn(move || match b.barrier().arrive() {
+                Arrival::Leader { must_wake } => {
+                    if must_wake {
+                        b.futex.wake(b.barrier().state_word(), WAKE_ALL);
+                    }
+                    b.leaders[0].fetch_add(1, Ordering::SeqCst);
+                    true
+                }
+                Arrival::Follower(mut a) => match b.barrier().wait_step(&mut a) {
+                    Step::Acquired => true,
+                    Step::Wait(_) => b.barrier().withdraw(&a) == Withdrawal::Released,
+                },
+            })
+        };
+        let stayer = {
+            let b = b.clone();
+            thread::spawn(move || b.wait(0))
+        };
+        if !quitter.join().unwrap() {
+            b.wait(0);
+        }
+        stayer.join().unwrap();
+        assert_eq!(b.leaders[0].load(Ordering::SeqCst), 1);
+        assert_eq!((b.barrier().generation(), b.barrier().arrived()), (1, 0));
+    });
+}
+
+#[test]
+fn barrier_wake_swallowed_by_a_vanished_waiter_is_not_lost() {
+    model(|| {
+        let b = Bar::new(3);
+        // A follower arrived, parked in the engine's list and vanished (still counted).
+        let Arrival::Follower(mut ghost) = b.barrier().arrive() else {
+            panic!("one of three")
+        };
+        let Step::Wait(park) = b.barrier().wait_step(&mut ghost) else {
+            panic!("the others have not arrived")
+        };
+        assert!(b.futex.ghost(b.barrier().state_word(), park.expected));
+        let t = {
+            let b = b.clone();
+            thread::spawn(move || b.wait(0))
+        };
+        b.wait(0);
+        t.join().unwrap();
+        assert_eq!(b.leaders[0].load(Ordering::SeqCst), 1);
+    });
+}
+
+struct Group {
+    word: AtomicU32,
+    futex: LoomFutex,
+    slots: [UnsafeCell<u32>; 2],
+}
+
+impl Group {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            word: AtomicU32::new(0),
+            futex: LoomFutex::new(),
+            slots: [UnsafeCell::new(0), UnsafeCell::new(0)],
+        })
+    }
+
+    fn group(&self) -> RawWaitGroup<'_> {
+        RawWaitGroup::new(&self.word)
+    }
+}
+
+#[test]
+fn wait_group_waiter_sees_every_tasks_work() {
+    model(|| {
+        let g = Group::new();
+        g.group().add(2).unwrap();
+        let ts: Vec<_> = (0..2)
+            .map(|i| {
+                let g = g.clone();
+                thread::spawn(move || {
+                    g.slots[i].with_mut(|v| {
+                        // SAFETY: only this task writes its slot, and only before its done().
+                        unsafe { *v = 1 }
+                    });
+                    g.group().done_and_wake(&g.futex).unwrap();
+                })
+            })
+            .collect();
+        g.group().wait(&g.futex);
+        // SAFETY: both tasks wrote before their done(); the wait is ordered after both.
+        let total: u32 = (0..2).map(|i| g.slots[i].with(|v| unsafe { *v })).sum();
+        assert_eq!(total, 2);
+        for t in ts {
+            t.join().unwrap();
+        }
+        assert_eq!(g.group().done(), Err(SyncError::WaitGroupNegative));
+    });
+}
+
+#[test]
+fn wait_group_zero_raised_again_still_releases_the_waiter() {
+    // The count goes 1 → 0 → 1 → 0 while a thread waits: the waiter must always return.
+    model(|| {
+        let g = Group::new();
+        g.group().add(1).unwrap();
+        let waiter = {
+            let g = g.clone();
+            thread::spawn(move || g.group().wait(&g.futex))
+        };
+        g.group().done_and_wake(&g.futex).unwrap();
+        g.group().add(1).unwrap();
+        g.group().done_and_wake(&g.futex).unwrap();
+        waiter.join().unwrap();
+        assert_eq!(g.group().count(), 0);
+    });
+}
+
+#[test]
+fn wait_group_parked_waiter_is_released_by_a_zero_even_if_the_count_rises_again() {
+    // The waiter parks; the count reaches 0 and is raised again at once, and stays raised until
+    // the waiter has returned: the zero it was parked for must release it.
+    model(|| {
+        let g = Group::new();
+        g.group().add(1).unwrap();
+        let waiter = {
+            let g = g.clone();
+            thread::spawn(move || g.group().wait(&g.futex))
+        };
+        // Until the waiter has parked (the word's top bit).
+        while g.word.load(Ordering::SeqCst) & (1 << 31) == 0 {
+            thread::yield_now();
+        }
+        g.group().done_and_wake(&g.futex).unwrap();
+        g.group().add(1).unwrap();
+        waiter.join().unwrap();
+        assert_eq!(g.group().count(), 1);
+    });
+}
+
+#[test]
+fn wait_group_waiter_that_gives_up_does_not_block_others() {
+    model(|| {
+        let g = Group::new();
+        g.group().add(1).unwrap();
+        let quitter = {
+            let g = g.clone();
+            thread::spawn(move || {
+                let mut a = g.group().begin_wait();
+                // Gives up after its first wait, if it has to wait at all.
+                let _ = g.group().wait_step(&mut a);
+            })
+        };
+        let waiter = {
+            let g = g.clone();
+            thread::spawn(move || g.group().wait(&g.futex))
+        };
+        g.group().done_and_wake(&g.futex).unwrap();
+        quitter.join().unwrap();
+        waiter.join().unwrap();
     });
 }

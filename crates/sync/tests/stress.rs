@@ -7,8 +7,8 @@ use std::thread;
 use std::time::Duration;
 
 use weft_sync::{
-    AtomicU32, Futex, LockAttempt, ParkingFutex, RawMutex, RawSemaphore, SemaphoreWords, StdClock,
-    Step, SyncError, WAKE_ALL,
+    AtomicU32, BarrierWords, Futex, LockAttempt, ParkingFutex, RawBarrier, RawMutex, RawRwLock,
+    RawSemaphore, RawWaitGroup, SemaphoreWords, StdClock, Step, SyncError, WAKE_ALL,
 };
 
 const THREADS: usize = 4;
@@ -491,4 +491,459 @@ fn semaphore_survives_cancelled_step_driven_waiters() {
         });
     });
     assert_eq!(sem.available(), 3);
+}
+
+/// What threads under a readers–writer lock see: writers set `writing`, readers count themselves
+/// in `reading`; a writer that finds readers or another writer, or a reader that finds a writer,
+/// counts a violation.
+#[derive(Default)]
+struct RwWitness {
+    reading: StdAtomicU32,
+    writing: StdAtomicU32,
+    violations: StdAtomicU32,
+    most_readers: StdAtomicU32,
+}
+
+impl RwWitness {
+    fn enter_read(&self) {
+        let now = self.reading.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_readers.fetch_max(now, Ordering::SeqCst);
+        if self.writing.load(Ordering::SeqCst) != 0 {
+            self.violations.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn leave_read(&self) {
+        self.reading.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn enter_write(&self) {
+        if self.writing.fetch_add(1, Ordering::SeqCst) != 0
+            || self.reading.load(Ordering::SeqCst) != 0
+        {
+            self.violations.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn leave_write(&self) {
+        self.writing.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn rwlock_readers_share_writers_exclude_and_writes_are_exact() {
+    let _serial = serial();
+    const ROUNDS: u32 = 10_000;
+    let word = AtomicU32::new(RawRwLock::UNLOCKED);
+    let lock = RawRwLock::new(&word);
+    let witness = RwWitness::default();
+    let total = Guarded::new(0u64);
+    thread::scope(|s| {
+        for t in 0..THREADS {
+            let (witness, total) = (&witness, &total);
+            s.spawn(move || {
+                for i in 0..ROUNDS {
+                    if (i + t as u32).is_multiple_of(4) {
+                        lock.write(&ParkingFutex);
+                        witness.enter_write();
+                        // SAFETY: we hold the write lock.
+                        unsafe {
+                            let v = total.with(|t| *t);
+                            total.with(|t| *t = v + 1);
+                        }
+                        witness.leave_write();
+                        lock.write_unlock_and_wake(&ParkingFutex).unwrap();
+                    } else {
+                        lock.read(&ParkingFutex);
+                        witness.enter_read();
+                        // SAFETY: we hold a read lock; writers are excluded.
+                        let _ = unsafe { total.with(|t| *t) };
+                        thread::yield_now();
+                        witness.leave_read();
+                        lock.read_unlock_and_wake(&ParkingFutex).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(witness.violations.load(Ordering::SeqCst), 0);
+    // SAFETY: all threads have finished.
+    assert_eq!(
+        unsafe { total.with(|t| *t) },
+        THREADS as u64 * ROUNDS as u64 / 4
+    );
+    assert_eq!(word.load(Ordering::SeqCst) & 0x3FFF, RawRwLock::UNLOCKED);
+}
+
+#[test]
+fn rwlock_read_locks_are_held_by_two_threads_at_once() {
+    let _serial = serial();
+    // Each reader holds its read lock until the other one holds one too: with an exclusive lock
+    // the second could never get in, and the deadline would fail the test.
+    let word = AtomicU32::new(RawRwLock::UNLOCKED);
+    let lock = RawRwLock::new(&word);
+    let inside = StdAtomicU32::new(0);
+    let met = thread::scope(|s| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    lock.read(&ParkingFutex);
+                    inside.fetch_add(1, Ordering::SeqCst);
+                    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                    while inside.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < deadline
+                    {
+                        thread::yield_now();
+                    }
+                    let met = inside.load(Ordering::SeqCst) == 2;
+                    lock.read_unlock_and_wake(&ParkingFutex).unwrap();
+                    met
+                })
+            })
+            .collect();
+        readers.into_iter().all(|r| r.join().unwrap())
+    });
+    assert!(met, "the two readers never held the lock at the same time");
+}
+
+#[test]
+fn rwlock_writer_is_not_starved_by_overlapping_readers() {
+    let _serial = serial();
+    // Three readers each hold their read lock for half a millisecond and re-lock at once after
+    // each unlock, so that the lock is never free of readers unless new readers hold back; the
+    // writer must still get in, every time, long before its timeout.
+    const WRITES: u32 = 100;
+    let word = AtomicU32::new(RawRwLock::UNLOCKED);
+    let lock = RawRwLock::new(&word);
+    let witness = RwWitness::default();
+    let stop = AtomicBool::new(false);
+    let reads = StdAtomicU32::new(0);
+    let started = StdAtomicU32::new(0);
+    let clock = StdClock::new();
+    let written = thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                let mut first = true;
+                while !stop.load(Ordering::SeqCst) {
+                    lock.read(&ParkingFutex);
+                    witness.enter_read();
+                    if first {
+                        // The three readers hold the lock together before the writer starts.
+                        start_together(&started, 3);
+                        first = false;
+                    }
+                    thread::sleep(Duration::from_micros(500));
+                    witness.leave_read();
+                    lock.read_unlock_and_wake(&ParkingFutex).unwrap();
+                    reads.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        let writer = s.spawn(|| {
+            // Only once all three readers hold the lock together.
+            while started.load(Ordering::SeqCst) < 3 {
+                thread::yield_now();
+            }
+            let mut written = 0;
+            for _ in 0..WRITES {
+                if lock
+                    .write_timeout(&ParkingFutex, &clock, Duration::from_secs(5))
+                    .is_err()
+                {
+                    break;
+                }
+                witness.enter_write();
+                witness.leave_write();
+                lock.write_unlock_and_wake(&ParkingFutex).unwrap();
+                written += 1;
+            }
+            written
+        });
+        let written = writer.join().unwrap();
+        stop.store(true, Ordering::SeqCst);
+        written
+    });
+    assert_eq!(written, WRITES, "the writer timed out behind the readers");
+    assert!(reads.load(Ordering::SeqCst) > 0);
+    assert_eq!(witness.violations.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn rwlock_reader_is_not_starved_by_a_writer_that_relocks_at_once() {
+    let _serial = serial();
+    // Two writers take the write lock in a tight loop, each holding it for a moment; a reader must
+    // still get in, every time, long before its timeout.
+    const READS: u32 = 100;
+    let word = AtomicU32::new(RawRwLock::UNLOCKED);
+    let lock = RawRwLock::new(&word);
+    let witness = RwWitness::default();
+    let stop = AtomicBool::new(false);
+    let started = StdAtomicU32::new(0);
+    let clock = StdClock::new();
+    let read = thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let mut first = true;
+                while !stop.load(Ordering::SeqCst) {
+                    lock.write(&ParkingFutex);
+                    witness.enter_write();
+                    if first {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        first = false;
+                    }
+                    thread::sleep(Duration::from_micros(200));
+                    witness.leave_write();
+                    lock.write_unlock_and_wake(&ParkingFutex).unwrap();
+                }
+            });
+        }
+        let reader = s.spawn(|| {
+            while started.load(Ordering::SeqCst) < 2 {
+                thread::yield_now();
+            }
+            let mut read = 0;
+            for _ in 0..READS {
+                if lock
+                    .read_timeout(&ParkingFutex, &clock, Duration::from_secs(5))
+                    .is_err()
+                {
+                    break;
+                }
+                witness.enter_read();
+                witness.leave_read();
+                lock.read_unlock_and_wake(&ParkingFutex).unwrap();
+                read += 1;
+            }
+            read
+        });
+        let read = reader.join().unwrap();
+        stop.store(true, Ordering::SeqCst);
+        read
+    });
+    assert_eq!(read, READS, "the reader timed out behind the writers");
+    assert_eq!(witness.violations.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn rwlock_survives_cancelled_step_driven_writers_and_readers() {
+    let _serial = serial();
+    const ROUNDS: u32 = 3_000;
+    // Blocking readers and a blocking writer, plus a step-driven thread that alternates write and
+    // read attempts and gives up every other one after its first wait, half of those without
+    // calling `abandon` (a worker that died).
+    let word = AtomicU32::new(RawRwLock::UNLOCKED);
+    let lock = RawRwLock::new(&word);
+    let witness = RwWitness::default();
+    let stepped = StdAtomicU32::new(0);
+    thread::scope(|s| {
+        for t in 0..3 {
+            let witness = &witness;
+            s.spawn(move || {
+                for _ in 0..ROUNDS {
+                    if t == 0 {
+                        lock.write(&ParkingFutex);
+                        witness.enter_write();
+                        witness.leave_write();
+                        lock.write_unlock_and_wake(&ParkingFutex).unwrap();
+                    } else {
+                        lock.read(&ParkingFutex);
+                        witness.enter_read();
+                        witness.leave_read();
+                        lock.read_unlock_and_wake(&ParkingFutex).unwrap();
+                    }
+                }
+            });
+        }
+        s.spawn(|| {
+            for round in 0..ROUNDS {
+                let write = round % 2 == 0;
+                let mut attempt = if write {
+                    lock.begin_write()
+                } else {
+                    lock.begin_read()
+                };
+                let acquired = loop {
+                    match lock.lock_step(&mut attempt) {
+                        Step::Acquired => break true,
+                        Step::Wait(park) => {
+                            if round % 4 < 2 && attempt.waits() == 1 {
+                                if round % 8 < 4 && lock.abandon(&attempt) {
+                                    ParkingFutex.wake(lock.word(), WAKE_ALL);
+                                }
+                                break false;
+                            }
+                            let t = park.timeout().unwrap_or(Duration::from_micros(200));
+                            ParkingFutex.wait(lock.word(), park.expected, Some(t));
+                        }
+                    }
+                };
+                if !acquired {
+                    continue;
+                }
+                stepped.fetch_add(1, Ordering::SeqCst);
+                if write {
+                    witness.enter_write();
+                    witness.leave_write();
+                    lock.write_unlock_and_wake(&ParkingFutex).unwrap();
+                } else {
+                    witness.enter_read();
+                    witness.leave_read();
+                    lock.read_unlock_and_wake(&ParkingFutex).unwrap();
+                }
+            }
+        });
+    });
+    assert_eq!(witness.violations.load(Ordering::SeqCst), 0);
+    assert!(stepped.load(Ordering::SeqCst) >= ROUNDS / 2);
+    assert_eq!(word.load(Ordering::SeqCst) & 0x3FFF, RawRwLock::UNLOCKED);
+}
+
+#[test]
+fn barrier_has_one_leader_per_generation_and_lets_nobody_through_early() {
+    let _serial = serial();
+    const GENERATIONS: usize = 2_000;
+    let words = BarrierWords::new(THREADS as u32).unwrap();
+    let barrier = RawBarrier::new(&words);
+    let arrived: Vec<StdAtomicU32> = (0..GENERATIONS).map(|_| StdAtomicU32::new(0)).collect();
+    let leaders: Vec<StdAtomicU32> = (0..GENERATIONS).map(|_| StdAtomicU32::new(0)).collect();
+    let early = StdAtomicU32::new(0);
+    thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                for g in 0..GENERATIONS {
+                    arrived[g].fetch_add(1, Ordering::Relaxed);
+                    if barrier.wait(&ParkingFutex).is_leader() {
+                        leaders[g].fetch_add(1, Ordering::Relaxed);
+                    }
+                    // Relaxed on purpose: the barrier itself must order every arrival before this.
+                    if arrived[g].load(Ordering::Relaxed) != THREADS as u32 {
+                        early.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(early.load(Ordering::SeqCst), 0);
+    for (g, l) in leaders.iter().enumerate() {
+        assert_eq!(l.load(Ordering::SeqCst), 1, "generation {g}");
+    }
+    assert_eq!(barrier.generation(), (GENERATIONS % (1 << 16)) as u32);
+    assert_eq!(barrier.arrived(), 0);
+}
+
+#[test]
+fn barrier_waiter_that_times_out_leaves_the_barrier_usable() {
+    let _serial = serial();
+    let words = BarrierWords::new(2).unwrap();
+    let barrier = RawBarrier::new(&words);
+    let clock = StdClock::new();
+    let r = thread::scope(|s| {
+        s.spawn(|| barrier.wait_timeout(&ParkingFutex, &clock, Duration::from_millis(30)))
+            .join()
+            .unwrap()
+    });
+    assert_eq!(r, Err(SyncError::TimedOut));
+    assert_eq!(barrier.arrived(), 0, "the arrival was taken back");
+    let leaders = thread::scope(|s| {
+        let other = s.spawn(|| barrier.wait(&ParkingFutex).is_leader());
+        let mine = barrier.wait(&ParkingFutex).is_leader();
+        u32::from(mine) + u32::from(other.join().unwrap())
+    });
+    assert_eq!(leaders, 1);
+    assert_eq!(barrier.generation(), 1);
+}
+
+#[test]
+fn wait_group_waiter_sees_every_tasks_work_in_every_round() {
+    let _serial = serial();
+    const ROUNDS: u32 = 300;
+    let word = AtomicU32::new(0);
+    let group = RawWaitGroup::new(&word);
+    let slots: Vec<Guarded<u32>> = (0..THREADS).map(|_| Guarded::new(0)).collect();
+    for round in 1..=ROUNDS {
+        group.add(THREADS as u32).unwrap();
+        thread::scope(|s| {
+            for slot in &slots {
+                s.spawn(move || {
+                    // SAFETY: this task is the only one touching its slot until its done().
+                    unsafe { slot.with(|v| *v = round) };
+                    group.done_and_wake(&ParkingFutex).unwrap();
+                });
+            }
+            group.wait(&ParkingFutex);
+            for slot in &slots {
+                // SAFETY: every task wrote before its done(), and the wait returned after all.
+                assert_eq!(unsafe { slot.with(|v| *v) }, round);
+            }
+        });
+    }
+    assert_eq!(group.count(), 0);
+}
+
+#[test]
+fn wait_group_releases_every_waiter_at_each_zero_while_the_count_cycles() {
+    let _serial = serial();
+    // Cycle after cycle, two waiters wait while the count goes 0 → 2 → 1 → 0; each cycle ends only
+    // once both waits have returned, so a lost wake-up shows as a cycle that never ends.
+    const CYCLES: u32 = 2_000;
+    let word = AtomicU32::new(0);
+    let group = RawWaitGroup::new(&word);
+    let cycle = StdAtomicU32::new(0);
+    let returned = StdAtomicU32::new(0);
+    let finished = thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for c in 0..CYCLES {
+                    while cycle.load(Ordering::SeqCst) <= c {
+                        thread::yield_now();
+                    }
+                    group.wait(&ParkingFutex);
+                    returned.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        for c in 1..=CYCLES {
+            group.add(2).unwrap();
+            cycle.store(c, Ordering::SeqCst);
+            thread::yield_now();
+            group.done_and_wake(&ParkingFutex).unwrap();
+            group.done_and_wake(&ParkingFutex).unwrap();
+            while returned.load(Ordering::SeqCst) < 2 * c {
+                if std::time::Instant::now() > deadline {
+                    // Let the waiters finish (the count is 0: every wait returns once woken) so
+                    // that the scope can end, then report.
+                    cycle.store(CYCLES, Ordering::SeqCst);
+                    ParkingFutex.wake(group.word(), WAKE_ALL);
+                    return c - 1;
+                }
+                thread::yield_now();
+            }
+        }
+        CYCLES
+    });
+    assert_eq!(finished, CYCLES, "a wait never returned");
+    assert_eq!(returned.load(Ordering::SeqCst), 2 * CYCLES);
+    assert_eq!(group.count(), 0);
+}
+
+#[test]
+fn wait_group_waiter_that_times_out_leaves_the_group_usable() {
+    let _serial = serial();
+    let word = AtomicU32::new(0);
+    let group = RawWaitGroup::new(&word);
+    let clock = StdClock::new();
+    group.add(1).unwrap();
+    let r = thread::scope(|s| {
+        s.spawn(|| group.wait_timeout(&ParkingFutex, &clock, Duration::from_millis(30)))
+            .join()
+            .unwrap()
+    });
+    assert_eq!(r, Err(SyncError::TimedOut));
+    thread::scope(|s| {
+        let waiter = s.spawn(|| group.wait_timeout(&ParkingFutex, &clock, Duration::from_secs(5)));
+        thread::sleep(Duration::from_millis(20));
+        group.done_and_wake(&ParkingFutex).unwrap();
+        assert_eq!(waiter.join().unwrap(), Ok(()));
+    });
+    assert_eq!(group.done(), Err(SyncError::WaitGroupNegative));
 }
