@@ -24,10 +24,10 @@ import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
 import { dropWhenCollected } from "../core/blocks.js";
 import { core, isWorkerThread } from "../core/module.js";
 import { WeftError } from "../errors.js";
-import { scan, SHARED } from "../protocol/codec.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
+import { checkSharedValue } from "./shared_value.js";
 
 /** `weft_sync::RawMutex`'s word: unlocked, and held with nobody parked and nothing owed (from the glue). */
 const UNLOCKED: number = core.MutexWord.Unlocked;
@@ -60,6 +60,24 @@ export class MutexGuard<T> {
     return this.#value;
   }
 
+  /**
+   * @internal A condition variable's wait: the guard stops granting access and hands back its
+   * mutex, which the caller unlocks and later locks again before {@link _resume}.
+   */
+  static _suspend<T>(guard: MutexGuard<T>, what: string): Mutex<T> {
+    const mutex = guard.#mutex;
+    if (mutex === undefined) {
+      throw new WeftError("WEFT_GUARD_RELEASED", `Cannot ${what} with a MutexGuard after unlock(): pass the guard of a mutex this thread holds`);
+    }
+    guard.#mutex = undefined;
+    return mutex;
+  }
+
+  /** @internal The mutex is held again: the guard grants access as before. */
+  static _resume<T>(guard: MutexGuard<T>, mutex: Mutex<T>): void {
+    guard.#mutex = mutex;
+  }
+
   /** Unlocks the mutex. A second call does nothing. */
   unlock(): void {
     const mutex = this.#mutex;
@@ -71,19 +89,6 @@ export class MutexGuard<T> {
   /** Unlocks at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.unlock();
-  }
-}
-
-/** A Mutex's value must be the same memory in every thread (the codec's shared rules). */
-function checkShared(value: unknown): void {
-  const refused = scan(value, SHARED).refused;
-  if (refused !== undefined) {
-    throw new WeftError(
-      "WEFT_INVALID_ARGUMENT",
-      `Cannot create a Mutex around this value: ${refused.replace(/^the value/, "its value")}. A Mutex ` +
-        "guards shared memory, so that every thread locks the same data: a SharedArrayBuffer, a typed " +
-        "array over one, a Mutex, Semaphore or Global, or an array or plain object (or Map, Set) of those",
-    );
   }
 }
 
@@ -113,7 +118,7 @@ export class Mutex<T = undefined> {
   constructor(value?: T) {
     const adopted = adopting;
     adopting = undefined;
-    if (adopted === undefined) checkShared(value);
+    if (adopted === undefined) checkSharedValue(value, "Mutex");
     this.#value = value as T;
     const block = adopted ?? syncCall(() => core.mutexCreate());
     this.#block = block;

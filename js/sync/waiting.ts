@@ -1,15 +1,19 @@
 /**
- * Waiting for a lock or permits without blocking the thread: the async driver of `weft-sync`'s
- * step protocol, with `Atomics.waitAsync` as the wait.
+ * Waiting without blocking the thread — for a lock, permits, a barrier's other parties or a wait
+ * group's count — the async driver of `weft-sync`'s step protocol, with `Atomics.waitAsync` as the
+ * wait.
  *
  * Liveness: a pending `waitAsync` does not keep Node or Deno alive (nodejs/node#61941,
  * denoland/deno#15358), so a referenced interval timer is held while anything in this isolate
  * waits (one for all waiters; it never fires in practice, and costs no CPU). When nothing waits,
  * nothing is held.
  *
- * Cancellation: on abort or timeout the driver simply stops stepping (the semaphore also abandons
- * its attempt). A `waitAsync` left pending is resolved by the next release, which wakes all
- * waiters, and is ignored: no wake-up is ever owed to a particular waiter.
+ * Cancellation: on abort or timeout the driver stops stepping and lets the primitive abandon its
+ * attempt (the semaphore and the rwlock drop a reservation, a barrier takes its arrival back). A
+ * barrier's withdrawal can come too late, when the barrier has already let the waiter through:
+ * the wait then succeeds rather than rejects, so that it either completes or leaves no trace. A
+ * `waitAsync` left pending is resolved by the next release, which wakes all waiters, and is
+ * ignored: no wake-up is ever owed to a particular waiter.
  * @module
  */
 
@@ -57,7 +61,13 @@ export interface WaitOptions {
   readonly timeout?: number;
 }
 
-/** The steps of one primitive's contended acquire. */
+/**
+ * What {@link Acquire.abandon} returned: `true` when waiters must be woken, `false` when not,
+ * `"completed"` when it was too late to give up because the wait had already succeeded.
+ */
+export type Abandoned = boolean | "completed";
+
+/** The steps of one primitive's contended acquire or wait. */
 export interface Acquire {
   /** Byte address of the word to wait on. */
   readonly addr: number;
@@ -66,9 +76,15 @@ export interface Acquire {
    * attempt's new bits are read with `core.stepAttempt()` after it.
    */
   step(attempt: number): number;
-  /** Undoes a waiting attempt (semaphore); returns true when waiters must be woken. */
-  abandon?(attempt: number): boolean;
-  /** Describes the acquire for errors ("lock the mutex", "acquire 2 permits"). */
+  /** Undoes a waiting attempt (semaphore, rwlock, barrier): see {@link Abandoned}. */
+  abandon?(attempt: number): Abandoned;
+  /**
+   * Called when a `waitAsync` this wait left pending (it gave up while asleep) is later woken by a
+   * notify: a condition variable's `notifyOne` wakes one waiter, so a wake-up landing on a waiter
+   * that is gone must be passed on.
+   */
+  onStaleWake?(): void;
+  /** Describes the acquire for errors ("lock the mutex", "acquire 2 permits", "wait at the barrier"). */
   readonly what: string;
 }
 
@@ -91,13 +107,14 @@ export function checkWaitOptions(options: WaitOptions | undefined, what: string)
 }
 
 function timedOut(what: string, timeout: number): WeftError {
-  return new WeftError("WEFT_TIMED_OUT", `Cannot ${what} within ${timeout} ms: it stayed unavailable; nothing was acquired`);
+  return new WeftError("WEFT_TIMED_OUT", `Cannot ${what} within ${timeout} ms: it stayed unavailable; nothing was acquired and the wait left no trace`);
 }
 
-/** Runs the step loop until acquired, aborted or timed out. */
+/** Runs the step loop until acquired (or the wait is over), aborted or timed out. */
 export async function acquireAsync(acquire: Acquire, firstAttempt: number, options: WaitOptions): Promise<void> {
   const { signal, timeout } = options;
-  const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
+  // performance.now(): monotonic, so a clock change neither stretches nor cuts a timeout.
+  const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
   let attempt = firstAttempt;
   let onAbort: (() => void) | undefined;
   const aborted =
@@ -107,23 +124,39 @@ export async function acquireAsync(acquire: Acquire, firstAttempt: number, optio
           onAbort = () => resolve();
           signal.addEventListener("abort", onAbort, { once: true });
         });
+  let pending: Promise<"ok" | "not-equal" | "timed-out"> | undefined;
   hold();
   try {
     for (;;) {
       const status = acquire.step(attempt);
       attempt = core.stepAttempt();
       if (status === core.StepOutcome.Acquired) return;
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (signal?.aborted === true || left <= 0) {
-        if (acquire.abandon?.(attempt) === true) Atomics.notify(wordsAt(acquire.addr), acquire.addr >>> 2);
+        const abandoned = acquire.abandon?.(attempt) ?? false;
+        if (abandoned === "completed") return;
+        if (abandoned) Atomics.notify(wordsAt(acquire.addr), acquire.addr >>> 2);
         if (signal?.aborted === true) throw signal.reason;
         throw timedOut(acquire.what, timeout!);
       }
       const wait = status === core.StepOutcome.WaitBounded ? Math.min((graceMs ??= core.graceMs()), left) : left;
       const result = Atomics.waitAsync(wordsAt(acquire.addr), acquire.addr >>> 2, core.stepExpected() | 0, wait === Infinity ? undefined : wait);
-      if (result.async) await (aborted === undefined ? result.value : Promise.race([result.value, aborted]));
+      if (result.async) {
+        if (aborted === undefined) await result.value;
+        else {
+          // Left pending when the abort wins: a wake-up landing on it later is passed on.
+          pending = result.value;
+          if (await Promise.race([pending.then(() => true), aborted.then(() => false)])) pending = undefined;
+        }
+      }
     }
   } finally {
+    const onStaleWake = acquire.onStaleWake;
+    if (pending !== undefined && onStaleWake !== undefined) {
+      void pending.then((outcome) => {
+        if (outcome === "ok") onStaleWake();
+      });
+    }
     if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
     release();
   }

@@ -89,6 +89,13 @@ pub enum SyncError {
         /// The amount that was to be added.
         added: u32,
     },
+    /// A channel was created with a capacity of 0 or above [`crate::MAX_CHANNEL_CAPACITY`].
+    InvalidChannelCapacity {
+        /// Capacity asked for.
+        capacity: u32,
+    },
+    /// A send on a closed channel, or a receive on a closed channel with nothing left queued.
+    ChannelClosed,
 }
 
 impl SyncError {
@@ -116,6 +123,8 @@ impl SyncError {
             Self::InvalidParties { .. } => "InvalidParties",
             Self::WaitGroupNegative => "WaitGroupNegative",
             Self::WaitGroupOverflow { .. } => "WaitGroupOverflow",
+            Self::InvalidChannelCapacity { .. } => "InvalidChannelCapacity",
+            Self::ChannelClosed => "ChannelClosed",
         }
     }
 
@@ -143,6 +152,8 @@ impl SyncError {
             Self::InvalidParties { .. } => "WEFT_BARRIER_INVALID_PARTIES",
             Self::WaitGroupNegative => "WEFT_WAITGROUP_NEGATIVE",
             Self::WaitGroupOverflow { .. } => "WEFT_WAITGROUP_OVERFLOW",
+            Self::InvalidChannelCapacity { .. } => "WEFT_CHANNEL_INVALID_CAPACITY",
+            Self::ChannelClosed => "WEFT_CHANNEL_CLOSED",
         }
     }
 }
@@ -217,6 +228,16 @@ impl fmt::Display for SyncError {
                 "Cannot add {added} to the wait group as its count would exceed {}: received \
                  count {count}",
                 crate::MAX_WAIT_COUNT
+            ),
+            Self::InvalidChannelCapacity { capacity } => write!(
+                f,
+                "Cannot create a channel as its capacity must be an integer in 1..={}: received \
+                 {capacity}",
+                crate::MAX_CHANNEL_CAPACITY
+            ),
+            Self::ChannelClosed => f.write_str(
+                "Cannot use the channel as it is closed: received a send after close(), or a \
+                 receive after close() with every queued message already delivered",
             ),
         }
     }

@@ -1,5 +1,6 @@
 //! Synchronisation state machines on shared 32-bit words: a mutex, a counting semaphore, a
-//! readers–writer lock, a barrier, a wait group and a counter, usable from Rust inside the Wasm
+//! readers–writer lock, a condition variable, a barrier, a wait group, a bounded channel and a
+//! counter, usable from Rust inside the Wasm
 //! module (blocking, in workers) and, step by step, from JS threads that cannot block
 //! (`Atomics.waitAsync`).
 //!
@@ -15,6 +16,8 @@
 //! | [`RawRwLock`] | 1 | the permit engine with [`MAX_READERS`] permits: readers take 1, a writer all |
 //! | [`RawBarrier`] | 2: state, parties | its own (arrivals, generation) |
 //! | [`RawWaitGroup`] | 1 | its own (count, epoch) |
+//! | [`RawCondvar`] | 1 | its own (sequence, parked bit), with a [`RawMutex`] |
+//! | [`RawChannel`] | 6 + capacity | a ring of handles under a spin lock, two wait words |
 //! | [`Counter`] | 1 | a checked counter, nothing waits on it |
 
 // `memory_atomic_wait32`/`memory_atomic_notify` are still unstable (rust-lang/rust#77839); threaded
@@ -26,6 +29,8 @@
 
 mod atomic;
 mod barrier;
+mod channel;
+mod condvar;
 mod counter;
 mod doc_example;
 mod error;
@@ -40,6 +45,11 @@ pub use atomic::AtomicU32;
 pub use barrier::{
     Arrival, BarrierAttempt, BarrierWaitResult, BarrierWords, RawBarrier, Withdrawal, MAX_PARTIES,
 };
+pub use channel::{
+    ChannelStorage, CloseWake, RawChannel, RecvStep, SendStep, TryRecv, TrySend,
+    CHANNEL_HEADER_WORDS, MAX_CHANNEL_CAPACITY,
+};
+pub use condvar::{CondvarAttempt, RawCondvar};
 pub use counter::Counter;
 pub use error::SyncError;
 #[cfg(loom)]

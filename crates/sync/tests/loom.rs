@@ -13,9 +13,20 @@ use loom::sync::Arc;
 use loom::thread;
 
 use weft_sync::{
-    Arrival, AtomicU32, BarrierWords, Counter, Futex, LockAttempt, LoomFutex, RawBarrier, RawMutex,
-    RawRwLock, RawSemaphore, RawWaitGroup, SemaphoreWords, Step, SyncError, Withdrawal, WAKE_ALL,
+    Arrival, AtomicU32, BarrierWords, ChannelStorage, Counter, Futex, LockAttempt, LoomFutex,
+    RawBarrier, RawCondvar, RawMutex, RawRwLock, RawSemaphore, RawWaitGroup, SemaphoreWords, Step,
+    SyncError, Withdrawal, WAKE_ALL,
 };
+
+/// A model with more branches for the channel, whose spin lock yields at every failed try.
+fn model_spinning<F: Fn() + Sync + Send + 'static>(f: F) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.max_branches = 100_000;
+    builder.check(f);
+}
 
 fn model<F: Fn() + Sync + Send + 'static>(f: F) {
     let mut builder = loom::model::Builder::new();
@@ -700,4 +711,177 @@ fn wait_group_waiter_that_gives_up_does_not_block_others() {
         quitter.join().unwrap();
         waiter.join().unwrap();
     });
+}
+
+// ---- condvar ----
+
+struct CondvarShared {
+    mutex: AtomicU32,
+    condvar: AtomicU32,
+    futex: LoomFutex,
+    ready: UnsafeCell<bool>,
+}
+
+impl CondvarShared {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            mutex: AtomicU32::new(RawMutex::UNLOCKED),
+            condvar: AtomicU32::new(0),
+            futex: LoomFutex::new(),
+            ready: UnsafeCell::new(false),
+        })
+    }
+
+    /// Waits under the mutex until `ready`, as a caller of a condition variable does.
+    fn wait_ready(&self) {
+        let (mutex, condvar) = (RawMutex::new(&self.mutex), RawCondvar::new(&self.condvar));
+        mutex.lock(&self.futex);
+        // SAFETY: read under the mutex; loom checks for overlapping access.
+        while !self.ready.with(|r| unsafe { *r }) {
+            condvar.wait(&mutex, &self.futex).unwrap();
+        }
+        mutex.unlock_and_wake(&self.futex).unwrap();
+    }
+
+    fn set_ready(&self, all: bool) {
+        let (mutex, condvar) = (RawMutex::new(&self.mutex), RawCondvar::new(&self.condvar));
+        mutex.lock(&self.futex);
+        // SAFETY: written under the mutex.
+        self.ready.with_mut(|r| unsafe { *r = true });
+        mutex.unlock_and_wake(&self.futex).unwrap();
+        if all {
+            condvar.notify_all_and_wake(&self.futex);
+        } else {
+            condvar.notify_one_and_wake(&self.futex);
+        }
+    }
+}
+
+#[test]
+fn condvar_notify_one_after_the_change_is_never_lost() {
+    model(|| {
+        let shared = CondvarShared::new();
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || shared.wait_ready())
+        };
+        shared.set_ready(false);
+        waiter.join().unwrap();
+    });
+}
+
+#[test]
+fn condvar_notify_all_releases_two_waiters() {
+    model(|| {
+        let shared = CondvarShared::new();
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || shared.wait_ready())
+            })
+            .collect();
+        shared.set_ready(true);
+        for w in waiters {
+            w.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn condvar_woken_waiter_that_vanishes_passes_the_notification_on() {
+    // A waiter that gives up after being woken (the async driver's abandoned `waitAsync`) must
+    // notify again, or the remaining waiter would sleep forever.
+    model(|| {
+        let shared = CondvarShared::new();
+        let stayer = {
+            let shared = shared.clone();
+            thread::spawn(move || shared.wait_ready())
+        };
+        let quitter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let condvar = RawCondvar::new(&shared.condvar);
+                let mutex = RawMutex::new(&shared.mutex);
+                mutex.lock(&shared.futex);
+                let attempt = condvar.begin_wait();
+                mutex.unlock_and_wake(&shared.futex).unwrap();
+                // Gives up at once; if a notification arrived meanwhile, hands it on.
+                if condvar.wait_step(attempt) == Step::Acquired {
+                    condvar.notify_one_and_wake(&shared.futex);
+                }
+            })
+        };
+        shared.set_ready(false);
+        quitter.join().unwrap();
+        stayer.join().unwrap();
+    });
+}
+
+// ---- channel ----
+
+#[test]
+fn channel_two_senders_one_receiver_every_message_exactly_once() {
+    model_spinning(|| {
+        let storage = Arc::new((ChannelStorage::new(1).unwrap(), LoomFutex::new()));
+        let clock = LoomClock;
+        let senders: Vec<_> = [1u32, 2]
+            .into_iter()
+            .map(|m| {
+                let storage = storage.clone();
+                thread::spawn(move || {
+                    let (s, futex) = &*storage;
+                    s.channel()
+                        .send_blocking(m, futex, &LoomClock, None)
+                        .unwrap();
+                })
+            })
+            .collect();
+        let (s, futex) = &*storage;
+        let a = s.channel().recv_blocking(futex, &clock, None).unwrap();
+        let b = s.channel().recv_blocking(futex, &clock, None).unwrap();
+        assert_eq!(a + b, 3);
+        assert_ne!(a, b);
+        for t in senders {
+            t.join().unwrap();
+        }
+        assert!(s.channel().is_empty());
+    });
+}
+
+#[test]
+fn channel_close_releases_a_waiting_receiver_after_the_queued_message() {
+    model_spinning(|| {
+        let storage = Arc::new((ChannelStorage::new(2).unwrap(), LoomFutex::new()));
+        let receiver = {
+            let storage = storage.clone();
+            thread::spawn(move || {
+                let (s, futex) = &*storage;
+                let mut got = Vec::new();
+                loop {
+                    match s.channel().recv_blocking(futex, &LoomClock, None) {
+                        Ok(m) => got.push(m),
+                        Err(e) => {
+                            assert_eq!(e, SyncError::ChannelClosed);
+                            return got;
+                        }
+                    }
+                }
+            })
+        };
+        let (s, futex) = &*storage;
+        s.channel()
+            .send_blocking(7, futex, &LoomClock, None)
+            .unwrap();
+        s.channel().close_and_wake(futex);
+        assert_eq!(receiver.join().unwrap(), vec![7]);
+    });
+}
+
+/// Blocking helpers take a clock even without a deadline; loom never reads it then.
+struct LoomClock;
+
+impl weft_sync::Clock for LoomClock {
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
 }

@@ -52,3 +52,47 @@ pub fn free_words(addr: u32, count: u32) -> Result<(), JsError> {
     unsafe { dealloc(addr as usize as *mut u8, layout) };
     Ok(())
 }
+
+fn bytes_layout(size: u32, align: u32) -> Result<Layout, JsError> {
+    if size == 0 {
+        return Err(JsError::new(
+            "Cannot allocate shared bytes: received a size of 0",
+        ));
+    }
+    Layout::from_size_align(size as usize, align as usize).map_err(|_| {
+        JsError::new(&format!(
+            "Cannot allocate {size} shared bytes aligned to {align}: the size or alignment is invalid"
+        ))
+    })
+}
+
+/// Allocates `size` zeroed bytes aligned to `align` (a power of two) and returns their address.
+pub(crate) fn alloc_bytes(size: u32, align: u32) -> Result<u32, JsError> {
+    let layout = bytes_layout(size, align)?;
+    // SAFETY: `layout` has a non-zero size (checked by `bytes_layout`).
+    let ptr = unsafe { alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return Err(JsError::new(&format!(
+            "Cannot allocate {size} shared bytes: the shared memory is exhausted"
+        )));
+    }
+    Ok(ptr as usize as u32)
+}
+
+/// Frees bytes returned by [`alloc_bytes`] with the same `size` and `align`.
+///
+/// # Safety (for callers)
+/// `addr` must come from `alloc_bytes(size, align)` and not have been freed yet; no thread may
+/// touch the bytes afterwards.
+pub(crate) fn free_bytes(addr: u32, size: u32, align: u32) -> Result<(), JsError> {
+    let layout = bytes_layout(size, align)?;
+    if addr == 0 || !addr.is_multiple_of(align) {
+        return Err(JsError::new(&format!(
+            "Cannot free shared bytes: received address {addr}"
+        )));
+    }
+    // SAFETY: per this function's contract, `addr` came from `alloc_zeroed(layout)` with this
+    // same layout and is freed once.
+    unsafe { dealloc(addr as usize as *mut u8, layout) };
+    Ok(())
+}

@@ -1,12 +1,18 @@
-//! Mutex and semaphore blocks for the JS `Mutex` and `Semaphore`, over `weft-sync`'s state
-//! machines.
+//! Blocks for the JS `Mutex`, `Semaphore`, `RwLock`, `Barrier` and `WaitGroup`, over
+//! `weft-sync`'s state machines.
 //!
 //! Block layouts (32-bit words, allocated zeroed by [`crate::memory`], 4-byte aligned):
 //!
-//! | block     | word 0                 | word 1    | word 2         |
-//! |-----------|------------------------|-----------|----------------|
-//! | mutex     | lock word (`RawMutex`) | refcount  |                |
-//! | semaphore | state (`RawSemaphore`) | capacity  | refcount       |
+//! | block      | word 0                          | word 1    | word 2         |
+//! |------------|---------------------------------|-----------|----------------|
+//! | mutex      | lock word (`RawMutex`)          | refcount  |                |
+//! | semaphore  | state (`RawSemaphore`)          | capacity  | refcount       |
+//! | rwlock     | lock word (`RawRwLock`)         | refcount  |                |
+//! | barrier    | state (`RawBarrier`)            | parties   | refcount       |
+//! | wait group | count word (`RawWaitGroup`)     | refcount  |                |
+//! | condvar    | sequence word (`RawCondvar`)    | refcount  |                |
+//!
+//! Channels and shared structs have blocks of their own sizes: see `channel.rs`, `structs.rs`.
 //!
 //! The refcount counts JS objects, in any thread, that refer to the block; the last release frees
 //! it. The wait word JS parks on with `Atomics.waitAsync` is always word 0.
@@ -15,33 +21,41 @@
 //! thread's [`LAST_STEP`]: the value to wait on and the attempt's new bits. Returning them through
 //! getters avoids allocating an object per step.
 //!
-//! The values JS relies on ([`MutexWord`], [`StepOutcome`], [`grace_ms`]) are exported from here,
-//! so the TypeScript side reads them from the glue instead of copying them.
+//! The values JS relies on ([`MutexWord`], [`StepOutcome`], [`Arrival`], [`grace_ms`] and the
+//! limits [`barrier_max_parties`], [`wait_group_max_count`]) are exported from here, so the
+//! TypeScript side reads them from the glue instead of copying them.
 
 use std::cell::Cell;
 use std::sync::atomic::AtomicU32;
 
 use wasm_bindgen::prelude::*;
-use weft_sync::{AcquireAttempt, Counter, LockAttempt, RawMutex, RawSemaphore, Step, SyncError};
+use weft_sync::{
+    AcquireAttempt, BarrierAttempt, Counter, LockAttempt, RawBarrier, RawMutex, RawRwLock,
+    RawSemaphore, RawWaitGroup, Step, SyncError, WaitAttempt, Withdrawal,
+};
 
 use crate::memory::{alloc_words, free_words};
 
 /// A kind of block: `words` words, the last of which counts references.
 #[derive(Clone, Copy)]
-struct Block {
-    words: u32,
+pub(crate) struct Block {
+    pub(crate) words: u32,
 }
 
 const MUTEX: Block = Block { words: 2 };
 const SEMAPHORE: Block = Block { words: 3 };
+const RWLOCK: Block = Block { words: 2 };
+const BARRIER: Block = Block { words: 3 };
+const WAIT_GROUP: Block = Block { words: 2 };
+const CONDVAR: Block = Block { words: 2 };
 
 impl Block {
-    fn refcount<'a>(self, addr: u32) -> Counter<'a> {
+    pub(crate) fn refcount<'a>(self, addr: u32) -> Counter<'a> {
         Counter::new(word(addr + 4 * (self.words - 1)))
     }
 
     /// Allocates a zeroed block holding one reference.
-    fn create(self) -> Result<u32, JsError> {
+    pub(crate) fn create(self) -> Result<u32, JsError> {
         let addr = alloc_words(self.words)?;
         self.refcount(addr)
             .increment()
@@ -49,7 +63,7 @@ impl Block {
         Ok(addr)
     }
 
-    fn retain(self, addr: u32) -> Result<(), JsValue> {
+    pub(crate) fn retain(self, addr: u32) -> Result<(), JsValue> {
         self.refcount(addr)
             .increment()
             .map(|_| ())
@@ -57,7 +71,7 @@ impl Block {
     }
 
     /// Drops a reference; frees the block when it was the last. Returns true when freed.
-    fn release(self, addr: u32) -> Result<bool, JsValue> {
+    pub(crate) fn release(self, addr: u32) -> Result<bool, JsValue> {
         let left = self.refcount(addr).decrement().map_err(sync_error)?;
         if left == 0 {
             free_words(addr, self.words).map_err(JsValue::from)?;
@@ -106,13 +120,13 @@ pub fn grace_ms() -> u32 {
 }
 
 #[derive(Clone, Copy, Default)]
-struct LastStep {
-    expected: u32,
-    attempt: u32,
+pub(crate) struct LastStep {
+    pub(crate) expected: u32,
+    pub(crate) attempt: u32,
 }
 
 thread_local! {
-    static LAST_STEP: Cell<LastStep> = Cell::new(LastStep::default());
+    pub(crate) static LAST_STEP: Cell<LastStep> = Cell::new(LastStep::default());
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -127,21 +141,21 @@ export interface SyncFailure {
 "#;
 
 /// A `SyncFailure` (declared for TypeScript in [`SYNC_FAILURE`]) for JS to turn into a `WeftError`.
-fn sync_error(error: SyncError) -> JsValue {
+pub(crate) fn sync_error(error: SyncError) -> JsValue {
     let out = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&out, &"code".into(), &error.code().into());
     let _ = js_sys::Reflect::set(&out, &"message".into(), &error.to_string().into());
     out.into()
 }
 
-fn word<'a>(addr: u32) -> &'a AtomicU32 {
-    // SAFETY: JS passes addresses of blocks from `mutexCreate`/`semaphoreCreate`, kept alive by the
+pub(crate) fn word<'a>(addr: u32) -> &'a AtomicU32 {
+    // SAFETY: JS passes addresses of blocks from the `…Create` functions here, kept alive by the
     // refcount held by the calling JS object; words are 4-byte aligned and only accessed atomically.
     unsafe { &*(addr as usize as *const AtomicU32) }
 }
 
 /// Records a step's outcome for [`step_expected`] and [`step_attempt`].
-fn record(step: Step, attempt: u32) -> StepOutcome {
+pub(crate) fn record(step: Step, attempt: u32) -> StepOutcome {
     match step {
         Step::Acquired => {
             LAST_STEP.with(|s| {
@@ -338,13 +352,406 @@ pub fn semaphore_acquire_blocking(addr: u32, n: u32, timeout_ms: f64) -> Result<
     }
 }
 
-/// Time for blocking waits with a deadline: `Date.now()`, which every runtime has in workers.
+/// A blocking call's `timeout_ms` as a timeout: negative means none.
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-struct JsClock;
+pub(crate) fn timeout(timeout_ms: f64) -> Option<std::time::Duration> {
+    (timeout_ms >= 0.0).then(|| std::time::Duration::from_secs_f64(timeout_ms / 1000.0))
+}
+
+// ---- rwlock ----
+
+/// Allocates an unlocked readers–writer lock block with one reference.
+#[wasm_bindgen(js_name = rwlockCreate)]
+pub fn rwlock_create() -> Result<u32, JsError> {
+    let addr = RWLOCK.create()?;
+    // Relaxed: the block is not shared yet; handing it to other threads orders this store.
+    word(addr).store(RawRwLock::UNLOCKED, std::sync::atomic::Ordering::Relaxed);
+    Ok(addr)
+}
+
+fn rwlock<'a>(addr: u32) -> RawRwLock<'a> {
+    RawRwLock::new(word(addr))
+}
+
+/// Adds a reference to a rwlock block (for an object in another thread).
+#[wasm_bindgen(js_name = rwlockRetain)]
+pub fn rwlock_retain(addr: u32) -> Result<(), JsValue> {
+    RWLOCK.retain(addr)
+}
+
+/// Drops a reference; frees the block when it was the last. Returns true when freed.
+#[wasm_bindgen(js_name = rwlockRelease)]
+pub fn rwlock_release(addr: u32) -> Result<bool, JsValue> {
+    RWLOCK.release(addr)
+}
+
+/// Takes a read lock if no writer holds or waits for the lock (one compare-exchange).
+#[wasm_bindgen(js_name = rwlockTryRead)]
+pub fn rwlock_try_read(addr: u32) -> bool {
+    rwlock(addr).try_read()
+}
+
+/// Takes the write lock if nobody holds or waits for the lock (one compare-exchange).
+#[wasm_bindgen(js_name = rwlockTryWrite)]
+pub fn rwlock_try_write(addr: u32) -> bool {
+    rwlock(addr).try_write()
+}
+
+/// The attempt bits of a waiting read lock, for `rwlockLockStep`.
+#[wasm_bindgen(js_name = rwlockBeginRead)]
+pub fn rwlock_begin_read(addr: u32) -> u32 {
+    rwlock(addr).begin_read().into_bits()
+}
+
+/// The attempt bits of a waiting write lock, for `rwlockLockStep`.
+#[wasm_bindgen(js_name = rwlockBeginWrite)]
+pub fn rwlock_begin_write(addr: u32) -> u32 {
+    rwlock(addr).begin_write().into_bits()
+}
+
+/// One step of a contended read or write lock.
+#[wasm_bindgen(js_name = rwlockLockStep)]
+pub fn rwlock_lock_step(addr: u32, attempt: u32) -> StepOutcome {
+    let mut attempt = AcquireAttempt::from_bits(attempt);
+    let step = rwlock(addr).lock_step(&mut attempt);
+    record(step, attempt.into_bits())
+}
+
+/// Gives up a waiting lock attempt; true when waiters must be woken (readers a writer kept out).
+#[wasm_bindgen(js_name = rwlockAbandon)]
+pub fn rwlock_abandon(addr: u32, attempt: u32) -> bool {
+    rwlock(addr).abandon(&AcquireAttempt::from_bits(attempt))
+}
+
+/// Releases a read lock; true when waiters must be woken (`Atomics.notify` on word 0, all).
+#[wasm_bindgen(js_name = rwlockReadUnlock)]
+pub fn rwlock_read_unlock(addr: u32) -> Result<bool, JsValue> {
+    rwlock(addr).read_unlock().map_err(sync_error)
+}
+
+/// Releases the write lock; true when waiters must be woken.
+#[wasm_bindgen(js_name = rwlockWriteUnlock)]
+pub fn rwlock_write_unlock(addr: u32) -> Result<bool, JsValue> {
+    rwlock(addr).write_unlock().map_err(sync_error)
+}
+
+/// Read locks held right now; 0 while write-locked (a snapshot).
+#[wasm_bindgen(js_name = rwlockReaders)]
+pub fn rwlock_readers(addr: u32) -> u32 {
+    rwlock(addr).readers()
+}
+
+/// Whether the lock is write-locked right now (a snapshot).
+#[wasm_bindgen(js_name = rwlockIsWriteLocked)]
+pub fn rwlock_is_write_locked(addr: u32) -> bool {
+    rwlock(addr).is_write_locked()
+}
+
+/// Takes a read lock, blocking this worker thread. `timeout_ms < 0`: no timeout.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[wasm_bindgen(js_name = rwlockReadBlocking)]
+pub fn rwlock_read_blocking(addr: u32, timeout_ms: f64) -> Result<(), JsValue> {
+    let lock = rwlock(addr);
+    match timeout(timeout_ms) {
+        None => {
+            lock.read(&weft_sync::WasmFutex);
+            Ok(())
+        }
+        Some(t) => lock
+            .read_timeout(&weft_sync::WasmFutex, &JsClock, t)
+            .map_err(sync_error),
+    }
+}
+
+/// Takes the write lock, blocking this worker thread. `timeout_ms < 0`: no timeout.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[wasm_bindgen(js_name = rwlockWriteBlocking)]
+pub fn rwlock_write_blocking(addr: u32, timeout_ms: f64) -> Result<(), JsValue> {
+    let lock = rwlock(addr);
+    match timeout(timeout_ms) {
+        None => {
+            lock.write(&weft_sync::WasmFutex);
+            Ok(())
+        }
+        Some(t) => lock
+            .write_timeout(&weft_sync::WasmFutex, &JsClock, t)
+            .map_err(sync_error),
+    }
+}
+
+// ---- barrier ----
+
+/// What `barrierArrive` made of the caller (`weft_sync::Arrival` without its payload; a
+/// follower's attempt bits are read with `stepAttempt()`).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// The last arrival: the barrier tripped, the caller leads and nobody waits.
+    Leader = 0,
+    /// The same, and waiters must be woken (`Atomics.notify` on word 0, all of them).
+    LeaderMustWake = 1,
+    /// The caller waits for its generation: step with `barrierWaitStep`.
+    Follower = 2,
+}
+
+/// The most parties a barrier can have (`weft_sync::MAX_PARTIES`).
+#[wasm_bindgen(js_name = barrierMaxParties)]
+pub fn barrier_max_parties() -> u32 {
+    weft_sync::MAX_PARTIES
+}
+
+/// Allocates a barrier block for `parties` parties, with one reference.
+#[wasm_bindgen(js_name = barrierCreate)]
+pub fn barrier_create(parties: u32) -> Result<u32, JsValue> {
+    // Validate before allocating, so a bad count leaks nothing.
+    weft_sync::BarrierWords::initial(parties).map_err(sync_error)?;
+    let addr = BARRIER.create().map_err(JsValue::from)?;
+    barrier(addr).init(parties).map_err(sync_error)?;
+    Ok(addr)
+}
+
+fn barrier<'a>(addr: u32) -> RawBarrier<'a> {
+    // SAFETY: as in `word`: a live barrier block of three words.
+    unsafe { RawBarrier::from_ptr(addr as usize as *mut u32) }
+}
+
+/// Adds a reference to a barrier block (for an object in another thread).
+#[wasm_bindgen(js_name = barrierRetain)]
+pub fn barrier_retain(addr: u32) -> Result<(), JsValue> {
+    BARRIER.retain(addr)
+}
+
+/// Drops a reference; frees the block when it was the last. Returns true when freed.
+#[wasm_bindgen(js_name = barrierRelease)]
+pub fn barrier_release(addr: u32) -> Result<bool, JsValue> {
+    BARRIER.release(addr)
+}
+
+#[wasm_bindgen(js_name = barrierParties)]
+pub fn barrier_parties(addr: u32) -> u32 {
+    barrier(addr).parties()
+}
+
+/// Arrives at the barrier (one compare-exchange).
+#[wasm_bindgen(js_name = barrierArrive)]
+pub fn barrier_arrive(addr: u32) -> Arrival {
+    match barrier(addr).arrive() {
+        weft_sync::Arrival::Leader { must_wake: false } => Arrival::Leader,
+        weft_sync::Arrival::Leader { must_wake: true } => Arrival::LeaderMustWake,
+        weft_sync::Arrival::Follower(attempt) => {
+            LAST_STEP.with(|s| {
+                s.set(LastStep {
+                    expected: 0,
+                    attempt: attempt.into_bits(),
+                })
+            });
+            Arrival::Follower
+        }
+    }
+}
+
+/// One step of a follower's wait.
+#[wasm_bindgen(js_name = barrierWaitStep)]
+pub fn barrier_wait_step(addr: u32, attempt: u32) -> StepOutcome {
+    let mut attempt = BarrierAttempt::from_bits(attempt);
+    let step = barrier(addr).wait_step(&mut attempt);
+    record(step, attempt.into_bits())
+}
+
+/// Gives up a follower's wait. True when it was too late: the generation had tripped and the
+/// wait succeeded after all. Never needs a wake-up.
+#[wasm_bindgen(js_name = barrierWithdraw)]
+pub fn barrier_withdraw(addr: u32, attempt: u32) -> bool {
+    barrier(addr).withdraw(&BarrierAttempt::from_bits(attempt)) == Withdrawal::Released
+}
+
+/// Waits at the barrier, blocking this worker thread; true for the generation's leader.
+/// `timeout_ms < 0`: no timeout.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[wasm_bindgen(js_name = barrierWaitBlocking)]
+pub fn barrier_wait_blocking(addr: u32, timeout_ms: f64) -> Result<bool, JsValue> {
+    let b = barrier(addr);
+    match timeout(timeout_ms) {
+        None => Ok(b.wait(&weft_sync::WasmFutex).is_leader()),
+        Some(t) => b
+            .wait_timeout(&weft_sync::WasmFutex, &JsClock, t)
+            .map(|r| r.is_leader())
+            .map_err(sync_error),
+    }
+}
+
+// ---- wait group ----
+
+/// The highest count a wait group holds (`weft_sync::MAX_WAIT_COUNT`).
+#[wasm_bindgen(js_name = waitGroupMaxCount)]
+pub fn wait_group_max_count() -> u32 {
+    weft_sync::MAX_WAIT_COUNT
+}
+
+/// Allocates a wait group block (count 0) with one reference.
+#[wasm_bindgen(js_name = waitGroupCreate)]
+pub fn wait_group_create() -> Result<u32, JsError> {
+    // A zeroed word is a fresh wait group.
+    WAIT_GROUP.create()
+}
+
+fn wait_group<'a>(addr: u32) -> RawWaitGroup<'a> {
+    RawWaitGroup::new(word(addr))
+}
+
+/// Adds a reference to a wait group block (for an object in another thread).
+#[wasm_bindgen(js_name = waitGroupRetain)]
+pub fn wait_group_retain(addr: u32) -> Result<(), JsValue> {
+    WAIT_GROUP.retain(addr)
+}
+
+/// Drops a reference; frees the block when it was the last. Returns true when freed.
+#[wasm_bindgen(js_name = waitGroupRelease)]
+pub fn wait_group_release(addr: u32) -> Result<bool, JsValue> {
+    WAIT_GROUP.release(addr)
+}
+
+/// Adds `n` tasks; returns the new count.
+#[wasm_bindgen(js_name = waitGroupAdd)]
+pub fn wait_group_add(addr: u32, n: u32) -> Result<u32, JsValue> {
+    wait_group(addr).add(n).map_err(sync_error)
+}
+
+/// Marks one task done; true when waiters must be woken (`Atomics.notify` on word 0, all).
+#[wasm_bindgen(js_name = waitGroupDone)]
+pub fn wait_group_done(addr: u32) -> Result<bool, JsValue> {
+    wait_group(addr).done().map_err(sync_error)
+}
+
+/// Tasks outstanding right now (a snapshot).
+#[wasm_bindgen(js_name = waitGroupCount)]
+pub fn wait_group_count(addr: u32) -> u32 {
+    wait_group(addr).count()
+}
+
+/// Whether the count is 0 (with `Acquire` ordering: the uncontended wait).
+#[wasm_bindgen(js_name = waitGroupTryWait)]
+pub fn wait_group_try_wait(addr: u32) -> bool {
+    wait_group(addr).try_wait()
+}
+
+/// The attempt bits of a wait, for `waitGroupWaitStep`.
+#[wasm_bindgen(js_name = waitGroupBeginWait)]
+pub fn wait_group_begin_wait(addr: u32) -> u32 {
+    wait_group(addr).begin_wait().into_bits()
+}
+
+/// One step of a wait.
+#[wasm_bindgen(js_name = waitGroupWaitStep)]
+pub fn wait_group_wait_step(addr: u32, attempt: u32) -> StepOutcome {
+    let mut attempt = WaitAttempt::from_bits(attempt);
+    let step = wait_group(addr).wait_step(&mut attempt);
+    record(step, attempt.into_bits())
+}
+
+/// Waits until the count is 0, blocking this worker thread. `timeout_ms < 0`: no timeout.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[wasm_bindgen(js_name = waitGroupWaitBlocking)]
+pub fn wait_group_wait_blocking(addr: u32, timeout_ms: f64) -> Result<(), JsValue> {
+    let group = wait_group(addr);
+    match timeout(timeout_ms) {
+        None => {
+            group.wait(&weft_sync::WasmFutex);
+            Ok(())
+        }
+        Some(t) => group
+            .wait_timeout(&weft_sync::WasmFutex, &JsClock, t)
+            .map_err(sync_error),
+    }
+}
+
+/// Time for blocking waits with a deadline: `performance.now()` (web-sys's `Performance`), which
+/// is monotonic and present on every runtime's main thread and workers. `Date.now()` is not
+/// monotonic: a clock change would stretch or cut a timeout.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+pub(crate) struct JsClock;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+thread_local! {
+    static PERFORMANCE: web_sys::Performance = js_sys::Reflect::get(
+        &js_sys::global(),
+        &JsValue::from_str("performance"),
+    )
+    .expect("reading globalThis.performance does not throw")
+    .unchecked_into();
+}
 
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 impl weft_sync::Clock for JsClock {
     fn now(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(js_sys::Date::now() / 1000.0)
+        PERFORMANCE.with(|p| std::time::Duration::from_secs_f64(p.now() / 1000.0))
+    }
+}
+
+// ---- condvar ----
+
+fn condvar<'a>(addr: u32) -> weft_sync::RawCondvar<'a> {
+    weft_sync::RawCondvar::new(word(addr))
+}
+
+/// Allocates a condition variable block (nobody waiting) with one reference.
+#[wasm_bindgen(js_name = condvarCreate)]
+pub fn condvar_create() -> Result<u32, JsError> {
+    // A zeroed word is a condition variable nobody waits on.
+    CONDVAR.create()
+}
+
+/// Adds a reference to a condvar block (for an object in another thread).
+#[wasm_bindgen(js_name = condvarRetain)]
+pub fn condvar_retain(addr: u32) -> Result<(), JsValue> {
+    CONDVAR.retain(addr)
+}
+
+/// Drops a reference; frees the block when it was the last. Returns true when freed.
+#[wasm_bindgen(js_name = condvarRelease)]
+pub fn condvar_release(addr: u32) -> Result<bool, JsValue> {
+    CONDVAR.release(addr)
+}
+
+/// Starts a wait (the caller holds the mutex); returns the attempt bits for `condvarWaitStep`.
+#[wasm_bindgen(js_name = condvarBeginWait)]
+pub fn condvar_begin_wait(addr: u32) -> u32 {
+    condvar(addr).begin_wait().into_bits()
+}
+
+/// One step of a wait: `Acquired` once notified.
+#[wasm_bindgen(js_name = condvarWaitStep)]
+pub fn condvar_wait_step(addr: u32, attempt: u32) -> StepOutcome {
+    let attempt = weft_sync::CondvarAttempt::from_bits(attempt);
+    let step = condvar(addr).wait_step(attempt);
+    record(step, attempt.into_bits())
+}
+
+/// Notifies one waiter; true when the caller must wake one waiter (`Atomics.notify(…, 1)`).
+#[wasm_bindgen(js_name = condvarNotifyOne)]
+pub fn condvar_notify_one(addr: u32) -> bool {
+    condvar(addr).notify_one()
+}
+
+/// Notifies every waiter; true when the caller must wake all waiters.
+#[wasm_bindgen(js_name = condvarNotifyAll)]
+pub fn condvar_notify_all(addr: u32) -> bool {
+    condvar(addr).notify_all()
+}
+
+/// Waits for a notification, blocking this worker: unlocks the mutex at `mutex_addr` (held by
+/// the caller), waits, locks it again. True when notified, false when `timeout_ms` (>= 0) ran out.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+#[wasm_bindgen(js_name = condvarWaitBlocking)]
+pub fn condvar_wait_blocking(addr: u32, mutex_addr: u32, timeout_ms: f64) -> Result<bool, JsValue> {
+    let mutex = RawMutex::new(word(mutex_addr));
+    match timeout(timeout_ms) {
+        None => condvar(addr)
+            .wait(&mutex, &weft_sync::WasmFutex)
+            .map(|()| true)
+            .map_err(sync_error),
+        Some(t) => condvar(addr)
+            .wait_timeout(&mutex, &weft_sync::WasmFutex, &JsClock, t)
+            .map_err(sync_error),
     }
 }
