@@ -38,6 +38,7 @@ export type WeftErrorCode =
   | "WEFT_CHANNEL_INVALID_CAPACITY"
   | "WEFT_CHANNEL_CLOSED"
   | "WEFT_UNSENDABLE_MESSAGE"
+  | "WEFT_POISONED"
   | "WEFT_TIMED_OUT"
   | "WEFT_PROTOCOL"
   | "WEFT_SHUTDOWN"
@@ -84,6 +85,28 @@ export class WeftError extends Error {
     super(message, options);
     this.name = "WeftError";
     this.code = code;
+  }
+}
+
+/**
+ * `WEFT_POISONED`: the lock was taken, but a thread died while holding it earlier, so the data it
+ * guards may be half-updated. `guard` holds the lock (like Rust's `PoisonError::into_inner`):
+ * check or repair the data, then `clearPoison()` on the lock, and unlock the guard.
+ */
+export class PoisonError<G> extends WeftError {
+  /** The lock, acquired: unlock it when done. */
+  readonly guard: G;
+
+  /** @internal */
+  constructor(guard: G, lock: string) {
+    super(
+      "WEFT_POISONED",
+      `Cannot ${lock === "Mutex" ? "lock the Mutex" : "lock the RwLock"} cleanly as a thread died while holding it: the data it guards may be ` +
+        "half-updated. The lock is held by this error's `guard`: check or repair the data, call clearPoison() on the " +
+        "lock, then unlock the guard",
+    );
+    this.name = "PoisonError";
+    this.guard = guard;
   }
 }
 

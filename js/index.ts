@@ -8,7 +8,7 @@
 
 import type { WorkerScript } from "./spawn/spawn.js";
 
-export { WeftError, type WeftErrorCode } from "./errors.js";
+export { PoisonError, WeftError, type WeftErrorCode } from "./errors.js";
 export { configure, shutdown, stats, type ConfigureOptions, type ResourceLimits } from "./lifecycle.js";
 export type { PoolStats } from "./pool/stats.js";
 export type { Percentiles } from "./pool/histogram.js";

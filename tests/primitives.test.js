@@ -503,3 +503,26 @@ test("SharedStruct: bad layouts and bad field names are refused naming the field
   const s = new Stats();
   assert.throws(() => s.add("total", 1), (e) => e.code === "WEFT_INVALID_ARGUMENT" && /"total"/.test(e.message));
 });
+
+test("Channel: large and varied messages (buffer growth inside the codec) arrive intact in a worker and back", async () => {
+  const channel = new Channel(2);
+  const rows = Array.from({ length: 2_000 }, (_, i) => ({
+    id: i,
+    name: `row-${i}-${"é".repeat(i % 7)}`,
+    score: i / 7,
+    big: BigInt(i) ** 3n,
+    bytes: new Uint8Array(i % 300).fill(i % 251),
+    tags: new Set([`t${i % 5}`, `u${i % 3}`]),
+  }));
+  const value = { rows, blob: new Float64Array(50_000).map((_, i) => i * 0.5), text: "x".repeat(100_000) };
+  await channel.send(value);
+  const summary = await eval(
+    spawn(async () => {
+      const got = await channel.recv();
+      await channel.send(got);
+      return [got.rows.length, got.rows[1999].name, got.blob[49_999], got.text.length];
+    }),
+  );
+  assert.deepEqual(summary, [2_000, `row-1999-${"é".repeat(1999 % 7)}`, 24_999.5, 100_000]);
+  assert.deepEqual(await channel.recv(), value);
+});

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { HELD_WORDS, reapHeld } from "../sync/held.js";
 import { core, coreInit, destroyThread, type ThreadResources } from "../core/module.js";
 import {
   strayError,
@@ -63,6 +64,8 @@ export class WorkerHost {
   #ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   #closed: (() => void) | undefined;
   #exited: Promise<number | null>;
+  /** The worker's list of held locks and permits (sync/held.ts), from init until it is reaped. */
+  #held: number | undefined;
   #spawn: ((task: Task) => Promise<unknown>) | undefined;
   /** This side of the worker's blocking request channel; closed when the worker is gone. */
   #requests: { port: MessagePort; flag: number } | undefined;
@@ -115,8 +118,10 @@ export class WorkerHost {
       const requestFlag = core.allocWords(1);
       host.#requests = { port: channel.port1, flag: requestFlag };
       serveBlockingRequests(channel.port1, requestFlag);
+      const held = core.allocWords(HELD_WORDS);
+      host.#held = held;
       host.#port.postMessage(
-        encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag }),
+        encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag, held }),
         [channel.port2],
       );
     });
@@ -345,6 +350,13 @@ export class WorkerHost {
     if (this.#counted) {
       this.#counted = false;
       core.workerEnded();
+    }
+    if (this.#held !== undefined) {
+      // A worker that died (rather than closed when asked, with its tasks done) gives back what
+      // it still held: locks released (Mutex and write locks poisoned), permits returned.
+      if (!this.#threadFreed) reapHeld(this.#held);
+      core.freeWords(this.#held, HELD_WORDS);
+      this.#held = undefined;
     }
     if (this.#requests !== undefined) {
       this.#requests.port.close();

@@ -21,9 +21,16 @@
 import { destroyThisThread, joinCore } from "../core/module.js";
 // The primitives register how they cross threads when loaded; a worker must know them all before
 // it decodes a task's arguments.
+import "../sync/barrier.js";
+import "../sync/channel.js";
+import "../sync/condvar.js";
 import "../sync/global.js";
 import "../sync/mutex.js";
+import "../sync/rwlock.js";
 import "../sync/semaphore.js";
+import "../sync/shared_struct.js";
+import "../sync/wait_group.js";
+import { recordHeldAt } from "../sync/held.js";
 import { prototypePolluted } from "../errors.js";
 import { generatedModule, generatedModulesIn, moduleUrl } from "../spawn/modules.js";
 import { crossesAsIs, decode } from "../protocol/codec.js";
@@ -186,6 +193,7 @@ export function workerMain(): void {
         try {
           const thread = joinCore(message);
           useBlockingRequests(message.requestPort, message.requestFlag);
+          recordHeldAt(message.held);
           joined = true;
           post({ type: "weft:ready", thread });
         } catch (error) {

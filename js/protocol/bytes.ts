@@ -95,6 +95,10 @@ class Writer {
   view = new DataView(this.bytes.buffer);
   length = 0;
 
+  /**
+   * Makes room for `n` more bytes and returns where they start. It may replace `bytes` and
+   * `view`: call it before reading either (`this.bytes[this.reserve(1)]` would write to the old one).
+   */
   reserve(n: number): number {
     const at = this.length;
     const needed = at + n;
@@ -111,10 +115,10 @@ class Writer {
   }
 
   u8(v: number): void {
-    this.bytes[this.reserve(1)] = v;
+    const at = this.reserve(1);
+    this.bytes[at] = v;
   }
 
-  // `reserve` may replace `view`: call it before reading `this.view`.
   u32(v: number): void {
     const at = this.reserve(4);
     this.view.setUint32(at, v, true);
@@ -132,7 +136,8 @@ class Writer {
 
   raw(src: Uint8Array): void {
     this.u32(src.length);
-    this.bytes.set(src, this.reserve(src.length));
+    const at = this.reserve(src.length);
+    this.bytes.set(src, at);
   }
 
   string(s: string): void {

@@ -47,6 +47,8 @@ export interface InitMessage extends CoreInit {
   /** The worker's end of its blocking request channel (pool/blocking_requests.ts) and its flag word. */
   readonly requestPort: MessagePort;
   readonly requestFlag: number;
+  /** Where the worker records the locks and permits it holds (sync/held.ts). */
+  readonly held: number;
 }
 /** Runs export `name` of `target` in the worker. */
 export interface CallMessage {

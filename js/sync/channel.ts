@@ -221,24 +221,29 @@ export class Channel<T = unknown> {
     const checked = checkWaitOptions(options, "receive from the Channel");
     const block = this.#block;
     let outcome: number = core.channelTryRecv(block);
-    if (outcome === core.ChannelOutcome.NotReady) {
-      if (checked.signal?.aborted === true) throw checked.signal.reason;
-      await acquireAsync(
-        {
-          addr: block,
-          step: () => stepOf((outcome = core.channelRecvStep(block))),
-          what: "receive from the Channel",
+    if (outcome !== core.ChannelOutcome.NotReady) return this.#received(outcome, core.channelMessage());
+    if (checked.signal?.aborted === true) throw checked.signal.reason;
+    let message = 0;
+    await acquireAsync(
+      {
+        addr: block,
+        step: () => {
+          outcome = core.channelRecvStep(block);
+          // Read at once: other code on this thread may step before this wait resumes.
+          if (outcome === core.ChannelOutcome.Done || outcome === core.ChannelOutcome.DoneWake) message = core.channelMessage();
+          return stepOf(outcome);
         },
-        0,
-        checked,
-      );
-    }
-    return this.#received(outcome);
+        what: "receive from the Channel",
+      },
+      0,
+      checked,
+    );
+    return this.#received(outcome, message);
   }
 
-  #received(outcome: number): T {
+  /** After a receive that ended with `outcome`; `message` is the handle received, if any. */
+  #received(outcome: number, message: number): T {
     if (outcome === core.ChannelOutcome.Closed) throw closedError("receive from");
-    const message = core.channelMessage();
     if (outcome === core.ChannelOutcome.DoneWake) this.#wakeSenders();
     return take(message) as T;
   }
@@ -250,7 +255,7 @@ export class Channel<T = unknown> {
   tryRecv(): { value: T } | null {
     const outcome = core.channelTryRecv(this.#block);
     if (outcome === core.ChannelOutcome.NotReady || outcome === core.ChannelOutcome.Closed) return null;
-    return { value: this.#received(outcome) };
+    return { value: this.#received(outcome, core.channelMessage()) };
   }
 
   /**
@@ -264,7 +269,7 @@ export class Channel<T = unknown> {
     if (outcome === core.ChannelOutcome.NotReady) {
       throw new WeftError("WEFT_TIMED_OUT", `Cannot receive from the Channel within ${timeout} ms: it stayed empty`);
     }
-    return this.#received(outcome);
+    return this.#received(outcome, core.channelMessage());
   }
 
   /**

@@ -15,7 +15,8 @@
 
 import { dropWhenCollected } from "../core/blocks.js";
 import { core, isWorkerThread } from "../core/module.js";
-import { WeftError } from "../errors.js";
+import { PoisonError, WeftError } from "../errors.js";
+import { Held, held, released } from "./held.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
@@ -94,7 +95,11 @@ export class Condvar {
       if (error instanceof WeftError && error.code === "WEFT_TIMED_OUT" && !checked.signal?.aborted) notified = false;
       else failure = { error };
     }
-    await mutex.lock();
+    // Locks again whatever happened; a poisoned mutex is still locked, by the error's guard.
+    await mutex.lock().catch((error: unknown) => {
+      if (!(error instanceof PoisonError)) throw error;
+      failure ??= { error: new PoisonError(guard, "Mutex") };
+    });
     MutexGuard._resume(guard, mutex);
     if (failure !== undefined) throw failure.error;
     return notified;
@@ -109,9 +114,13 @@ export class Condvar {
     const { timeout } = checkWaitOptions(options, "wait on the Condvar");
     if (!isWorkerThread()) throw blockingOnMainThread("wait on the Condvar");
     const mutex = MutexGuard._suspend(guard, "wait on the Condvar");
+    const block = Mutex._block(mutex);
+    // The wait releases the mutex: while it lasts, this thread does not hold it.
+    released(Held.Mutex, block);
     try {
-      return syncCall(() => core.condvarWaitBlocking(this.#block, Mutex._block(mutex), timeout ?? -1));
+      return syncCall(() => core.condvarWaitBlocking(this.#block, block, timeout ?? -1));
     } finally {
+      held(Held.Mutex, block);
       MutexGuard._resume(guard, mutex);
     }
   }

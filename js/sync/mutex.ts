@@ -17,17 +17,21 @@
  *
  * Cancellation: `lock({ signal, timeout })` rejects with `signal.reason` or a `WEFT_TIMED_OUT`
  * WeftError and leaves the lock exactly as it was: nothing is held, nothing owed.
+ *
+ * Poisoning: a worker records the mutexes it holds (held.ts); one that dies holding this mutex
+ * has it released and marked poisoned (word 1 of the block) by the thread that owned the worker.
  * @module
  */
 
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
 import { dropWhenCollected } from "../core/blocks.js";
 import { core, isWorkerThread } from "../core/module.js";
-import { WeftError } from "../errors.js";
+import { PoisonError, WeftError } from "../errors.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
 import { checkSharedValue } from "./shared_value.js";
+import { clearPoisoned, Held, held, isPoisoned, released } from "./held.js";
 
 /** `weft_sync::RawMutex`'s word: unlocked, and held with nobody parked and nothing owed (from the glue). */
 const UNLOCKED: number = core.MutexWord.Unlocked;
@@ -152,14 +156,32 @@ export class Mutex<T = undefined> {
    */
   lock(options?: WaitOptions): Promise<MutexGuard<T>> {
     // Not `async`: the uncontended path skips the async function's machinery.
-    if (options === undefined && tryLockWord(this.#block)) return Promise.resolve(new MutexGuard(this, this.#value));
+    if (options === undefined && tryLockWord(this.#block)) {
+      const guard = this.#locked();
+      return guard instanceof MutexGuard ? Promise.resolve(guard) : Promise.reject(guard);
+    }
     return this.#lockSlow(options);
+  }
+
+  /** Just locked: records it and makes the guard, or the PoisonError holding it. */
+  #locked(): MutexGuard<T> | PoisonError<MutexGuard<T>> {
+    const block = this.#block;
+    held(Held.Mutex, block);
+    const guard = new MutexGuard(this, this.#value);
+    return isPoisoned(block) ? new PoisonError(guard, "Mutex") : guard;
+  }
+
+  /** {@link #locked}, throwing the PoisonError. */
+  #lockedOrThrow(): MutexGuard<T> {
+    const guard = this.#locked();
+    if (guard instanceof MutexGuard) return guard;
+    throw guard;
   }
 
   async #lockSlow(options: WaitOptions | undefined): Promise<MutexGuard<T>> {
     const checked = checkWaitOptions(options, "lock the mutex");
     const block = this.#block;
-    if (tryLockWord(block) || core.mutexSpinLock(block)) return new MutexGuard(this, this.#value);
+    if (tryLockWord(block) || core.mutexSpinLock(block)) return this.#lockedOrThrow();
     if (checked.signal?.aborted === true) throw checked.signal.reason;
     await acquireAsync(
       {
@@ -174,12 +196,29 @@ export class Mutex<T = undefined> {
       0,
       checked,
     );
-    return new MutexGuard(this, this.#value);
+    return this.#lockedOrThrow();
   }
 
-  /** Takes the lock if it is free and owed to no waiter; otherwise returns `null`. */
+  /**
+   * Takes the lock if it is free and owed to no waiter; otherwise returns `null`. Throws a
+   * `PoisonError` holding the guard when the mutex is poisoned.
+   */
   tryLock(): MutexGuard<T> | null {
-    return tryLockWord(this.#block) ? new MutexGuard(this, this.#value) : null;
+    return tryLockWord(this.#block) ? this.#lockedOrThrow() : null;
+  }
+
+  /**
+   * Whether a thread died while holding this mutex (exit, crash, out of memory, terminated), so
+   * that the data it guards may be half-updated. While poisoned, every lock rejects (throws) with
+   * a `PoisonError` (`WEFT_POISONED`) that holds the acquired guard.
+   */
+  get poisoned(): boolean {
+    return isPoisoned(this.#block);
+  }
+
+  /** Clears the poison mark, once the guarded data has been checked or repaired. */
+  clearPoison(): void {
+    clearPoisoned(this.#block);
   }
 
   /**
@@ -191,12 +230,13 @@ export class Mutex<T = undefined> {
     if (!isWorkerThread()) throw blockingOnMainThread("lock the mutex");
     const block = this.#block;
     if (!tryLockWord(block)) syncCall(() => core.mutexLockBlocking(block, timeout ?? -1));
-    return new MutexGuard(this, this.#value);
+    return this.#lockedOrThrow();
   }
 
   /** @internal Called by the guard. */
   _unlock(): void {
     const block = this.#block;
+    released(Held.Mutex, block);
     if (Atomics.compareExchange(wordsAt(block), block >>> 2, LOCKED, UNLOCKED) === LOCKED) return;
     if (syncCall(() => core.mutexUnlock(block))) Atomics.notify(wordsAt(block), block >>> 2);
   }

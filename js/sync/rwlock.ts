@@ -16,7 +16,8 @@
 
 import { dropWhenCollected } from "../core/blocks.js";
 import { core, isWorkerThread } from "../core/module.js";
-import { WeftError } from "../errors.js";
+import { PoisonError, WeftError } from "../errors.js";
+import { clearPoisoned, Held, held, isPoisoned, released } from "./held.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
@@ -124,6 +125,7 @@ export class RwLock<T = undefined> {
   /** @internal Called by the guards. */
   static _unlock(lock: RwLock<unknown>, mode: Mode): void {
     const block = lock.#block;
+    released(mode === "read" ? Held.Read : Held.Write, block);
     const wake = syncCall(() => (mode === "read" ? core.rwlockReadUnlock(block) : core.rwlockWriteUnlock(block)));
     if (wake) Atomics.notify(wordsAt(block), block >>> 2);
   }
@@ -143,10 +145,45 @@ export class RwLock<T = undefined> {
    * time. Rejects with `signal.reason` when aborted or `WEFT_TIMED_OUT` after `timeout` ms.
    */
   read(options?: WaitOptions): Promise<RwLockReadGuard<T>> {
-    if (options === undefined && core.rwlockTryRead(this.#block)) {
-      return Promise.resolve(new RwLockReadGuard(this, this.#value, "read"));
-    }
-    return this.#lockSlow("read", options).then(() => new RwLockReadGuard(this, this.#value, "read"));
+    if (options === undefined && core.rwlockTryRead(this.#block)) return settle(this.#reading());
+    return this.#lockSlow("read", options).then(() => this.#readingOrThrow());
+  }
+
+  /** Just read-locked: records it and makes the guard, or the PoisonError holding it. */
+  #reading(): RwLockReadGuard<T> | PoisonError<RwLockReadGuard<T>> {
+    held(Held.Read, this.#block);
+    const guard = new RwLockReadGuard(this, this.#value, "read");
+    return isPoisoned(this.#block) ? new PoisonError(guard, "RwLock") : guard;
+  }
+
+  /** Just write-locked: as {@link #reading}. */
+  #writing(): RwLockWriteGuard<T> | PoisonError<RwLockWriteGuard<T>> {
+    held(Held.Write, this.#block);
+    const guard = new RwLockWriteGuard(this, this.#value, "write");
+    return isPoisoned(this.#block) ? new PoisonError(guard, "RwLock") : guard;
+  }
+
+  #readingOrThrow(): RwLockReadGuard<T> {
+    return orThrow(this.#reading());
+  }
+
+  #writingOrThrow(): RwLockWriteGuard<T> {
+    return orThrow(this.#writing());
+  }
+
+  /**
+   * Whether a thread died while holding the write lock (exit, crash, out of memory, terminated),
+   * so that the data may be half-updated. While poisoned, every read and write lock rejects
+   * (throws) with a `PoisonError` (`WEFT_POISONED`) that holds the acquired guard. A reader that
+   * dies only gives its read lock back.
+   */
+  get poisoned(): boolean {
+    return isPoisoned(this.#block);
+  }
+
+  /** Clears the poison mark, once the guarded data has been checked or repaired. */
+  clearPoison(): void {
+    clearPoisoned(this.#block);
   }
 
   /**
@@ -154,10 +191,8 @@ export class RwLock<T = undefined> {
    * meanwhile. Rejects like {@link read}.
    */
   write(options?: WaitOptions): Promise<RwLockWriteGuard<T>> {
-    if (options === undefined && core.rwlockTryWrite(this.#block)) {
-      return Promise.resolve(new RwLockWriteGuard(this, this.#value, "write"));
-    }
-    return this.#lockSlow("write", options).then(() => new RwLockWriteGuard(this, this.#value, "write"));
+    if (options === undefined && core.rwlockTryWrite(this.#block)) return settle(this.#writing());
+    return this.#lockSlow("write", options).then(() => this.#writingOrThrow());
   }
 
   async #lockSlow(mode: Mode, options: WaitOptions | undefined): Promise<void> {
@@ -181,12 +216,12 @@ export class RwLock<T = undefined> {
 
   /** Takes a read lock if no writer holds or waits for it; otherwise returns `null`. */
   tryRead(): RwLockReadGuard<T> | null {
-    return core.rwlockTryRead(this.#block) ? new RwLockReadGuard(this, this.#value, "read") : null;
+    return core.rwlockTryRead(this.#block) ? this.#readingOrThrow() : null;
   }
 
   /** Takes the write lock if nobody holds or waits for it; otherwise returns `null`. */
   tryWrite(): RwLockWriteGuard<T> | null {
-    return core.rwlockTryWrite(this.#block) ? new RwLockWriteGuard(this, this.#value, "write") : null;
+    return core.rwlockTryWrite(this.#block) ? this.#writingOrThrow() : null;
   }
 
   /**
@@ -198,7 +233,7 @@ export class RwLock<T = undefined> {
     if (!isWorkerThread()) throw blockingOnMainThread("read-lock the RwLock");
     const block = this.#block;
     if (!core.rwlockTryRead(block)) syncCall(() => core.rwlockReadBlocking(block, timeout ?? -1));
-    return new RwLockReadGuard(this, this.#value, "read");
+    return this.#readingOrThrow();
   }
 
   /** Takes the write lock, blocking this thread; as {@link readSync}. */
@@ -207,8 +242,17 @@ export class RwLock<T = undefined> {
     if (!isWorkerThread()) throw blockingOnMainThread("write-lock the RwLock");
     const block = this.#block;
     if (!core.rwlockTryWrite(block)) syncCall(() => core.rwlockWriteBlocking(block, timeout ?? -1));
-    return new RwLockWriteGuard(this, this.#value, "write");
+    return this.#writingOrThrow();
   }
+}
+
+function settle<G>(guard: G | PoisonError<G>): Promise<G> {
+  return guard instanceof PoisonError ? Promise.reject(guard) : Promise.resolve(guard);
+}
+
+function orThrow<G>(guard: G | PoisonError<G>): G {
+  if (guard instanceof PoisonError) throw guard;
+  return guard;
 }
 
 registerCrosser<RwLock<unknown>, { block: number; value: unknown }>({

@@ -23,6 +23,7 @@ import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
+import { Held, held, released } from "./held.js";
 
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
 let adopting: number | undefined;
@@ -37,6 +38,7 @@ export class Permit {
   constructor(semaphore: Semaphore, count: number) {
     this.#semaphore = semaphore;
     this.count = count;
+    held(Held.Permits, Semaphore._block(semaphore), count);
   }
 
   /** Returns the permits. A second call does nothing. */
@@ -45,6 +47,18 @@ export class Permit {
     if (semaphore === undefined) return;
     this.#semaphore = undefined;
     semaphore.release(this.count);
+  }
+
+  /**
+   * Keeps the permits taken without this Permit: it no longer releases them, and its thread no
+   * longer counts them as its own (a worker that dies gives back the permits it holds). For
+   * permits that another thread will return with `semaphore.release(n)`.
+   */
+  forget(): void {
+    const semaphore = this.#semaphore;
+    if (semaphore === undefined) return;
+    this.#semaphore = undefined;
+    released(Held.Permits, Semaphore._block(semaphore), this.count);
   }
 
   /** Releases at the end of a `using` block. */
@@ -180,6 +194,7 @@ export class Semaphore {
   /** Returns `n` permits; more than were taken fails with `WEFT_SEMAPHORE_RELEASE_EXCEEDS_CAPACITY`. */
   release(n = 1): void {
     const count = checkCount("release permits", n);
+    released(Held.Permits, this.#block, count);
     if (syncCall(() => core.semaphoreReleasePermits(this.#block, count))) {
       Atomics.notify(wordsAt(this.#block), this.#block >>> 2);
     }

@@ -5,16 +5,17 @@
 //!
 //! | block      | word 0                          | word 1    | word 2         |
 //! |------------|---------------------------------|-----------|----------------|
-//! | mutex      | lock word (`RawMutex`)          | refcount  |                |
+//! | mutex      | lock word (`RawMutex`)          | poisoned  | refcount       |
 //! | semaphore  | state (`RawSemaphore`)          | capacity  | refcount       |
-//! | rwlock     | lock word (`RawRwLock`)         | refcount  |                |
+//! | rwlock     | lock word (`RawRwLock`)         | poisoned  | refcount       |
 //! | barrier    | state (`RawBarrier`)            | parties   | refcount       |
 //! | wait group | count word (`RawWaitGroup`)     | refcount  |                |
 //! | condvar    | sequence word (`RawCondvar`)    | refcount  |                |
 //!
 //! Channels and shared structs have blocks of their own sizes: see `channel.rs`, `structs.rs`.
 //!
-//! The refcount counts JS objects, in any thread, that refer to the block; the last release frees
+//! `poisoned` is 0, or 1 once a thread died holding the lock (set by JS, `js/sync/held.ts`, which
+//! also clears it); the state machines never read it. The refcount counts JS objects, in any thread, that refer to the block; the last release frees
 //! it. The wait word JS parks on with `Atomics.waitAsync` is always word 0.
 //!
 //! A step returns a [`StepOutcome`]; one that must wait stores what JS needs to wait in this
@@ -42,9 +43,9 @@ pub(crate) struct Block {
     pub(crate) words: u32,
 }
 
-const MUTEX: Block = Block { words: 2 };
+const MUTEX: Block = Block { words: 3 };
 const SEMAPHORE: Block = Block { words: 3 };
-const RWLOCK: Block = Block { words: 2 };
+const RWLOCK: Block = Block { words: 3 };
 const BARRIER: Block = Block { words: 3 };
 const WAIT_GROUP: Block = Block { words: 2 };
 const CONDVAR: Block = Block { words: 2 };

@@ -1,0 +1,129 @@
+/**
+ * What a worker holds: the locks and permits it has taken and not yet given back, recorded in the
+ * shared memory so that, when the worker dies holding them (exit, crash, out of memory, terminated
+ * by `shutdown()` or a cancellation), the thread that owned it gives them back: a Mutex or a write
+ * lock of an RwLock is released and marked poisoned, a read lock is released, permits are
+ * returned.
+ *
+ * Only workers record (the main thread's death ends the process). The parent allocates a worker's
+ * list before starting it (`weft:init` carries its address) and reaps it when the worker is gone.
+ *
+ * Layout (32-bit words): word 0 the number of entries in use, then {@link CAPACITY} entries of two
+ * words, `[kind << 24 | count, block]`. Only the worker writes its list, and the parent reads it
+ * only after the worker is gone; the entry count is stored with `Atomics.store` after the entry.
+ *
+ * Ordering against death: an entry is pushed after the lock is taken and popped before it is
+ * released. A worker killed between those two instructions and the lock operation leaves the lock
+ * unrecorded (held for good) rather than recorded but not held (which would release another
+ * thread's lock). A worker holding more than {@link CAPACITY} at once does not record the extra.
+ * @module
+ */
+
+import { core } from "../core/module.js";
+import { wordsAt } from "../core/memory.js";
+
+/** Entries a list holds. */
+export const CAPACITY = 64;
+/** Words of a list. */
+export const HELD_WORDS = 1 + 2 * CAPACITY;
+
+/** What an entry records. */
+export const Held = { Mutex: 1, Read: 2, Write: 3, Permits: 4 } as const;
+/** One of {@link Held}'s values. */
+export type Held = (typeof Held)[keyof typeof Held];
+
+/** This worker's list, once its parent said where it is; `undefined` on the main thread. */
+let list: number | undefined;
+
+/** Called once by the worker entry with the address from `weft:init`. */
+export function recordHeldAt(address: number): void {
+  list = address;
+}
+
+/** Records that this thread took `count` of `kind` on `block`. */
+export function held(kind: Held, block: number, count = 1): void {
+  if (list === undefined) return;
+  const w = wordsAt(list + 4 * HELD_WORDS);
+  const base = list >>> 2;
+  const n = w[base]!;
+  if (n >= CAPACITY) return;
+  w[base + 1 + 2 * n] = (kind << 24) | count;
+  w[base + 2 + 2 * n] = block;
+  Atomics.store(w, base, n + 1);
+}
+
+/** Removes the newest record of `kind` on `block` (lowering `count` permits); before releasing. */
+export function released(kind: Held, block: number, count = 1): void {
+  if (list === undefined) return;
+  const w = wordsAt(list + 4 * HELD_WORDS);
+  const base = list >>> 2;
+  const n = w[base]!;
+  for (let i = n - 1; i >= 0; i--) {
+    const at = base + 1 + 2 * i;
+    if (w[at + 1] !== block || w[at]! >>> 24 !== kind) continue;
+    const left = (w[at]! & 0xff_ffff) - count;
+    if (kind === Held.Permits && left > 0) {
+      w[at] = (kind << 24) | left;
+      return;
+    }
+    const last = base + 1 + 2 * (n - 1);
+    w[at] = w[last]!;
+    w[at + 1] = w[last + 1]!;
+    Atomics.store(w, base, n - 1);
+    return;
+  }
+}
+
+/** The word after a lock's wait word: 1 once poisoned (mutex and rwlock blocks). */
+export function poisonWord(block: number): number {
+  return (block >>> 2) + 1;
+}
+
+/**
+ * Gives back what a dead worker held, from its list at `address` (on the parent thread, once the
+ * worker is gone), then empties the list. Returns how many records it acted on.
+ */
+export function reapHeld(address: number): number {
+  const w = wordsAt(address + 4 * HELD_WORDS);
+  const base = address >>> 2;
+  const n = Atomics.load(w, base);
+  for (let i = 0; i < n; i++) {
+    const word = w[base + 1 + 2 * i]!;
+    const block = w[base + 2 + 2 * i]!;
+    const kind = (word >>> 24) as Held;
+    let wake = false;
+    try {
+      switch (kind) {
+        case Held.Mutex:
+          Atomics.store(wordsAt(block + 4), poisonWord(block), 1);
+          wake = core.mutexUnlock(block);
+          break;
+        case Held.Write:
+          Atomics.store(wordsAt(block + 4), poisonWord(block), 1);
+          wake = core.rwlockWriteUnlock(block);
+          break;
+        case Held.Read:
+          wake = core.rwlockReadUnlock(block);
+          break;
+        case Held.Permits:
+          wake = core.semaphoreReleasePermits(block, word & 0xff_ffff);
+          break;
+      }
+    } catch {
+      // Already released (the worker got there first): nothing to give back.
+    }
+    if (wake) Atomics.notify(wordsAt(block), block >>> 2);
+  }
+  Atomics.store(w, base, 0);
+  return n;
+}
+
+/** Whether the lock at `block` is poisoned. */
+export function isPoisoned(block: number): boolean {
+  return Atomics.load(wordsAt(block + 4), poisonWord(block)) !== 0;
+}
+
+/** Clears the lock's poison mark. */
+export function clearPoisoned(block: number): void {
+  Atomics.store(wordsAt(block + 4), poisonWord(block), 0);
+}

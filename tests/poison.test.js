@@ -1,0 +1,99 @@
+// Poisoning: a worker that dies holding a lock or permits has them given back by the thread that
+// owned it. A Mutex or a write-locked RwLock is released and marked poisoned; waiters get the lock
+// (with a PoisonError holding the guard), never a hang.
+import { Mutex, PoisonError, RwLock, Semaphore, spawn } from "weft";
+import { assert, test } from "./harness/mod.js";
+
+/** Exits the worker this runs in. */
+function exitNow(code) {
+  (globalThis.Deno?.exit ?? process.exit)(code);
+}
+
+async function exited(task) {
+  await assert.rejects(task, (e) => e.code === "WEFT_WORKER_EXITED");
+}
+
+test("a Mutex whose holder exits is released and poisoned; a waiter gets it with the guard", async () => {
+  const lock = new Mutex(new SharedArrayBuffer(4));
+  const started = new Int32Array(new SharedArrayBuffer(4));
+  const holder = eval(
+    spawn(async () => {
+      const guard = await lock.lock();
+      new Int32Array(guard.value)[0] = 7; // half-way through an update
+      Atomics.store(started, 0, 1);
+      await new Promise((r) => setTimeout(r, 50));
+      exitNow(3);
+    }),
+  );
+  while (Atomics.load(started, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+  assert.equal(lock.locked, true);
+  const waiting = lock.lock(); // waits for the holder, which dies holding the lock
+  await exited(holder);
+  const error = await waiting.then(
+    () => assert.fail("a poisoned lock must not resolve"),
+    (e) => e,
+  );
+  assert.ok(error instanceof PoisonError);
+  assert.equal(error.code, "WEFT_POISONED");
+  assert.equal(new Int32Array(error.guard.value)[0], 7, "the guard holds the lock over the same data");
+  assert.equal(lock.poisoned, true);
+  assert.equal(lock.tryLock(), null, "the error's guard holds the lock");
+  error.guard.unlock();
+  await assert.rejects(lock.lock(), (e) => e instanceof PoisonError && (e.guard.unlock(), true));
+  lock.clearPoison();
+  assert.equal(lock.poisoned, false);
+  const guard = await lock.lock();
+  guard.unlock();
+  assert.equal(lock.locked, false);
+});
+
+test("a Mutex held with lockSync and never released by a worker that exits is poisoned; one released before exit is not", async () => {
+  const poisoned = new Mutex(new SharedArrayBuffer(4));
+  const clean = new Mutex(new SharedArrayBuffer(4));
+  await exited(
+    eval(
+      spawn(() => {
+        clean.lockSync().unlock();
+        poisoned.lockSync();
+        exitNow(4);
+      }),
+    ),
+  );
+  assert.equal(poisoned.poisoned, true);
+  assert.equal(poisoned.locked, false);
+  assert.equal(clean.poisoned, false);
+  const guard = await clean.lock();
+  guard.unlock();
+});
+
+test("RwLock: a writer that exits poisons it; a reader that exits only gives its read lock back", async () => {
+  const lock = new RwLock(new SharedArrayBuffer(4));
+  await exited(eval(spawn(() => (lock.readSync(), exitNow(5)))));
+  assert.equal(lock.poisoned, false);
+  assert.equal(lock.readers, 0, "the dead reader's lock was released");
+  const w = await lock.write();
+  w.unlock();
+  await exited(eval(spawn(() => (lock.writeSync(), exitNow(6)))));
+  assert.equal(lock.poisoned, true);
+  assert.equal(lock.writeLocked, false);
+  const error = await lock.read().catch((e) => e);
+  assert.ok(error instanceof PoisonError && error.code === "WEFT_POISONED");
+  error.guard.unlock();
+  lock.clearPoison();
+  (await lock.read()).unlock();
+});
+
+test("Semaphore permits held by a worker that exits are given back", async () => {
+  const semaphore = new Semaphore(3);
+  await exited(
+    eval(
+      spawn(async () => {
+        await semaphore.acquire(2);
+        exitNow(8);
+      }),
+    ),
+  );
+  assert.equal(semaphore.available, 3);
+  const all = await semaphore.acquire(3, { timeout: 1_000 });
+  all.release();
+});
