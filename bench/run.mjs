@@ -19,7 +19,7 @@ const RUNTIMES = {
   deno: [bin(".bin/deno"), "run", "-A", "--v8-flags=--expose-gc"],
   bun: [bin(".bin/bun")],
 };
-const BENCHES = ["roundtrip", "throughput", "first_spawn", "cpu", "mutex", "analyzer", "memory"];
+const BENCHES = ["roundtrip", "throughput", "first_spawn", "cpu", "mutex", "primitives", "analyzer", "memory"];
 
 let runtimes = Object.keys(RUNTIMES);
 let only = BENCHES;
@@ -312,6 +312,28 @@ async function mutex(runtime) {
   });
 }
 
+async function primitives(runtime) {
+  const r = await run(runtime, "primitives.bench.js");
+  rawResults.push(r);
+  const m = r.metrics;
+  compare({
+    workload: "8 Channel", runtime,
+    what: `1 producer and 1 consumer worker, small objects, vs a MessageChannel between two raw ${r.mechanism} workers`,
+    weft: fmtStats(m.channelWeft, "msgs/ms"), baseline: fmtStats(m.channelMessageChannel, "msgs/ms"),
+    ratio: r.ratios["channelWeft/channelMessageChannel"], ratioLabel: "weft/MessageChannel (throughput)", target: { op: ">=", value: 1 },
+  });
+  compare({
+    workload: "8 RwLock uncontended", runtime, what: "tryRead() + unlock() vs a Mutex's tryLock() + unlock()",
+    weft: fmtStats(m.rwlockRead, "ns/op"), baseline: fmtStats(m.mutexLock, "ns/op"),
+    ratio: r.ratios["rwlockRead/mutexLock"], ratioLabel: "RwLock/Mutex (time)",
+  });
+  compare({
+    workload: "8 Barrier", runtime, what: "rounds of 2 workers at a Barrier (waitSync) vs a plain-JS SAB barrier in the same workers",
+    weft: fmtStats(m.barrierWeft, "rounds/ms"), baseline: fmtStats(m.barrierSab, "rounds/ms"),
+    ratio: r.ratios["barrierWeft/barrierSab"], ratioLabel: "weft/SAB barrier (throughput)",
+  });
+}
+
 async function analyzer(runtime) {
   if (runtime !== "node") return;
   const s = await fresh(runtime, "analyzer.bench.js", [["first", "weft"], ["first", "ts"]], FRESH);
@@ -413,7 +435,7 @@ function packageSize() {
   });
 }
 
-const STEPS = { roundtrip, throughput, first_spawn: firstSpawn, cpu, mutex, analyzer, memory };
+const STEPS = { roundtrip, throughput, first_spawn: firstSpawn, cpu, mutex, primitives, analyzer, memory };
 
 function versionOf(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: "utf8" });

@@ -78,22 +78,38 @@ const ERRORS: Record<string, ErrorConstructor> = {
   URIError,
 };
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
-function unsendable(path: string, why: string): WeftError {
-  return new WeftError("WEFT_UNSENDABLE_MESSAGE", `Cannot send this message through the Channel: ${path} ${why}`);
+/** Strings up to this many UTF-16 units are written and read by hand when they are ASCII. */
+const SHORT_STRING = 64;
+
+function unsendable(path: readonly (string | number)[], why: string): WeftError {
+  let where = "the value";
+  for (const s of path) {
+    if (typeof s === "number") where += `[${s}]`;
+    else if (s.startsWith(" ")) where += s;
+    else where += /^[\p{ID_Start}$_][\p{ID_Continue}$]*$/u.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+  }
+  return new WeftError("WEFT_UNSENDABLE_MESSAGE", `Cannot send this message through the Channel: ${where} ${why}`);
 }
 
 function bufferClass(): { prototype: Uint8Array; from(b: ArrayBuffer, o: number, l: number): Uint8Array } | undefined {
   return installedRuntime()?.bufferClass;
 }
 
-/** A growable byte buffer. */
-class Writer {
-  bytes = new Uint8Array(256);
+/**
+ * Writes one message at a time into a buffer it keeps between messages (encoding is synchronous,
+ * so one per thread serves every channel).
+ */
+class Encoder {
+  bytes = new Uint8Array(1024);
   view = new DataView(this.bytes.buffer);
   length = 0;
+  readonly seen = new Map<object, number>();
+  handles: object[] = [];
+  /** Keys and indices from the message to the value being written, for errors only. */
+  readonly path: (string | number)[] = [];
 
   /**
    * Makes room for `n` more bytes and returns where they start. It may replace `bytes` and
@@ -141,208 +157,271 @@ class Writer {
   }
 
   string(s: string): void {
+    const n = s.length;
+    if (n <= SHORT_STRING) {
+      const at = this.reserve(4 + n);
+      const bytes = this.bytes;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        bytes[at + 4 + i] = c;
+      }
+      if (i === n) {
+        this.view.setUint32(at, n, true);
+        return;
+      }
+      this.length = at;
+    }
     // At most 3 bytes per UTF-16 unit.
-    const max = s.length * 3;
+    const max = n * 3;
     const lengthAt = this.reserve(4);
     const at = this.reserve(max);
-    const { written } = encoder.encodeInto(s, this.bytes.subarray(at, at + max));
+    const { written } = textEncoder.encodeInto(s, this.bytes.subarray(at, at + max));
     this.length = at + written;
     this.view.setUint32(lengthAt, written, true);
   }
-}
 
-/** Encodes `value`; returns the bytes (a view of a private buffer, valid until the next call). */
-export function encodeMessage(value: unknown): Uint8Array {
-  const w = new Writer();
-  const seen = new Map<object, number>();
-  const handles: object[] = [];
-  const path: string[] = [];
-  const where = (): string => `the value${path.join("")}`;
-  w.u32(0);
-
-  const encode = (v: unknown): void => {
+  value(v: unknown): void {
     switch (typeof v) {
       case "undefined":
-        return w.u8(Tag.Undefined);
+        return this.u8(Tag.Undefined);
       case "boolean":
-        return w.u8(v ? Tag.True : Tag.False);
+        return this.u8(v ? Tag.True : Tag.False);
       case "number":
         if ((v | 0) === v && !Object.is(v, -0)) {
-          w.u8(Tag.Int32);
-          w.i32(v);
+          this.u8(Tag.Int32);
+          this.i32(v);
         } else {
-          w.u8(Tag.Float64);
-          w.f64(v);
+          this.u8(Tag.Float64);
+          this.f64(v);
         }
         return;
       case "bigint":
-        w.u8(Tag.BigInt);
-        return w.string(v.toString(16));
+        this.u8(Tag.BigInt);
+        return this.string(v.toString(16));
       case "string":
-        w.u8(Tag.String);
-        return w.string(v);
+        this.u8(Tag.String);
+        return this.string(v);
       case "symbol":
-        throw unsendable(where(), "is a symbol, which cannot be copied");
+        throw unsendable(this.path, "is a symbol, which cannot be copied");
       case "function":
-        throw unsendable(where(), `is a function (${(v as Function).name || "anonymous"}), which cannot be copied`);
+        throw unsendable(this.path, `is a function (${(v as Function).name || "anonymous"}), which cannot be copied`);
     }
-    if (v === null) return w.u8(Tag.Null);
-    const o = v as object;
-    const earlier = seen.get(o);
+    if (v === null) return this.u8(Tag.Null);
+    this.object(v as object);
+  }
+
+  object(o: object): void {
+    const earlier = this.seen.get(o);
     if (earlier !== undefined) {
-      w.u8(Tag.Ref);
-      return w.u32(earlier);
+      this.u8(Tag.Ref);
+      return this.u32(earlier);
     }
-    seen.set(o, seen.size);
+    this.seen.set(o, this.seen.size);
+    const path = this.path;
     const proto: unknown = Object.getPrototypeOf(o);
     if (proto === Object.prototype || proto === null) {
       const keys = Object.keys(o);
-      w.u8(Tag.Object);
-      w.u32(keys.length);
+      this.u8(Tag.Object);
+      this.u32(keys.length);
       for (const key of keys) {
-        w.string(key);
-        path.push(/^[\p{ID_Start}$_][\p{ID_Continue}$]*$/u.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
-        encode((o as Record<string, unknown>)[key]);
+        this.string(key);
+        path.push(key);
+        this.value((o as Record<string, unknown>)[key]);
         path.pop();
       }
       return;
     }
     if (proto === Array.prototype) {
       const items = o as unknown[];
-      w.u8(Tag.Array);
-      w.u32(items.length);
+      this.u8(Tag.Array);
+      this.u32(items.length);
       for (let i = 0; i < items.length; i++) {
-        path.push(`[${i}]`);
-        encode(items[i]);
+        path.push(i);
+        this.value(items[i]);
         path.pop();
       }
       return;
     }
     if (ArrayBuffer.isView(o)) {
       if (o.buffer instanceof SharedArrayBuffer) {
-        throw unsendable(where(), "is a view over a SharedArrayBuffer, which a channel could only copy; send a SharedStruct, or capture the buffer in the spawned closure");
+        throw unsendable(path, "is a view over a SharedArrayBuffer, which a channel could only copy; send a SharedStruct, or capture the buffer in the spawned closure");
       }
       const buffers = bufferClass();
       const index =
         o instanceof DataView ? DATA_VIEW : buffers !== undefined && o instanceof (buffers as unknown as Function) ? NODE_BUFFER : VIEWS.findIndex((c) => o instanceof c);
-      w.u8(Tag.View);
-      w.u8(index);
-      return w.raw(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+      this.u8(Tag.View);
+      this.u8(index);
+      return this.raw(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
     }
     if (o instanceof SharedArrayBuffer) {
-      throw unsendable(where(), "is a SharedArrayBuffer, which a channel could only copy; send a SharedStruct, or capture the buffer in the spawned closure");
+      throw unsendable(path, "is a SharedArrayBuffer, which a channel could only copy; send a SharedStruct, or capture the buffer in the spawned closure");
     }
     if (o instanceof ArrayBuffer) {
-      w.u8(Tag.ArrayBuffer);
-      return w.raw(new Uint8Array(o));
+      this.u8(Tag.ArrayBuffer);
+      return this.raw(new Uint8Array(o));
     }
     if (proto === Map.prototype) {
       const map = o as Map<unknown, unknown>;
-      w.u8(Tag.Map);
-      w.u32(map.size);
+      this.u8(Tag.Map);
+      this.u32(map.size);
       path.push(" (a Map entry)");
       for (const [k, item] of map) {
-        encode(k);
-        encode(item);
+        this.value(k);
+        this.value(item);
       }
       path.pop();
       return;
     }
     if (proto === Set.prototype) {
       const set = o as Set<unknown>;
-      w.u8(Tag.Set);
-      w.u32(set.size);
+      this.u8(Tag.Set);
+      this.u32(set.size);
       path.push(" (a Set item)");
-      for (const item of set) encode(item);
+      for (const item of set) this.value(item);
       path.pop();
       return;
     }
     if (o instanceof Date) {
-      w.u8(Tag.Date);
-      return w.f64(o.getTime());
+      this.u8(Tag.Date);
+      return this.f64(o.getTime());
     }
     if (o instanceof RegExp) {
-      w.u8(Tag.RegExp);
-      w.string(o.source);
-      return w.string(o.flags);
+      this.u8(Tag.RegExp);
+      this.string(o.source);
+      return this.string(o.flags);
     }
     if (o instanceof Error) {
-      w.u8(Tag.Error);
-      w.string(o.name);
-      w.string(o.message);
-      encode(typeof o.stack === "string" ? o.stack : undefined);
-      path.push(".cause");
-      encode("cause" in o ? o.cause : undefined);
+      this.u8(Tag.Error);
+      this.string(o.name);
+      this.string(o.message);
+      this.value(typeof o.stack === "string" ? o.stack : undefined);
+      path.push("cause");
+      this.value("cause" in o ? o.cause : undefined);
       path.pop();
       return;
     }
     if (o instanceof Boolean || o instanceof Number || o instanceof String || o instanceof BigInt) {
-      w.u8(Tag.Boxed);
-      return encode(o.valueOf());
+      this.u8(Tag.Boxed);
+      return this.value(o.valueOf());
     }
     if (crosserOf(o) !== undefined) {
-      w.u8(Tag.Handle);
-      w.u32(handles.length);
-      handles.push(o);
+      this.u8(Tag.Handle);
+      this.u32(this.handles.length);
+      this.handles.push(o);
       return;
     }
     const ctor = (proto as { constructor?: { name?: string } } | null)?.constructor?.name;
-    throw unsendable(where(), `is an instance of ${ctor || "an unnamed class"}; copying it would drop its class and methods`);
-  };
-
-  encode(value);
-  w.view.setUint32(0, w.length - 4, true);
-  const countAt = w.reserve(4);
-  // Handles last: a refusal above took no reference. Their data may hold further handles
-  // (a Mutex's guarded value), encoded into this same section.
-  for (let i = 0; i < handles.length; i++) {
-    const crosser = crosserOf(handles[i]!)!;
-    w.string(crosser.kind);
-    path.length = 0;
-    path.push(` (inside a ${crosser.kind})`);
-    // Each handle's data has its own reference numbering (its objects are not shared with the body).
-    seen.clear();
-    encode(crosser.toWire(handles[i]!));
+    throw unsendable(path, `is an instance of ${ctor || "an unnamed class"}; copying it would drop its class and methods`);
   }
-  // Written last: handle data may add handles (a Mutex guarding a SharedStruct).
-  w.view.setUint32(countAt, handles.length, true);
-  return w.bytes.subarray(0, w.length);
+
+  message(value: unknown): Uint8Array {
+    this.length = 0;
+    this.seen.clear();
+    this.handles = [];
+    this.path.length = 0;
+    if (this.bytes.length > 1 << 20) {
+      // Do not keep a large buffer from one large message.
+      this.bytes = new Uint8Array(1024);
+      this.view = new DataView(this.bytes.buffer);
+    }
+    this.u32(0);
+    this.value(value);
+    this.view.setUint32(0, this.length - 4, true);
+    const countAt = this.reserve(4);
+    // Handles last: a refusal above took no reference. Their data may hold further handles
+    // (a Mutex guarding a SharedStruct), encoded into this same section, so the count comes last.
+    const handles = this.handles;
+    for (let i = 0; i < handles.length; i++) {
+      const crosser = crosserOf(handles[i]!)!;
+      this.string(crosser.kind);
+      this.path.length = 0;
+      this.path.push(` (inside a ${crosser.kind})`);
+      // Each handle's data has its own reference numbering (its objects are not shared with the body).
+      this.seen.clear();
+      this.value(crosser.toWire(handles[i]!));
+    }
+    this.view.setUint32(countAt, handles.length, true);
+    this.seen.clear();
+    this.handles = [];
+    return this.bytes.subarray(0, this.length);
+  }
 }
 
-/** Decodes bytes from {@link encodeMessage}, reviving handles into live primitives. */
-export function decodeMessage(bytes: Uint8Array): unknown {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  let objects: unknown[] = [];
-  const u8 = (): number => bytes[at++]!;
-  const u32 = (): number => {
-    const v = view.getUint32(at, true);
-    at += 4;
-    return v;
-  };
-  const str = (): string => {
-    const n = u32();
-    const s = decoder.decode(bytes.subarray(at, at + n));
-    at += n;
-    return s;
-  };
-  const raw = (): Uint8Array => {
-    const n = u32();
-    const copy = bytes.slice(at, at + n);
-    at += n;
-    return copy;
-  };
-  /** Moves past a length-prefixed run of bytes (`at += u32()` would read `at` before u32 moves it). */
-  const skipString = (): void => {
-    const n = u32();
-    at += n;
-  };
-  /** Handles by index, revived on first use (the handle section follows the body). */
-  let handleAt: number[] | undefined;
-  const handles: unknown[] = [];
+let encoder: Encoder | undefined;
 
-  const decode = (): unknown => {
-    const tag = u8() as Tag;
+/**
+ * Encodes `value`; returns the bytes, a view of a buffer reused by the next call (copy them out
+ * first).
+ */
+export function encodeMessage(value: unknown): Uint8Array {
+  const e = (encoder ??= new Encoder());
+  try {
+    return e.message(value);
+  } catch (error) {
+    e.seen.clear();
+    e.handles = [];
+    throw error;
+  }
+}
+
+/** Scratch for reading a float64 (every supported platform is little-endian, as the format). */
+const float = new Float64Array(1);
+const floatBytes = new Uint8Array(float.buffer);
+
+/** Reads one message (bytes by hand: a `DataView` per message costs more than the reads). */
+class Reader {
+  at = 4;
+  objects: unknown[] = [];
+  /** Where each handle's record starts, found on the first handle. */
+  handleAt: number[] | undefined;
+  readonly handles: unknown[] = [];
+
+  constructor(readonly bytes: Uint8Array) {}
+
+  i32At(at: number): number {
+    const b = this.bytes;
+    return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+  }
+
+  f64At(at: number): number {
+    floatBytes.set(this.bytes.subarray(at, at + 8));
+    return float[0]!;
+  }
+
+  u32(): number {
+    const v = this.i32At(this.at) >>> 0;
+    this.at += 4;
+    return v;
+  }
+
+  str(): string {
+    const n = this.u32();
+    const at = this.at;
+    this.at += n;
+    if (n <= SHORT_STRING) {
+      const bytes = this.bytes;
+      let ascii = true;
+      for (let i = 0; i < n; i++) if (bytes[at + i]! > 0x7f) ascii = false;
+      if (ascii) {
+        let s = "";
+        for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[at + i]!);
+        return s;
+      }
+    }
+    return textDecoder.decode(this.bytes.subarray(at, at + n));
+  }
+
+  raw(): Uint8Array {
+    const n = this.u32();
+    const copy = this.bytes.slice(this.at, this.at + n);
+    this.at += n;
+    return copy;
+  }
+
+  value(): unknown {
+    const tag = this.bytes[this.at++] as Tag;
     switch (tag) {
       case Tag.Undefined:
         return undefined;
@@ -353,76 +432,77 @@ export function decodeMessage(bytes: Uint8Array): unknown {
       case Tag.True:
         return true;
       case Tag.Int32: {
-        const v = view.getInt32(at, true);
-        at += 4;
+        const v = this.i32At(this.at);
+        this.at += 4;
         return v;
       }
       case Tag.Float64: {
-        const v = view.getFloat64(at, true);
-        at += 8;
+        const v = this.f64At(this.at);
+        this.at += 8;
         return v;
       }
       case Tag.BigInt: {
-        const hex = str();
+        const hex = this.str();
         return hex.startsWith("-") ? -BigInt(`0x${hex.slice(1)}`) : BigInt(`0x${hex}`);
       }
       case Tag.String:
-        return str();
+        return this.str();
       case Tag.Ref:
-        return objects[u32()];
+        return this.objects[this.u32()];
       case Tag.Object: {
         const out: Record<string, unknown> = {};
-        objects.push(out);
-        for (let n = u32(); n > 0; n--) {
-          const key = str();
-          // defineProperty: a "__proto__" key stays an own property, as structured cloning keeps it.
-          Object.defineProperty(out, key, { value: decode(), enumerable: true, writable: true, configurable: true });
+        this.objects.push(out);
+        for (let n = this.u32(); n > 0; n--) {
+          const key = this.str();
+          if (key === "__proto__") {
+            // Stays an own property, as structured cloning keeps it.
+            Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
+          } else out[key] = this.value();
         }
         return out;
       }
       case Tag.Array: {
-        const n = u32();
+        const n = this.u32();
         const out: unknown[] = new Array(n);
-        objects.push(out);
-        for (let i = 0; i < n; i++) out[i] = decode();
+        this.objects.push(out);
+        for (let i = 0; i < n; i++) out[i] = this.value();
         return out;
       }
       case Tag.Map: {
         const out = new Map<unknown, unknown>();
-        objects.push(out);
-        for (let n = u32(); n > 0; n--) {
-          const k = decode();
-          out.set(k, decode());
+        this.objects.push(out);
+        for (let n = this.u32(); n > 0; n--) {
+          const k = this.value();
+          out.set(k, this.value());
         }
         return out;
       }
       case Tag.Set: {
         const out = new Set<unknown>();
-        objects.push(out);
-        for (let n = u32(); n > 0; n--) out.add(decode());
+        this.objects.push(out);
+        for (let n = this.u32(); n > 0; n--) out.add(this.value());
         return out;
       }
       case Tag.Date: {
-        const out = new Date(view.getFloat64(at, true));
-        at += 8;
-        objects.push(out);
+        const out = new Date(this.f64At(this.at));
+        this.at += 8;
+        this.objects.push(out);
         return out;
       }
       case Tag.RegExp: {
-        const source = str();
-        const out = new RegExp(source, str());
-        objects.push(out);
+        const source = this.str();
+        const out = new RegExp(source, this.str());
+        this.objects.push(out);
         return out;
       }
       case Tag.ArrayBuffer: {
-        const out = raw().buffer;
-        objects.push(out);
+        const out = this.raw().buffer;
+        this.objects.push(out);
         return out;
       }
       case Tag.View: {
-        const index = u8();
-        const bytesOut = raw();
-        const buffer = bytesOut.buffer as ArrayBuffer;
+        const index = this.bytes[this.at++]!;
+        const buffer = this.raw().buffer as ArrayBuffer;
         let out: unknown;
         if (index === DATA_VIEW) out = new DataView(buffer);
         else if (index === NODE_BUFFER) out = bufferClass()?.from(buffer, 0, buffer.byteLength) ?? new Uint8Array(buffer);
@@ -430,74 +510,78 @@ export function decodeMessage(bytes: Uint8Array): unknown {
           const C = VIEWS[index]!;
           out = new C(buffer, 0, buffer.byteLength / C.BYTES_PER_ELEMENT);
         }
-        objects.push(out);
+        this.objects.push(out);
         return out;
       }
       case Tag.Error: {
-        const name = str();
-        const message = str();
+        const name = this.str();
+        const message = this.str();
         const out = new (ERRORS[name] ?? Error)(message);
         if (out.name !== name) Object.defineProperty(out, "name", { value: name, writable: true, configurable: true });
-        objects.push(out);
-        const stack = decode();
+        this.objects.push(out);
+        const stack = this.value();
         if (typeof stack === "string") Object.defineProperty(out, "stack", { value: stack, writable: true, configurable: true });
-        const cause = decode();
+        const cause = this.value();
         if (cause !== undefined) Object.defineProperty(out, "cause", { value: cause, writable: true, configurable: true });
         return out;
       }
       case Tag.Boxed: {
-        const out = Object(decode()) as object;
-        objects.push(out);
+        const out = Object(this.value()) as object;
+        this.objects.push(out);
         return out;
       }
       case Tag.Handle: {
-        const index = u32();
-        const placeholder = objects.length;
-        objects.push(undefined);
-        const out = handle(index);
-        objects[placeholder] = out;
+        const index = this.u32();
+        const placeholder = this.objects.length;
+        this.objects.push(undefined);
+        const out = this.handle(index);
+        this.objects[placeholder] = out;
         return out;
       }
       default:
-        throw new WeftError("WEFT_PROTOCOL", `Cannot decode a Channel message: unknown tag ${tag as number} at byte ${at - 1}`);
+        throw corrupt(tag, this.at - 1);
     }
-  };
+  }
 
-  const handle = (index: number): unknown => {
-    if (index < handles.length && handles[index] !== undefined) return handles[index];
-    if (handleAt === undefined) {
-      // Skip to the handle section and note where each handle starts; decode them lazily.
-      const back = at;
-      at = 4 + view.getUint32(0, true);
-      const count = u32();
-      handleAt = [];
+  /** The handle `index`, revived on first use (the handle section follows the body). */
+  handle(index: number): unknown {
+    if (this.handles[index] !== undefined) return this.handles[index];
+    const back = this.at;
+    if (this.handleAt === undefined) {
+      this.at = 4 + (this.i32At(0) >>> 0);
+      const count = this.u32();
+      this.handleAt = [];
       for (let i = 0; i < count; i++) {
-        handleAt.push(at);
-        skipString();
-        skipValue();
+        this.handleAt.push(this.at);
+        this.skipBytes();
+        this.skip();
       }
-      at = back;
     }
-    const back = at;
-    at = handleAt[index]!;
-    const kind = str();
+    this.at = this.handleAt[index]!;
+    const kind = this.str();
     const crosser = crosserNamed(kind);
     if (crosser === undefined) {
       throw new WeftError("WEFT_PROTOCOL", `Cannot receive a ${kind} from a Channel in this thread: its module is not loaded`);
     }
-    const body = objects;
-    objects = [];
-    const data = decode();
-    objects = body;
-    at = back;
+    const body = this.objects;
+    this.objects = [];
+    const data = this.value();
+    this.objects = body;
+    this.at = back;
     const out = crosser.fromWire(data);
-    handles[index] = out;
+    this.handles[index] = out;
     return out;
-  };
+  }
+
+  /** Moves past a length-prefixed run of bytes. */
+  skipBytes(): void {
+    const n = this.u32();
+    this.at += n;
+  }
 
   /** Moves past one encoded value. */
-  const skipValue = (): void => {
-    const tag = u8() as Tag;
+  skip(): void {
+    const tag = this.bytes[this.at++] as Tag;
     switch (tag) {
       case Tag.Undefined:
       case Tag.Null:
@@ -507,58 +591,65 @@ export function decodeMessage(bytes: Uint8Array): unknown {
       case Tag.Int32:
       case Tag.Ref:
       case Tag.Handle:
-        at += 4;
+        this.at += 4;
         return;
       case Tag.Float64:
       case Tag.Date:
-        at += 8;
+        this.at += 8;
         return;
       case Tag.BigInt:
       case Tag.String:
       case Tag.ArrayBuffer:
-        skipString();
+        this.skipBytes();
         return;
       case Tag.RegExp:
-        skipString();
-        skipString();
+        this.skipBytes();
+        this.skipBytes();
         return;
       case Tag.View:
-        at += 1;
-        skipString();
+        this.at += 1;
+        this.skipBytes();
         return;
       case Tag.Object:
-        for (let n = u32(); n > 0; n--) {
-          skipString();
-          skipValue();
+        for (let n = this.u32(); n > 0; n--) {
+          this.skipBytes();
+          this.skip();
         }
         return;
       case Tag.Array:
       case Tag.Set:
-        for (let n = u32(); n > 0; n--) skipValue();
+        for (let n = this.u32(); n > 0; n--) this.skip();
         return;
       case Tag.Map:
-        for (let n = u32(); n > 0; n--) {
-          skipValue();
-          skipValue();
+        for (let n = this.u32(); n > 0; n--) {
+          this.skip();
+          this.skip();
         }
         return;
       case Tag.Error:
-        skipString();
-        skipString();
-        skipValue();
-        skipValue();
+        this.skipBytes();
+        this.skipBytes();
+        this.skip();
+        this.skip();
         return;
       case Tag.Boxed:
-        skipValue();
+        this.skip();
         return;
       default:
-        throw new WeftError("WEFT_PROTOCOL", `Cannot decode a Channel message: unknown tag ${tag as number} at byte ${at - 1}`);
+        throw corrupt(tag, this.at - 1);
     }
-  };
+  }
+}
 
-  at = 4;
-  const value = decode();
-  // Every handle took a reference when sent; each is reached from the body or from another
-  // handle's data, so all are revived and own their references.
-  return value;
+function corrupt(tag: number, at: number): WeftError {
+  return new WeftError("WEFT_PROTOCOL", `Cannot decode a Channel message: unknown tag ${tag} at byte ${at}`);
+}
+
+/**
+ * Decodes bytes from {@link encodeMessage}, reviving handles into live primitives. Every handle
+ * took a reference when sent; each is reached from the body or from another handle's data, so
+ * all are revived and own their references.
+ */
+export function decodeMessage(bytes: Uint8Array): unknown {
+  return new Reader(bytes).value();
 }

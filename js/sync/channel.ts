@@ -21,7 +21,7 @@ import { core, isWorkerThread } from "../core/module.js";
 import { invalidArgument, invalidValue, WeftError } from "../errors.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { decodeMessage, encodeMessage } from "../protocol/bytes.js";
-import { words, wordsAt } from "../core/memory.js";
+import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
 
@@ -39,16 +39,16 @@ function closedError(what: "send on" | "receive from"): WeftError {
 
 /** Copies encoded bytes into a new message block of the shared memory; returns its address. */
 function store(bytes: Uint8Array): number {
-  const message = syncCall(() => core.messageAlloc(bytes.length));
-  new Uint8Array(words().buffer, message + 4, bytes.length).set(bytes);
+  const message = core.messageAlloc(bytes.length);
+  // A cached view covering the block: reading `memory.buffer` anew costs more than the copy.
+  new Uint8Array(wordsAt(message + 4 + bytes.length).buffer, message + 4, bytes.length).set(bytes);
   return message;
 }
 
 /** Copies a received message out of the shared memory, frees its block and decodes it. */
 function take(message: number): unknown {
-  const memory = words();
-  const length = memory[message >>> 2]! >>> 0;
-  const bytes = new Uint8Array(memory.buffer, message + 4, length).slice();
+  const length = wordsAt(message)[message >>> 2]! >>> 0;
+  const bytes = new Uint8Array(wordsAt(message + 4 + length).buffer, message + 4, length).slice();
   core.messageFree(message);
   return decodeMessage(bytes);
 }
@@ -57,9 +57,8 @@ function take(message: number): unknown {
  * Drops a message that was never queued: frees its block, and revives the handles it holds so
  * that the references they took are released with them.
  */
-function discard(message: number, bytes: Uint8Array): void {
-  core.messageFree(message);
-  decodeMessage(bytes);
+function discard(message: number): void {
+  take(message);
 }
 
 /** A `ChannelOutcome` that ends a step loop (sent, received, closed), as a `StepOutcome`. */
@@ -145,9 +144,8 @@ export class Channel<T = unknown> {
    */
   async send(value: T, options?: WaitOptions): Promise<void> {
     const checked = checkWaitOptions(options, "send on the Channel");
-    const bytes = encodeMessage(value);
     const block = this.#block;
-    const message = store(bytes);
+    const message = store(encodeMessage(value));
     const first = core.channelTrySend(block, message);
     if (first === core.ChannelOutcome.NotReady) {
       let outcome: number = first;
@@ -163,18 +161,18 @@ export class Channel<T = unknown> {
           checked,
         );
       } catch (error) {
-        discard(message, bytes);
+        discard(message);
         throw error;
       }
-      return this.#sent(outcome, message, bytes);
+      return this.#sent(outcome, message);
     }
-    return this.#sent(first, message, bytes);
+    return this.#sent(first, message);
   }
 
-  #sent(outcome: number, message: number, bytes: Uint8Array): void {
+  #sent(outcome: number, message: number): void {
     if (outcome === core.ChannelOutcome.DoneWake) this.#wakeReceivers();
     else if (outcome === core.ChannelOutcome.Closed) {
-      discard(message, bytes);
+      discard(message);
       throw closedError("send on");
     }
   }
@@ -184,14 +182,13 @@ export class Channel<T = unknown> {
    * `WEFT_CHANNEL_CLOSED` once closed.
    */
   trySend(value: T): boolean {
-    const bytes = encodeMessage(value);
-    const message = store(bytes);
+    const message = store(encodeMessage(value));
     const outcome = core.channelTrySend(this.#block, message);
     if (outcome === core.ChannelOutcome.NotReady) {
-      discard(message, bytes);
+      discard(message);
       return false;
     }
-    this.#sent(outcome, message, bytes);
+    this.#sent(outcome, message);
     return true;
   }
 
@@ -202,14 +199,13 @@ export class Channel<T = unknown> {
   sendSync(value: T, options?: { readonly timeout?: number }): void {
     const { timeout } = checkWaitOptions(options, "send on the Channel");
     if (!isWorkerThread()) throw blockingOnMainThread("send on the Channel");
-    const bytes = encodeMessage(value);
-    const message = store(bytes);
+    const message = store(encodeMessage(value));
     const outcome = core.channelSendBlocking(this.#block, message, timeout ?? -1);
     if (outcome === core.ChannelOutcome.NotReady) {
-      discard(message, bytes);
+      discard(message);
       throw new WeftError("WEFT_TIMED_OUT", `Cannot send on the Channel within ${timeout} ms: it stayed full; nothing was queued`);
     }
-    this.#sent(outcome, message, bytes);
+    this.#sent(outcome, message);
   }
 
   /**

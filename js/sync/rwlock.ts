@@ -7,7 +7,8 @@
  * of 16,383 permits on that word, a read lock taking one, a write lock all of them. A waiting
  * writer reserves every permit, so a stream of readers cannot starve it; a waiting reader reserves
  * its one, so a writer that relocks in a loop cannot starve readers. Uncontended read and write
- * locks and unlocks are one compare-exchange each.
+ * locks and unlocks are one compare-exchange each; an uncontended read lock and unlock run in JS
+ * on the word (as the Mutex's fast path does), everything else in the state machine.
  *
  * Cancellation: `read()`/`write()` with `{ signal, timeout }` reject with `signal.reason` or
  * `WEFT_TIMED_OUT` and give any reservation up: nothing is held.
@@ -23,6 +24,40 @@ import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
 import { checkSharedValue } from "./shared_value.js";
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
+
+/** `weft_sync::MAX_READERS` (from the glue): the lock word's permits, bits 0–13; a writer takes them all. */
+const MAX_READERS: number = core.RwLockWord.Unlocked;
+
+/**
+ * Takes a read lock in JS when no reservation, heartbeat or parked waiter is recorded (bits
+ * 14–31 clear) and a permit is free: one compare-exchange, the uncontended case of
+ * `RawRwLock::try_read`. Anything else is left to the state machine.
+ */
+function tryReadWord(block: number): boolean {
+  const w = wordsAt(block);
+  const i = block >>> 2;
+  for (let v = Atomics.load(w, i); (v & ~MAX_READERS) === 0 && v > 0; ) {
+    const seen = Atomics.compareExchange(w, i, v, v - 1);
+    if (seen === v) return true;
+    v = seen;
+  }
+  return false;
+}
+
+/**
+ * Releases a read lock in JS when nothing else is recorded in the word (bits 14–31 clear), so
+ * that nobody needs waking: the uncontended case of `RawRwLock::read_unlock`.
+ */
+function readUnlockWord(block: number): boolean {
+  const w = wordsAt(block);
+  const i = block >>> 2;
+  for (let v = Atomics.load(w, i); (v & ~MAX_READERS) === 0 && v < MAX_READERS; ) {
+    const seen = Atomics.compareExchange(w, i, v, v + 1);
+    if (seen === v) return true;
+    v = seen;
+  }
+  return false;
+}
 
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
 let adopting: number | undefined;
@@ -126,6 +161,7 @@ export class RwLock<T = undefined> {
   static _unlock(lock: RwLock<unknown>, mode: Mode): void {
     const block = lock.#block;
     released(mode === "read" ? Held.Read : Held.Write, block);
+    if (mode === "read" && readUnlockWord(block)) return;
     const wake = syncCall(() => (mode === "read" ? core.rwlockReadUnlock(block) : core.rwlockWriteUnlock(block)));
     if (wake) Atomics.notify(wordsAt(block), block >>> 2);
   }
@@ -145,7 +181,7 @@ export class RwLock<T = undefined> {
    * time. Rejects with `signal.reason` when aborted or `WEFT_TIMED_OUT` after `timeout` ms.
    */
   read(options?: WaitOptions): Promise<RwLockReadGuard<T>> {
-    if (options === undefined && core.rwlockTryRead(this.#block)) return settle(this.#reading());
+    if (options === undefined && tryReadWord(this.#block)) return settle(this.#reading());
     return this.#lockSlow("read", options).then(() => this.#readingOrThrow());
   }
 
@@ -216,7 +252,7 @@ export class RwLock<T = undefined> {
 
   /** Takes a read lock if no writer holds or waits for it; otherwise returns `null`. */
   tryRead(): RwLockReadGuard<T> | null {
-    return core.rwlockTryRead(this.#block) ? this.#readingOrThrow() : null;
+    return tryReadWord(this.#block) || core.rwlockTryRead(this.#block) ? this.#readingOrThrow() : null;
   }
 
   /** Takes the write lock if nobody holds or waits for it; otherwise returns `null`. */

@@ -255,7 +255,9 @@ pub fn channel_send_blocking(addr: u32, message: u32, timeout_ms: f64) -> Channe
             SendStep::Sent { wake } => return received_or_sent(wake),
             SendStep::Closed => return ChannelOutcome::Closed,
             SendStep::Wait(park) => {
-                if !block_on(addr + 4, park.expected, deadline) {
+                if !channel(addr).spin_until_sendable()
+                    && !block_on(addr + 4, park.expected, deadline)
+                {
                     return ChannelOutcome::NotReady;
                 }
             }
@@ -283,7 +285,9 @@ pub fn channel_recv_blocking(addr: u32, timeout_ms: f64) -> ChannelOutcome {
             RecvStep::Received { message, wake } => return received(message, wake),
             RecvStep::Closed => return ChannelOutcome::Closed,
             RecvStep::Wait(park) => {
-                if !block_on(addr, park.expected, deadline) {
+                if !channel(addr).spin_until_receivable()
+                    && !block_on(addr, park.expected, deadline)
+                {
                     return ChannelOutcome::NotReady;
                 }
             }

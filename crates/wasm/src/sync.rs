@@ -361,6 +361,20 @@ pub(crate) fn timeout(timeout_ms: f64) -> Option<std::time::Duration> {
 
 // ---- rwlock ----
 
+/// The rwlock word value JS's fast path of an uncontended read lock relies on: every permit free
+/// and nothing else recorded (`RawRwLock::UNLOCKED`, which is `weft_sync::MAX_READERS`).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RwLockWord {
+    /// `RawRwLock::UNLOCKED`: bits 0–13 all set (every read permit free), bits 14–31 clear.
+    Unlocked = 0x3FFF,
+}
+
+const _: () = assert!(
+    RwLockWord::Unlocked as u32 == RawRwLock::UNLOCKED
+        && RawRwLock::UNLOCKED == weft_sync::MAX_READERS
+);
+
 /// Allocates an unlocked readers–writer lock block with one reference.
 #[wasm_bindgen(js_name = rwlockCreate)]
 pub fn rwlock_create() -> Result<u32, JsError> {
