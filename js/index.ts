@@ -17,7 +17,7 @@ export { Channel } from "./sync/channel.js";
 export { Condvar } from "./sync/condvar.js";
 export { Global } from "./sync/global.js";
 export { Mutex, MutexGuard } from "./sync/mutex.js";
-export { RwLock, RwLockReadGuard, RwLockWriteGuard } from "./sync/rwlock.js";
+export { RwLock, RwLockGuard, RwLockReadGuard, RwLockWriteGuard } from "./sync/rwlock.js";
 export { Permit, Semaphore } from "./sync/semaphore.js";
 export {
   SharedStruct,

@@ -64,8 +64,8 @@ let adopting: number | undefined;
 
 type Mode = "read" | "write";
 
-/** What both guards share: the lock, the value, and unlocking once. */
-abstract class RwLockGuard<T> {
+/** What both guards of an {@link RwLock} share: the guarded value, and unlocking once. */
+export abstract class RwLockGuard<T> {
   #lock: RwLock<T> | undefined;
   #value: T;
   readonly #mode: Mode;

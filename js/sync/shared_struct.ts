@@ -73,14 +73,26 @@ export type SharedInit<L extends SharedLayout> = {
 
 /** The atomic methods of an instance; each returns what the `Atomics` function of that name does. */
 export interface SharedStructMethods<L extends SharedLayout> {
+  /** Atomically adds `value` to the field; returns the old value (`Atomics.add`). */
   add<K extends SharedIntegerField<L>>(field: K, value: SharedFieldValue<L[K]>): SharedFieldValue<L[K]>;
+  /** Atomically subtracts `value` from the field; returns the old value (`Atomics.sub`). */
   sub<K extends SharedIntegerField<L>>(field: K, value: SharedFieldValue<L[K]>): SharedFieldValue<L[K]>;
+  /** Atomic bitwise and; returns the old value (`Atomics.and`). */
   and<K extends SharedIntegerField<L>>(field: K, value: SharedFieldValue<L[K]>): SharedFieldValue<L[K]>;
+  /** Atomic bitwise or; returns the old value (`Atomics.or`). */
   or<K extends SharedIntegerField<L>>(field: K, value: SharedFieldValue<L[K]>): SharedFieldValue<L[K]>;
+  /** Atomic bitwise xor; returns the old value (`Atomics.xor`). */
   xor<K extends SharedIntegerField<L>>(field: K, value: SharedFieldValue<L[K]>): SharedFieldValue<L[K]>;
+  /** Atomically replaces the field; returns the old value (`Atomics.exchange`). */
   exchange<K extends SharedIntegerField<L>>(field: K, value: SharedFieldValue<L[K]>): SharedFieldValue<L[K]>;
+  /** Reads the field atomically (`Atomics.load`). */
   load<K extends SharedIntegerField<L>>(field: K): SharedFieldValue<L[K]>;
+  /** Writes the field atomically; returns `value` (`Atomics.store`). */
   store<K extends SharedIntegerField<L>>(field: K, value: SharedFieldValue<L[K]>): SharedFieldValue<L[K]>;
+  /**
+   * Writes `replacement` if the field holds `expected`; returns the old value either way
+   * (`Atomics.compareExchange`).
+   */
   compareExchange<K extends SharedIntegerField<L>>(
     field: K,
     expected: SharedFieldValue<L[K]>,
@@ -94,11 +106,13 @@ export type SharedStructInstance<L extends SharedLayout> = { -readonly [K in key
 
 /** A class made by {@link SharedStruct}. */
 export interface SharedStructClass<L extends SharedLayout> {
+  /** A new instance in shared memory: every field zero (false), then `init`'s values. */
   new (init?: SharedInit<L>): SharedStructInstance<L>;
   /** The layout it was made from. */
   readonly layout: L;
   /** Bytes the fields take in shared memory. */
   readonly byteLength: number;
+  /** The prototype of its instances, where the field accessors and atomic methods live. */
   readonly prototype: SharedStructInstance<L>;
 }
 
@@ -201,7 +215,7 @@ const classes = new Map<string, SharedStructClass<SharedLayout>>();
  * instance. Calling `SharedStruct(layout)` (without `new`) makes a class.
  */
 export interface SharedStruct {
-  /** @internal */
+  /** Marks SharedStruct instances (always `true`). */
   readonly _sharedStruct: true;
 }
 

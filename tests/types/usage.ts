@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` (strict) against the assembled package: `make test` fails if the
 // public types regress. Lines marked @ts-expect-error must stay errors.
-import { type AbortSignalLike, configure, type PoolStats, stats, Global, Mutex, type MutexGuard, type Permit, Semaphore, shutdown, spawn, WeftError, type WorkerScript } from "weft";
+import { type AbortSignalLike, Barrier, type BarrierWaitResult, Channel, Condvar, configure, type PoolStats, PoisonError, RwLock, type RwLockReadGuard, type RwLockWriteGuard, SharedStruct, stats, Global, Mutex, type MutexGuard, type Permit, Semaphore, shutdown, spawn, WaitGroup, WeftError, type WorkerScript } from "weft";
 
 const rounds = 3;
 const user = { name: "ada" };
@@ -74,3 +74,47 @@ void spawn(() => 1, { timeout: "soon" });
 const figures: PoolStats = stats({ reset: true });
 const p99: number = figures.runTimeMs.p99 + figures.waitTimeMs.max + figures.utilization;
 void p99;
+
+// The concurrency toolbox.
+const table = new RwLock(new Float64Array(new SharedArrayBuffer(64)));
+const reading: RwLockReadGuard<Float64Array> = await table.read({ timeout: 10 });
+const first: number = reading.value[0]!;
+reading.unlock();
+const writing: RwLockWriteGuard<Float64Array> | null = table.tryWrite();
+writing?.unlock();
+const condvar = new Condvar();
+const held = await counter.lock();
+const notified: boolean = await condvar.wait(held, { timeout: 5 });
+held.unlock();
+condvar.notifyAll();
+const { isLeader }: BarrierWaitResult = await new Barrier(2).wait();
+const group = new WaitGroup();
+group.add(2);
+const waited: Promise<void> = group.wait();
+const jobs = new Channel<{ id: number }>(8);
+await jobs.send({ id: 1 });
+const job: { id: number } = await jobs.recv();
+const maybe: { value: { id: number } } | null = jobs.tryRecv();
+for await (const j of jobs) void j.id;
+// @ts-expect-error the channel carries { id: number }
+void jobs.send("text");
+const Point = SharedStruct({ x: "f64", hits: "u32", big: "i64", path: ["f32", 4], seen: "bool" });
+const point = new Point({ x: 1.5, big: 2n });
+const x: number = point.x;
+const big: bigint = point.big;
+const path: Float32Array = point.path;
+const seen: boolean = point.seen;
+const before: number = point.add("hits", 1);
+const bigBefore: bigint = point.add("big", 1n);
+// @ts-expect-error atomic methods take an integer field
+point.add("x", 1);
+// @ts-expect-error a u32 field is a number
+point.hits = 1n;
+const isStruct: boolean = point instanceof SharedStruct;
+try {
+  await counter.lock();
+} catch (e) {
+  if (e instanceof PoisonError) (e.guard as MutexGuard<SharedArrayBuffer>).unlock();
+}
+const poisoned: boolean = counter.poisoned || table.poisoned;
+void [first, notified, isLeader, waited, job, maybe, x, big, path, seen, before, bigBefore, isStruct, poisoned];

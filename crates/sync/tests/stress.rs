@@ -7,8 +7,9 @@ use std::thread;
 use std::time::Duration;
 
 use weft_sync::{
-    AtomicU32, BarrierWords, Futex, LockAttempt, ParkingFutex, RawBarrier, RawMutex, RawRwLock,
-    RawSemaphore, RawWaitGroup, SemaphoreWords, StdClock, Step, SyncError, WAKE_ALL,
+    AtomicU32, BarrierWords, ChannelStorage, Futex, LockAttempt, ParkingFutex, RawBarrier,
+    RawCondvar, RawMutex, RawRwLock, RawSemaphore, RawWaitGroup, SemaphoreWords, StdClock, Step,
+    SyncError, WAKE_ALL,
 };
 
 const THREADS: usize = 4;
@@ -946,4 +947,104 @@ fn wait_group_waiter_that_times_out_leaves_the_group_usable() {
         assert_eq!(waiter.join().unwrap(), Ok(()));
     });
     assert_eq!(group.done(), Err(SyncError::WaitGroupNegative));
+}
+
+#[test]
+fn channel_four_producers_four_consumers_deliver_every_message_exactly_once() {
+    let _serial = serial();
+    const PER_PRODUCER: u32 = 20_000;
+    let storage = ChannelStorage::new(8).unwrap();
+    let channel = storage.channel();
+    let clock = StdClock::new();
+    let seen: Vec<StdAtomicU32> = (0..THREADS as u32 * PER_PRODUCER)
+        .map(|_| StdAtomicU32::new(0))
+        .collect();
+    thread::scope(|s| {
+        for p in 0..THREADS as u32 {
+            let clock = &clock;
+            s.spawn(move || {
+                for i in 0..PER_PRODUCER {
+                    // Handles are never 0 in weft (addresses): send index + 1.
+                    channel
+                        .send_blocking(p * PER_PRODUCER + i + 1, &ParkingFutex, clock, None)
+                        .unwrap();
+                }
+            });
+        }
+        let consumers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (seen, clock) = (&seen, &clock);
+                s.spawn(move || {
+                    let mut got = 0u32;
+                    while let Ok(m) = channel.recv_blocking(&ParkingFutex, clock, None) {
+                        seen[(m - 1) as usize].fetch_add(1, Ordering::Relaxed);
+                        got += 1;
+                    }
+                    got
+                })
+            })
+            .collect();
+        // Close once everything has been received: wait for the count, then close.
+        while seen.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u32>()
+            < THREADS as u32 * PER_PRODUCER
+        {
+            thread::sleep(Duration::from_millis(1));
+        }
+        channel.close_and_wake(&ParkingFutex);
+        let total: u32 = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+        assert_eq!(total, THREADS as u32 * PER_PRODUCER);
+    });
+    assert!(
+        seen.iter().all(|c| c.load(Ordering::Relaxed) == 1),
+        "a message was lost or duplicated"
+    );
+    assert!(channel.is_empty());
+}
+
+#[test]
+fn condvar_producer_consumer_hands_over_every_item() {
+    let _serial = serial();
+    const ITEMS: u64 = 20_000;
+    let (mutex_word, condvar_word) = (AtomicU32::new(RawMutex::UNLOCKED), AtomicU32::new(0));
+    let (mutex, condvar) = (RawMutex::new(&mutex_word), RawCondvar::new(&condvar_word));
+    // (queued, taken, sum of taken)
+    let state = Guarded::new((0u64, 0u64, 0u64));
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                mutex.lock(&ParkingFutex);
+                loop {
+                    // SAFETY: under the mutex (the wait below releases it only while waiting).
+                    let (queued, taken) = unsafe { state.with(|st| (st.0, st.1)) };
+                    if taken == ITEMS {
+                        break;
+                    }
+                    if queued == 0 {
+                        condvar.wait(&mutex, &ParkingFutex).unwrap();
+                        continue;
+                    }
+                    // SAFETY: under the mutex.
+                    unsafe {
+                        state.with(|st| {
+                            st.0 -= 1;
+                            st.1 += 1;
+                            st.2 += st.1;
+                        });
+                    }
+                }
+                mutex.unlock_and_wake(&ParkingFutex).unwrap();
+                condvar.notify_all_and_wake(&ParkingFutex);
+            });
+        }
+        for _ in 0..ITEMS {
+            mutex.lock(&ParkingFutex);
+            // SAFETY: under the mutex.
+            unsafe { state.with(|st| st.0 += 1) };
+            mutex.unlock_and_wake(&ParkingFutex).unwrap();
+            condvar.notify_one_and_wake(&ParkingFutex);
+        }
+    });
+    // SAFETY: every other thread has been joined.
+    let (queued, taken, sum) = unsafe { state.with(|st| *st) };
+    assert_eq!((queued, taken, sum), (0, ITEMS, ITEMS * (ITEMS + 1) / 2));
 }
