@@ -1,8 +1,9 @@
 // Poisoning: a worker that dies holding a lock or permits has them given back by the thread that
 // owned it. A Mutex or a write-locked RwLock is released and marked poisoned; waiters get the lock
 // (with a PoisonError holding the guard), never a hang.
-import { Mutex, PoisonError, RwLock, Semaphore, spawn } from "weft";
-import { assert, test } from "./harness/mod.js";
+import { Mutex, PoisonError, RwLock, Semaphore, shutdown, spawn } from "weft";
+import { runtime } from "weft/_internal";
+import { assert, runtimeName, test } from "./harness/mod.js";
 
 /** Exits the worker this runs in. */
 function exitNow(code) {
@@ -97,3 +98,62 @@ test("Semaphore permits held by a worker that exits are given back", async () =>
   const all = await semaphore.acquire(3, { timeout: 1_000 });
   all.release();
 });
+
+const terminates = runtime().exitMeansThreadStopped
+  ? false
+  : `${runtimeName} does not terminate a cancelled task's worker (it leaves the pool and finishes), so nothing dies holding the lock`;
+
+test(
+  "a task cancelled while holding a Mutex: its worker is terminated and the mutex poisoned, not held for good",
+  async () => {
+    const lock = new Mutex(new SharedArrayBuffer(4));
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const controller = new AbortController();
+    const task = eval(
+      spawn(
+        async () => {
+          await lock.lock();
+          Atomics.store(started, 0, 1);
+          await new Promise(() => {}); // holds the lock until cancelled
+        },
+        { signal: controller.signal },
+      ),
+    );
+    while (Atomics.load(started, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    const waiting = lock.lock();
+    controller.abort(new Error("cancelled"));
+    await assert.rejects(task, /cancelled/);
+    const error = await waiting.catch((e) => e);
+    assert.ok(error instanceof PoisonError, "the waiter got the lock, marked poisoned");
+    error.guard.unlock();
+    lock.clearPoison();
+  },
+  { skip: terminates },
+);
+
+test(
+  "shutdown() while a task holds a Mutex: the mutex is poisoned and free",
+  async () => {
+    const lock = new Mutex(new SharedArrayBuffer(4));
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const task = eval(
+      spawn(async () => {
+        await lock.lock();
+        Atomics.store(started, 0, 1);
+        await new Promise(() => {});
+      }),
+    );
+    while (Atomics.load(started, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    const outcome = task.then(
+      () => "resolved",
+      (e) => e.code,
+    );
+    const waiting = lock.lock();
+    await shutdown();
+    assert.equal(await outcome, "WEFT_SHUTDOWN");
+    const error = await waiting.catch((e) => e);
+    assert.ok(error instanceof PoisonError);
+    error.guard.unlock();
+  },
+  { skip: terminates },
+);
