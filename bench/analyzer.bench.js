@@ -2,6 +2,8 @@
 // generated ~5,000-line TypeScript file with two spawn call sites near its end.
 //   `first weft` / `first ts`: one fresh process per sample (run.mjs): load time, then the first
 //     analysis; for weft also the second call site of the same file right after.
+//   `first weft-cached`: the same first call site read through the persistent analysis cache, in a
+//     fresh process after an earlier one stored it: no analysis runs.
 //   `warm`: in one process, interleaved rounds of a full analysis by each (weft's per-file cache
 //     cleared before each round), and weft's second call site after its first.
 import process from "node:process";
@@ -40,7 +42,21 @@ function analyzeBothSites(core) {
 }
 
 if (mode === "first") {
-  if (which === "weft") {
+  if (which === "weft-cached") {
+    // The persistent analysis cache, in a directory of this benchmark's (run.mjs fills it first).
+    process.env.WEFT_CACHE_DIR = new URL("./.cache/analysis-cache", import.meta.url).pathname;
+    const t0 = now();
+    const { closureAt, core } = await import("weft/_internal");
+    const loadMs = now() - t0;
+    const t1 = now();
+    const { closure, analysed } = closureAt(
+      { url, source: source.text, line: source.first.line, column: source.first.column, text: undefined },
+      () => core.analyzeCallSite(url, source.text, source.first.line, source.first.column, undefined),
+    );
+    const ms = now() - t1;
+    checkWeft(closure, EXPECTED);
+    emit({ bench: "analyzer_first", variant: "weft-cached", hit: !analysed, lines: source.lines, loadMs, ms });
+  } else if (which === "weft") {
     const t0 = now();
     const { core } = await import("weft/_internal");
     const loadMs = now() - t0;

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { persistentCache } from "../node/persistent_cache.js";
 import type { ParentPort, Runtime, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
 import { receiveMessageSync } from "../node/ports.js";
 import { jscCallerOf } from "../node/v8_stack.js";
@@ -66,6 +67,12 @@ function bunParentPort(): ParentPort {
 
 export const bunRuntime: Runtime = {
   env: (name) => process.env[name],
+  persistentCache: persistentCache({
+    env: (name) => process.env[name],
+    home: () => process.env.HOME ?? process.env.USERPROFILE,
+    uid: () => process.getuid?.(),
+    allowed: () => true,
+  }),
   bufferClass: Buffer,
   name: "bun",
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread

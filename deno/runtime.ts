@@ -9,6 +9,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { persistentCache } from "../node/persistent_cache.js";
 import type { Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../node/v8_stack.js";
 import { dataModuleUrl } from "../node/modules.js";
@@ -47,9 +48,18 @@ declare const Deno: {
   readTextFileSync(path: URL): string;
   statSync(path: URL): { isFile: boolean };
   unrefTimer(id: number): void;
-  permissions: { querySync?(descriptor: { name: "env"; variable: string }): { state: string } };
+  permissions: {
+    querySync?(descriptor: { name: "env"; variable: string } | { name: "read" | "write"; path: string } | { name: "sys"; kind: "uid" }): { state: string };
+  };
   env: { get(name: string): string | undefined };
+  uid(): number | null;
 };
+
+/** Whether `descriptor` is granted already: a query never prompts. */
+const granted = (descriptor: Parameters<NonNullable<typeof Deno.permissions.querySync>>[0]): boolean =>
+  Deno.permissions.querySync?.(descriptor).state === "granted";
+
+const denoEnv = (name: string): string | undefined => (granted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined);
 
 /**
  * The worker entry. Deno's `node:worker_threads` takes only `file:` and `data:` URLs: loaded from
@@ -67,11 +77,14 @@ const workerUrl = (): URL =>
   );
 
 export const denoRuntime: Runtime = {
-  env: (name) => {
-    // Only where already granted: a query never prompts, a get without permission would.
-    if (Deno.permissions.querySync?.({ name: "env", variable: name }).state !== "granted") return undefined;
-    return Deno.env.get(name);
-  },
+  // Only where already granted: a query never prompts, a get without permission would.
+  env: denoEnv,
+  persistentCache: persistentCache({
+    env: denoEnv,
+    home: () => denoEnv("HOME") ?? denoEnv("USERPROFILE"),
+    uid: () => (granted({ name: "sys", kind: "uid" }) ? (Deno.uid() ?? undefined) : undefined),
+    allowed: (dir) => granted({ name: "read", path: dir }) && granted({ name: "write", path: dir }),
+  }),
   bufferClass: Buffer,
   name: "deno",
   // Not known to follow the thread's end on Deno: a killed worker's thread resources are kept.

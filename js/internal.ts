@@ -12,4 +12,5 @@ export { rootPool } from "./pool/submit.js";
 export { Histogram } from "./pool/histogram.js";
 export { runBuilt, type BuiltModule } from "./spawn/built.js";
 export { decodeBase64 } from "./core/embedded.js";
+export { closureAt } from "./spawn/analysis_cache.js";
 export { BUNDLED_API } from "./entry.js";

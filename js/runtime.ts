@@ -153,6 +153,22 @@ export interface Runtime {
    * read it (Deno without `--allow-env`: never a permission prompt).
    */
   env?(name: string): string | undefined;
+  /**
+   * A private directory of text entries that outlive the process (the persistent analysis
+   * cache); `undefined` where the runtime has none, it is turned off, or the process may not use
+   * it without asking.
+   */
+  readonly persistentCache?: PersistentCache | undefined;
+}
+
+/** Text entries kept across processes under fixed-length keys; every failure reads as a miss. */
+export interface PersistentCache {
+  /** A key (hex) for the given parts, which may be large (a whole source file). */
+  key(parts: readonly string[]): string;
+  /** The entry under `key`, or `undefined`. */
+  read(key: string): string | undefined;
+  /** Stores `text` under `key` (atomically; silently not at all on failure). */
+  write(key: string, text: string): void;
 }
 
 /** What weft needs of Node's `Buffer`: recognising one, and making one over bytes that arrived. */

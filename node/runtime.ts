@@ -10,6 +10,7 @@ import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { persistentCache } from "../node/persistent_cache.js";
 import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
 import { originalPosition } from "./source_maps.js";
@@ -72,6 +73,12 @@ export function sourceWorkerUrl(source: string): URL {
 
 export const nodeRuntime: Runtime = {
   env: (name) => process.env[name],
+  persistentCache: persistentCache({
+    env: (name) => process.env[name],
+    home: () => process.env.HOME ?? process.env.USERPROFILE,
+    uid: () => process.getuid?.(),
+    allowed: () => true,
+  }),
   bufferClass: Buffer,
   name: "node",
   // The 'exit' event fires after the worker's thread has been joined.

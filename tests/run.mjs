@@ -3,7 +3,8 @@
 // Exits non-zero when anything failed.
 //   node tests/run.mjs [--runtimes node24,deno] [file filter...]
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -46,6 +47,11 @@ const files = [...testFiles("."), ...testFiles("faults")].filter(
 
 const FILE_TIMEOUT_MS = 10 * 60_000;
 
+// weft's persistent analysis cache, for this run only: the suite never reads entries of an
+// earlier build, and leaves nothing in the user's cache directory.
+const cacheDir = mkdtempSync(join(tmpdir(), "weft-test-cache-"));
+process.on("exit", () => rmSync(cacheDir, { recursive: true, force: true }));
+
 /** Files a runtime cannot parse, reported as skipped with the reason. */
 function unsupported(runtime, file) {
   if (runtime === "node22" && file.endsWith(".using.test.js")) return "Node 22 does not parse `using`";
@@ -60,7 +66,7 @@ function runFile(runtime, file) {
   const [cmd, ...pre] = RUNTIMES[runtime];
   const args = [...pre, join(testsDir, "harness/run-file.js"), join(testsDir, file)];
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: testsDir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { cwd: testsDir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WEFT_CACHE_DIR: cacheDir } });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));

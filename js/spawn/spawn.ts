@@ -27,6 +27,7 @@ import {
 import { CAPTURE, pack, scan } from "../protocol/codec.js";
 import type { Capture, Closure, GeneratedModule } from "../wasm/weft.js";
 import { callAnalyzer, clearAnalyzer } from "./analyzer.js";
+import { closureAt, moduleAt, type SiteInputs } from "./analysis_cache.js";
 import type { ModuleRef } from "./modules.js";
 import { clearSourceTexts, originalSite, sourceText } from "./sites.js";
 import { runtime } from "../runtime.js";
@@ -91,6 +92,10 @@ interface Site {
   readonly script: string;
   readonly resolved: Record<string, string>;
   readonly modules: Map<string, ModuleRef & { readonly source: string }>;
+  /** What the analysis read: the keys of the persistent cache. */
+  readonly inputs: SiteInputs;
+  /** Whether the analyzer holds this file (it analysed the site in this isolate). */
+  analysed: boolean;
 }
 
 /** The bridge's global name; a file that declares or mentions it gets `__weft$1`, `__weft$2`, …. */
@@ -198,10 +203,8 @@ function analyse(url: string, line: number, column: number, fn: Function | undef
   const source = sourceText(url);
   const where = `${url}:${line}:${column}`;
   const text = fn === undefined ? undefined : Function.prototype.toString.call(fn);
-  const closure = callAnalyzer(where, () => core.analyzeCallSite(url, source, line, column, text), (error) => {
-    const hint = runtime().callSiteHint;
-    if (error.code === "WEFT_NO_CLOSURE" && hint !== undefined) error.message += ` (${hint})`;
-  });
+  const inputs: SiteInputs = { url, source, line, column, text };
+  const { closure, analysed } = closureAt(inputs, () => analyseSite(inputs, where));
   // Enums are re-created from their declaration, never read: TypeScript emitters may erase a
   // `const enum` entirely, so the caller may have no binding to read.
   const read = closure.top_level.filter((c) => readable(c) && !(nested && c.via !== null));
@@ -224,9 +227,17 @@ function analyse(url: string, line: number, column: number, fn: Function | undef
   ];
   const script = fields.length === 0 ? `${call}(${id})` : `${call}(${id},()=>({${fields.join(",")}}))`;
   const resolved = runtime().resolveSpecifiers(closure.bare_specifiers, url);
-  const site: Site = { id, url, where, closure, readTop: read, script, resolved, modules: new Map() };
+  const site: Site = { id, url, where, closure, readTop: read, script, resolved, modules: new Map(), inputs, analysed };
   sites.push(site);
   return site;
+}
+
+/** Runs the analyzer on a call site (which also makes it hold the file for `generateModule`). */
+function analyseSite({ url, source, line, column, text }: SiteInputs, where: string): Closure {
+  return callAnalyzer(where, () => core.analyzeCallSite(url, source, line, column, text), (error) => {
+    const hint = runtime().callSiteHint;
+    if (error.code === "WEFT_NO_CLOSURE" && hint !== undefined) error.message += ` (${hint})`;
+  });
 }
 
 function readable(capture: Capture): boolean {
@@ -324,9 +335,14 @@ function moduleFor(site: Site, byValue: string[]): ModuleRef {
   const key = byValue.join(",");
   let module = site.modules.get(key);
   if (module === undefined) {
-    const generated: GeneratedModule = callAnalyzer(site.where, () =>
-      core.generateModule(site.url, site.closure.id, byValue, site.resolved),
-    );
+    const generated: GeneratedModule = moduleAt(site.inputs, byValue, site.resolved, () => {
+      // A closure read from the persistent cache: the analyzer has not seen the file yet.
+      if (!site.analysed) {
+        analyseSite(site.inputs, site.where);
+        site.analysed = true;
+      }
+      return callAnalyzer(site.where, () => core.generateModule(site.url, site.closure.id, byValue, site.resolved));
+    });
     module = {
       key: `${site.url}#${site.closure.id}|${key}`,
       original: site.url,

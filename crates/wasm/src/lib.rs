@@ -34,6 +34,13 @@ pub use threads::{live_workers, worker_ended, worker_started};
 
 use wasm_bindgen::prelude::*;
 
+/// A fingerprint of the analyzer's sources and locked dependencies (`build.rs`): what keys the
+/// persistent analysis cache, so that results of one build are never used by another.
+#[wasm_bindgen(js_name = analyzerFingerprint)]
+pub fn analyzer_fingerprint() -> String {
+    env!("WEFT_ANALYZER_FINGERPRINT").to_owned()
+}
+
 /// The crate version, so JS can check that the loaded .wasm matches its glue.
 #[wasm_bindgen(js_name = coreVersion)]
 pub fn core_version() -> String {

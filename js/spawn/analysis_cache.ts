@@ -1,0 +1,85 @@
+/**
+ * The persistent analysis cache: what analysing a call site produced (its closure, then each
+ * worker module generated for it), kept across processes in the runtime's private cache
+ * directory (`Runtime.persistentCache`), so that a process spawning at a site an earlier run
+ * analysed does no analysis: no parse, and none of the analyzer's code runs.
+ *
+ * An entry's key covers every input of the analysis: the analyzer's build fingerprint (its
+ * sources and locked dependencies, from the glue), the file's URL and whole text, the position,
+ * the closure's own text, and for a module the names passed by value and the resolved
+ * specifiers. Equal inputs give equal outputs, so a hit is what the analysis would return; any
+ * change to the file, or to weft's analyzer, is a different key. Refusals are not cached (they
+ * are analysed again, and throw with their message). An entry that does not parse, or names
+ * another kind or fingerprint, is a miss.
+ * @module
+ */
+
+import { core } from "../core/module.js";
+import { runtime } from "../runtime.js";
+import type { Closure, GeneratedModule } from "../wasm/weft.js";
+import { debugEnabled, debugLog } from "../pool/debug.js";
+
+type Kind = "closure" | "module";
+
+let fingerprint: string | undefined;
+
+function keyOf(kind: Kind, parts: readonly string[]): string | undefined {
+  const cache = runtime().persistentCache;
+  if (cache === undefined) return undefined;
+  fingerprint ??= core.analyzerFingerprint();
+  return cache.key([kind, fingerprint, ...parts]);
+}
+
+function read<T>(kind: Kind, key: string | undefined): T | undefined {
+  if (key === undefined) return undefined;
+  const text = runtime().persistentCache?.read(key);
+  if (text === undefined) return undefined;
+  try {
+    const entry = JSON.parse(text) as { kind?: unknown; fingerprint?: unknown; value?: unknown };
+    if (entry.kind !== kind || entry.fingerprint !== fingerprint || typeof entry.value !== "object" || entry.value === null) return undefined;
+    return entry.value as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function write(kind: Kind, key: string | undefined, value: unknown): void {
+  if (key === undefined) return;
+  runtime().persistentCache?.write(key, JSON.stringify({ kind, fingerprint, value }));
+}
+
+/** The inputs of one call site's analysis. */
+export interface SiteInputs {
+  readonly url: string;
+  readonly source: string;
+  readonly line: number;
+  readonly column: number;
+  readonly text: string | undefined;
+}
+
+function siteParts(site: SiteInputs): string[] {
+  return [site.url, site.source, String(site.line), String(site.column), site.text ?? "\u0000none"];
+}
+
+/** The closure at `site`, from the cache or from `analyse` (whose result is then stored). */
+export function closureAt(site: SiteInputs, analyse: () => Closure): { closure: Closure; analysed: boolean } {
+  const key = keyOf("closure", siteParts(site));
+  const cached = read<Closure>("closure", key);
+  if (cached !== undefined) {
+    if (debugEnabled()) debugLog(`analysis of ${site.url}:${site.line}:${site.column} read from the persistent cache`);
+    return { closure: cached, analysed: false };
+  }
+  const closure = analyse();
+  write("closure", key, closure);
+  return { closure, analysed: true };
+}
+
+/** The worker module for `site` with `byValue` and `resolved`, from the cache or from `generate`. */
+export function moduleAt(site: SiteInputs, byValue: readonly string[], resolved: Record<string, string>, generate: () => GeneratedModule): GeneratedModule {
+  const key = keyOf("module", [...siteParts(site), byValue.join(","), JSON.stringify(Object.entries(resolved).sort())]);
+  const cached = read<GeneratedModule>("module", key);
+  if (cached !== undefined && typeof cached.code === "string" && Array.isArray(cached.mappings)) return cached;
+  const generated = generate();
+  write("module", key, { code: generated.code, mappings: generated.mappings });
+  return generated;
+}

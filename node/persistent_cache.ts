@@ -1,0 +1,160 @@
+/**
+ * A private directory of small text files that outlive the process: weft's persistent analysis
+ * cache (js/spawn/analysis_cache.ts decides what goes in). Used by the Node, Deno and Bun
+ * adapters through `node:` modules, which all three provide.
+ *
+ * Where: `$WEFT_CACHE_DIR`, else the OS cache directory (`$XDG_CACHE_HOME` or `~/.cache` on
+ * Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows) + `/weft`. `WEFT_CACHE=0`
+ * turns it off.
+ *
+ * Safety:
+ * - The directory is created with mode 0700 and used only when it is a real directory owned by
+ *   this user and closed to others (on POSIX); otherwise the cache is off. Entries are written with
+ *   mode 0600.
+ * - Concurrent processes: an entry is written to a temporary file in the directory and renamed
+ *   over its name, so a reader sees a whole entry or none; two writers of one key write the same
+ *   content.
+ * - Bounded: at most {@link MAX_ENTRIES} entries of at most {@link MAX_ENTRY_BYTES}; the first write
+ *   of a process that finds more removes the oldest quarter.
+ * - Every failure (no permission, a full disk, a vanished file) means "not cached", never an error.
+ * @module
+ */
+
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { platform } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import type { PersistentCache } from "../js/runtime.js";
+
+/** Entries kept at most. */
+export const MAX_ENTRIES = 2000;
+/** Largest entry written, in bytes. */
+export const MAX_ENTRY_BYTES = 4 * 1024 * 1024;
+
+/** What the cache needs of its host, each answered without prompting (Deno's permissions). */
+export interface CacheHost {
+  /** An environment variable, or `undefined`. */
+  env(name: string): string | undefined;
+  /** The user's home directory, or `undefined`. */
+  home(): string | undefined;
+  /** This process's user id on POSIX, or `undefined` when unknown. */
+  uid(): number | undefined;
+  /** Whether the process may read and write below `dir`. */
+  allowed(dir: string): boolean;
+}
+
+function baseDirectory(host: CacheHost): string | undefined {
+  const env = (name: string) => host.env(name);
+  const explicit = env("WEFT_CACHE_DIR");
+  if (explicit !== undefined && explicit !== "") return explicit;
+  const home = host.home();
+  if (home === undefined || home === "") return undefined;
+  switch (platform()) {
+    case "darwin":
+      return join(home, "Library", "Caches", "weft");
+    case "win32": {
+      const local = env("LOCALAPPDATA");
+      return local === undefined ? undefined : join(local, "weft", "cache");
+    }
+    default: {
+      const xdg = env("XDG_CACHE_HOME");
+      return join(xdg !== undefined && xdg.startsWith("/") ? xdg : join(home, ".cache"), "weft");
+    }
+  }
+}
+
+/** Whether `dir` is a directory of this user's that others cannot read or write. */
+function isPrivate(dir: string, uid: number | undefined): boolean {
+  const info = lstatSync(dir);
+  if (!info.isDirectory()) return false;
+  if (platform() === "win32") return true;
+  return (uid === undefined || info.uid === uid) && (info.mode & 0o077) === 0;
+}
+
+/**
+ * The cache, or `undefined` when it is turned off. The directory is looked up once, on first
+ * use; if it cannot be made private, nothing is cached.
+ */
+export function persistentCache(host: CacheHost): PersistentCache | undefined {
+  const off = host.env("WEFT_CACHE");
+  if (off === "0" || off?.toLowerCase() === "false") return undefined;
+  let dir: string | null | undefined; // null: unusable
+  let trimmed = false;
+
+  const directory = (): string | undefined => {
+    if (dir === undefined) {
+      dir = null;
+      try {
+        const base = baseDirectory(host);
+        if (base !== undefined && host.allowed(base)) {
+          mkdirSync(base, { recursive: true, mode: 0o700 });
+          if (isPrivate(base, host.uid())) dir = base;
+        }
+      } catch {
+        // Not cached.
+      }
+    }
+    return dir ?? undefined;
+  };
+
+  const trim = (d: string): void => {
+    trimmed = true;
+    const entries = readdirSync(d).filter((name) => name.endsWith(".entry"));
+    if (entries.length <= MAX_ENTRIES) return;
+    const aged = entries
+      .map((name) => {
+        try {
+          return { name, at: statSync(join(d, name)).mtimeMs };
+        } catch {
+          return { name, at: 0 };
+        }
+      })
+      .sort((a, b) => a.at - b.at);
+    for (const { name } of aged.slice(0, Math.ceil(entries.length / 4))) {
+      try {
+        unlinkSync(join(d, name));
+      } catch {
+        // Removed by another process meanwhile.
+      }
+    }
+  };
+
+  return {
+    key(parts) {
+      const hash = createHash("sha256");
+      for (const part of parts) {
+        hash.update(String(part.length));
+        hash.update(":");
+        hash.update(part);
+      }
+      return hash.digest("hex");
+    },
+    read(key) {
+      const d = directory();
+      if (d === undefined) return undefined;
+      try {
+        return readFileSync(join(d, `${key}.entry`), "utf8");
+      } catch {
+        return undefined;
+      }
+    },
+    write(key, text) {
+      const d = directory();
+      if (d === undefined || text.length > MAX_ENTRY_BYTES) return;
+      const temporary = join(d, `${key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+      try {
+        if (!trimmed) trim(d);
+        writeFileSync(temporary, text, { mode: 0o600 });
+        chmodSync(temporary, 0o600);
+        renameSync(temporary, join(d, `${key}.entry`));
+      } catch {
+        try {
+          unlinkSync(temporary);
+        } catch {
+          // Never written.
+        }
+      }
+    },
+  };
+}

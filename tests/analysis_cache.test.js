@@ -1,0 +1,99 @@
+// The persistent analysis cache: a second process spawning at the same call site reads the
+// analysis from the cache; an edit, a corrupt entry, an unsafe directory or WEFT_CACHE=0 never
+// make weft run anything but the closure written there.
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { assert, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
+
+const HIT = /read from the persistent cache/;
+
+/** A script in its own directory spawning `body` (an expression of `k`), printing the result. */
+function scriptWith(dir, body) {
+  const path = join(dir, "site.mjs");
+  writeFileSync(path, `import { spawn, shutdown } from "weft";\nconst k = 21;\nconsole.log(await eval(spawn(() => ${body})));\nawait shutdown();\n`);
+  return path;
+}
+
+async function run(path, cache, extra = {}) {
+  const r = await runScript(path, { env: { WEFT_CACHE_DIR: cache, WEFT_DEBUG: "1", ...extra } });
+  assert.equal(r.code, 0, r.stderr);
+  return { value: r.stdout.trim(), hit: HIT.test(r.stderr) };
+}
+
+const entries = (cache) => {
+  try {
+    return readdirSync(cache).filter((n) => n.endsWith(".entry"));
+  } catch {
+    return [];
+  }
+};
+
+test("a second process reads the analysis from the cache; an edited file is analysed afresh", async () => {
+  const dir = scratchDir("cache-");
+  const cache = join(dir, "cache");
+  try {
+    const path = scriptWith(dir, "k * 2");
+    assert.deepEqual(await run(path, cache), { value: "42", hit: false });
+    assert.equal(entries(cache).length, 2, "the closure and its worker module were stored");
+    if (process.platform !== "win32") {
+      assert.equal(statSync(cache).mode & 0o777, 0o700);
+      for (const e of entries(cache)) assert.equal(statSync(join(cache, e)).mode & 0o777, 0o600);
+    }
+    assert.deepEqual(await run(path, cache), { value: "42", hit: true });
+    scriptWith(dir, "k * 3"); // same file, same position, another closure
+    assert.deepEqual(await run(path, cache), { value: "63", hit: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("corrupt entries are ignored and replaced; WEFT_CACHE=0 stores nothing", async () => {
+  const dir = scratchDir("cache-");
+  const cache = join(dir, "cache");
+  try {
+    const path = scriptWith(dir, "k + 1");
+    await run(path, cache);
+    for (const e of entries(cache)) writeFileSync(join(cache, e), e.startsWith("a") ? "" : '{"kind":"closure","value":{"locals":"nope"');
+    assert.deepEqual(await run(path, cache), { value: "22", hit: false });
+    assert.deepEqual(await run(path, cache), { value: "22", hit: true }, "rewritten by the last run");
+    const off = join(dir, "off");
+    assert.deepEqual(await run(path, off, { WEFT_CACHE: "0" }), { value: "22", hit: false });
+    assert.equal(entries(off).length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test(
+  "a cache directory others may write is not used",
+  async () => {
+    const dir = scratchDir("cache-");
+    const cache = join(dir, "cache");
+    try {
+      mkdirSync(cache, { mode: 0o777 });
+      chmodSync(cache, 0o777);
+      const path = scriptWith(dir, "k - 1");
+      assert.deepEqual(await run(path, cache), { value: "20", hit: false });
+      assert.equal(entries(cache).length, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  { skip: process.platform === "win32" ? "POSIX permissions" : false },
+);
+
+test("the cache stays bounded: a write that finds too many entries removes the oldest quarter", async () => {
+  const dir = scratchDir("cache-");
+  const cache = join(dir, "cache");
+  try {
+    mkdirSync(cache, { mode: 0o700 });
+    for (let i = 0; i < 2_100; i++) writeFileSync(join(cache, `${String(i).padStart(64, "0")}.entry`), "old");
+    const path = scriptWith(dir, "k * 4");
+    assert.deepEqual(await run(path, cache), { value: "84", hit: false });
+    const left = entries(cache);
+    assert.ok(left.length <= 2_100 - 525 + 2, `${left.length} entries left`);
+    assert.ok(left.some((e) => readFileSync(join(cache, e), "utf8").includes('"kind":"closure"')), "the new entry is kept");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
