@@ -38,7 +38,13 @@ fn main() {
     let mut hash = 0xcbf2_9ce4_8422_2325_u64;
     for path in &inputs {
         println!("cargo:rerun-if-changed={}", path.display());
-        fnv(&mut hash, path.strip_prefix(&root).unwrap_or(path).to_string_lossy().as_bytes());
+        fnv(
+            &mut hash,
+            path.strip_prefix(&root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .as_bytes(),
+        );
         fnv(&mut hash, &fs::read(path).unwrap_or_default());
     }
     println!("cargo:rerun-if-changed=build.rs");
