@@ -32,19 +32,22 @@ export const Held = { Mutex: 1, Read: 2, Write: 3, Permits: 4 } as const;
 /** One of {@link Held}'s values. */
 export type Held = (typeof Held)[keyof typeof Held];
 
-/** This worker's list, once its parent said where it is; `undefined` on the main thread. */
-let list: number | undefined;
+/**
+ * This worker's list as a view covering it (the memory never moves, so the view stays valid) and
+ * the index of its word 0; `undefined` on the main thread.
+ */
+let w: Int32Array | undefined;
+let base = 0;
 
 /** Called once by the worker entry with the address from `weft:init`. */
 export function recordHeldAt(address: number): void {
-  list = address;
+  w = wordsAt(address + 4 * HELD_WORDS);
+  base = address >>> 2;
 }
 
 /** Records that this thread took `count` of `kind` on `block`. */
 export function held(kind: Held, block: number, count = 1): void {
-  if (list === undefined) return;
-  const w = wordsAt(list + 4 * HELD_WORDS);
-  const base = list >>> 2;
+  if (w === undefined) return;
   const n = w[base]!;
   if (n >= CAPACITY) return;
   w[base + 1 + 2 * n] = (kind << 24) | count;
@@ -54,9 +57,7 @@ export function held(kind: Held, block: number, count = 1): void {
 
 /** Removes the newest record of `kind` on `block` (lowering `count` permits); before releasing. */
 export function released(kind: Held, block: number, count = 1): void {
-  if (list === undefined) return;
-  const w = wordsAt(list + 4 * HELD_WORDS);
-  const base = list >>> 2;
+  if (w === undefined) return;
   const n = w[base]!;
   for (let i = n - 1; i >= 0; i--) {
     const at = base + 1 + 2 * i;
@@ -84,12 +85,12 @@ export function poisonWord(block: number): number {
  * worker is gone), then empties the list. Returns how many records it acted on.
  */
 export function reapHeld(address: number): number {
-  const w = wordsAt(address + 4 * HELD_WORDS);
-  const base = address >>> 2;
-  const n = Atomics.load(w, base);
+  const list = wordsAt(address + 4 * HELD_WORDS);
+  const at = address >>> 2;
+  const n = Atomics.load(list, at);
   for (let i = 0; i < n; i++) {
-    const word = w[base + 1 + 2 * i]!;
-    const block = w[base + 2 + 2 * i]!;
+    const word = list[at + 1 + 2 * i]!;
+    const block = list[at + 2 + 2 * i]!;
     const kind = (word >>> 24) as Held;
     let wake = false;
     try {
@@ -114,7 +115,7 @@ export function reapHeld(address: number): number {
     }
     if (wake) Atomics.notify(wordsAt(block), block >>> 2);
   }
-  Atomics.store(w, base, 0);
+  Atomics.store(list, at, 0);
   return n;
 }
 
