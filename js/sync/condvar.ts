@@ -74,7 +74,8 @@ export class Condvar {
    * Releases `guard`'s mutex, waits without blocking the thread for a notification, and locks
    * the mutex again before settling; `guard` is usable again then. Resolves `true` when notified
    * (or spuriously), `false` when `timeout` ms passed first. Rejects with `signal.reason` when
-   * aborted, also with the mutex locked again.
+   * aborted, also with the mutex locked again, and with a `PoisonError` (holding `guard`) when a
+   * thread died holding the mutex meanwhile.
    */
   async wait<T>(guard: MutexGuard<T>, options?: WaitOptions): Promise<boolean> {
     if (!(guard instanceof MutexGuard)) throw notAGuard(guard);
@@ -107,7 +108,8 @@ export class Condvar {
 
   /**
    * The same as {@link wait}, blocking this thread: returns `true` when notified, `false` after
-   * `timeout` ms. Only inside weft workers; elsewhere use `await wait()`.
+   * `timeout` ms; throws a `PoisonError` (holding `guard`, locked) when a thread died holding the
+   * mutex meanwhile. Only inside weft workers; elsewhere use `await wait()`.
    */
   waitSync<T>(guard: MutexGuard<T>, options?: { readonly timeout?: number }): boolean {
     if (!(guard instanceof MutexGuard)) throw notAGuard(guard);
@@ -117,12 +119,16 @@ export class Condvar {
     const block = Mutex._block(mutex);
     // The wait releases the mutex: while it lasts, this thread does not hold it.
     released(Held.Mutex, block);
+    let notified: boolean;
     try {
-      return syncCall(() => core.condvarWaitBlocking(this.#block, block, timeout ?? -1));
+      notified = syncCall(() => core.condvarWaitBlocking(this.#block, block, timeout ?? -1));
     } finally {
       held(Held.Mutex, block);
       MutexGuard._resume(guard, mutex);
     }
+    // As `wait`: locked again, but a thread died holding the mutex meanwhile.
+    if (mutex.poisoned) throw new PoisonError(guard, "Mutex");
+    return notified;
   }
 
   /** Wakes one waiter, if any waits. Not remembered when nobody waits. */
