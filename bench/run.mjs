@@ -511,7 +511,7 @@ function summarySection() {
       "(node:worker_threads on Node and Deno, a web Worker on Bun). " +
       (size.length > 0 ? `Package size: ${size.join("; ")}.` : ""),
     "",
-    "Reproduce with `make bench` (Node 24, Deno and Bun from the pinned dev dependencies; about 3½ minutes on 2 " +
+    "Reproduce with `make bench` (Node 24, Deno and Bun from the pinned dev dependencies; about 7½ minutes on 2 " +
       "cores). `node bench/run.mjs --runtimes node --only roundtrip,cpu` runs a subset, `--quick` a short smoke run.",
     "",
   );
