@@ -597,5 +597,5 @@ md.push("");
 writeFileSync(join(benchDir, "results.md"), md.join("\n"));
 process.stdout.write(md.join("\n"));
 
-log(`wrote bench/results.md and bench/results.json in ${environment.durationSeconds} s`);
+log(rewrite ? "wrote bench/results.md from bench/results.json" : `wrote bench/results.md and bench/results.json in ${environment.durationSeconds} s`);
 if (failures.length > 0) process.exitCode = 1;
