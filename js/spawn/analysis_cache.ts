@@ -23,11 +23,22 @@ type Kind = "closure" | "module";
 
 let fingerprint: string | undefined;
 
-function keyOf(kind: Kind, parts: readonly string[]): string | undefined {
+/**
+ * A site's inputs hashed once (with the analyzer's fingerprint): the closure's and every module's
+ * key derive from it, so a large file is hashed once per call site, not once per entry.
+ */
+const digests = new WeakMap<SiteInputs, string>();
+
+function keyOf(kind: Kind, site: SiteInputs, extra: readonly string[] = []): string | undefined {
   const cache = runtime().persistentCache;
   if (cache === undefined) return undefined;
-  fingerprint ??= core.analyzerFingerprint();
-  return cache.key([kind, fingerprint, ...parts]);
+  let digest = digests.get(site);
+  if (digest === undefined) {
+    fingerprint ??= core.analyzerFingerprint();
+    digest = cache.key([fingerprint, site.url, site.source, String(site.line), String(site.column), site.text ?? "\u0000none"]);
+    digests.set(site, digest);
+  }
+  return cache.key([kind, digest, ...extra]);
 }
 
 function read<T>(kind: Kind, key: string | undefined): T | undefined {
@@ -57,13 +68,9 @@ export interface SiteInputs {
   readonly text: string | undefined;
 }
 
-function siteParts(site: SiteInputs): string[] {
-  return [site.url, site.source, String(site.line), String(site.column), site.text ?? "\u0000none"];
-}
-
 /** The closure at `site`, from the cache or from `analyse` (whose result is then stored). */
 export function closureAt(site: SiteInputs, analyse: () => Closure): { closure: Closure; analysed: boolean } {
-  const key = keyOf("closure", siteParts(site));
+  const key = keyOf("closure", site);
   const cached = read<Closure>("closure", key);
   if (cached !== undefined) {
     if (debugEnabled()) debugLog(`analysis of ${site.url}:${site.line}:${site.column} read from the persistent cache`);
@@ -76,7 +83,7 @@ export function closureAt(site: SiteInputs, analyse: () => Closure): { closure: 
 
 /** The worker module for `site` with `byValue` and `resolved`, from the cache or from `generate`. */
 export function moduleAt(site: SiteInputs, byValue: readonly string[], resolved: Record<string, string>, generate: () => GeneratedModule): GeneratedModule {
-  const key = keyOf("module", [...siteParts(site), byValue.join(","), JSON.stringify(Object.entries(resolved).sort())]);
+  const key = keyOf("module", site, [byValue.join(","), JSON.stringify(Object.entries(resolved).sort())]);
   const cached = read<GeneratedModule>("module", key);
   if (cached !== undefined && typeof cached.code === "string" && Array.isArray(cached.mappings)) return cached;
   const generated = generate();
