@@ -563,3 +563,62 @@ test("a task that sets Object.prototype.then cannot make results hang: objects s
     configure({ maxWorkers: navigator.hardwareConcurrency });
   }
 });
+
+test("a worker that just went idle takes the next task at once and in order: 600 sequential tasks, some awaiting, some spawning", async () => {
+  configure({ maxWorkers: 1 });
+  try {
+    const results = [];
+    for (let i = 0; i < 600; i++) {
+      const kind = i % 3;
+      results.push(
+        await eval(
+          spawn(async () => {
+            globalThis.weftSequence = (globalThis.weftSequence ?? 0) + 1;
+            const mine = globalThis.weftSequence;
+            if (kind === 1) await null;
+            if (kind === 2) {
+              const inner = i;
+              return [mine, await eval(spawn(() => inner * 2))];
+            }
+            return [mine, i * 2];
+          }),
+        ),
+      );
+    }
+    const first = results[0][0];
+    for (let i = 0; i < results.length; i++) {
+      assert.deepEqual(results[i], [first + i, i * 2], `task ${i}`);
+    }
+  } finally {
+    configure({ maxWorkers: navigator.hardwareConcurrency });
+  }
+});
+
+test("an idle worker gives its core back: after 300 sequential tasks, the process uses little CPU while idle", async () => {
+  const dir = scratchDir("idle-cpu-");
+  try {
+    const script = join(dir, "probe.js");
+    writeFileSync(
+      script,
+      `import process from "node:process";
+import { configure, shutdown, spawn } from "weft";
+configure({ maxWorkers: 1 });
+let sum = 0;
+for (let i = 0; i < 300; i++) sum += await eval(spawn(() => i));
+const before = process.cpuUsage();
+await new Promise((resolve) => setTimeout(resolve, 600));
+const used = process.cpuUsage(before);
+console.log(JSON.stringify({ sum, ms: (used.user + used.system) / 1000 }));
+await shutdown();
+`,
+    );
+    const { code, stdout, stderr } = await runScript(script, { cwd: new URL(".", import.meta.url).pathname });
+    assert.equal(code, 0, stderr);
+    const { sum, ms } = JSON.parse(stdout.trim().split("\n").at(-1));
+    assert.equal(sum, (299 * 300) / 2);
+    // A worker that kept checking for calls would use about as much CPU as the 600 ms of wall time.
+    assert.ok(ms < 200, `the idle process used ${ms} ms of CPU in 600 ms`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -45,6 +45,8 @@ let joinTurn: Promise<void> = Promise.resolve();
 
 export class WorkerHost {
   #port: WorkerPort;
+  /** The parent's end of the worker's call port (from init on, every message to the worker). */
+  #callPort: MessagePort | undefined;
   #post: Post;
   #state: State = "starting";
   #thread: ThreadResources | null = null;
@@ -84,7 +86,7 @@ export class WorkerHost {
     const source = embeddedWorkerSource();
     const port = runtime().startWorker(source === undefined ? options : { ...options, source });
     this.#port = port;
-    this.#post = (message, transfer) => port.postMessage(encodeMessage(message), transfer);
+    this.#post = (message, transfer) => (this.#callPort ?? port).postMessage(encodeMessage(message), transfer ?? []);
     let onExit!: (code: number | null) => void;
     this.#exited = new Promise((resolve) => (onExit = resolve));
     port.onMessage((raw) => this.#receive(asFromWorker(raw)));
@@ -120,9 +122,11 @@ export class WorkerHost {
       serveBlockingRequests(channel.port1, requestFlag);
       const held = core.allocWords(HELD_WORDS);
       host.#held = held;
+      const calls = new MessageChannel();
+      host.#callPort = calls.port1;
       host.#port.postMessage(
-        encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag, held }),
-        [channel.port2],
+        encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag, held, callPort: calls.port2 }),
+        [channel.port2, calls.port2],
       );
     });
     return joined;
@@ -358,6 +362,8 @@ export class WorkerHost {
       core.freeWords(this.#held, HELD_WORDS);
       this.#held = undefined;
     }
+    this.#callPort?.close();
+    this.#callPort = undefined;
     if (this.#requests !== undefined) {
       this.#requests.port.close();
       core.freeWords(this.#requests.flag, 1);

@@ -153,6 +153,8 @@ interface Queued {
 export class Pool {
   #options: PoolOptions;
   #slots = new Set<Slot>();
+  /** The worker whose last task ended most recently, if it is still in the pool. */
+  #warm: Slot | undefined;
   /** FIFO of waiting tasks: `#queue[#head]` is the oldest. */
   #queue: Queued[] = [];
   #head = 0;
@@ -356,7 +358,13 @@ export class Pool {
         scope.tasks.add(queued);
       }
       if (this.#waiting === 0) {
-        // Fast path: straight to an idle worker when nothing waits before this task.
+        // Fast path: straight to an idle worker when nothing waits before this task; first to the
+        // one that went idle last, which is still taking calls without sleeping (pool/worker.ts).
+        const warm = this.#warm;
+        if (warm !== undefined && warm.running === 0 && !warm.retiring && this.#slots.has(warm)) {
+          this.#runOn(warm, queued);
+          return;
+        }
         for (const slot of this.#slots) {
           if (slot.running === 0) {
             this.#runOn(slot, queued);
@@ -554,7 +562,10 @@ export class Pool {
       slot.scope.slots.delete(slot);
       slot.scope = undefined;
     }
-    if (slot.running === 0) slot.idleSince = Date.now();
+    if (slot.running === 0) {
+      slot.idleSince = Date.now();
+      this.#warm = slot;
+    }
     const bound = runtime().modulesPerWorker;
     if (!slot.retiring && slot.modules !== undefined && bound !== undefined && slot.modules.size >= bound) {
       // Out of the pool now, so that it takes no new task; closed once its tasks are done.

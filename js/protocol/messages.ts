@@ -2,8 +2,9 @@
  * Messages between a parent and a weft worker. Every message is tagged with a `type` starting with
  * `weft:`; anything else is rejected, so user code sharing the channel cannot be mistaken for weft.
  *
- * Parent → worker: `weft:init` (first, once), `weft:call`, `weft:result` (answering a
- * `weft:spawn`), `weft:close`.
+ * Parent → worker: `weft:init` (first, once, on the worker's own port), then on the call port
+ * it carries: `weft:call`, `weft:result` (answering a `weft:spawn`), `weft:close`. A port of
+ * its own lets an idle worker take its next call synchronously (see pool/worker.ts).
  * Worker → parent: `weft:ready` or `weft:init-failed` (answering init), `weft:result` (answering a
  * `weft:call`), `weft:spawn` (a task spawned by code running in the worker, for the parent's
  * pool), `weft:stray` (an error that escaped a task after it settled), `weft:unusable` (the worker
@@ -49,6 +50,8 @@ export interface InitMessage extends CoreInit {
   readonly requestFlag: number;
   /** Where the worker records the locks and permits it holds (sync/held.ts). */
   readonly held: number;
+  /** The worker's end of the channel every later parent → worker message comes on. */
+  readonly callPort: MessagePort;
 }
 /** Runs export `name` of `target` in the worker. */
 export interface CallMessage {
