@@ -13,7 +13,7 @@ import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { persistentCache } from "../node/persistent_cache.js";
 import type { ParentPort, Runtime, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
-import { receiveMessageSync } from "../node/ports.js";
+import { listen, receiveMessageSync } from "../node/ports.js";
 import { jscCallerOf } from "../node/v8_stack.js";
 import { webParentPort, webWorkerPort } from "./web_worker.js";
 
@@ -84,6 +84,7 @@ export const bunRuntime: Runtime = {
   adoptModule: () => {},
   resolveSpecifiers,
   receiveMessageSync,
+  listen,
   startWorker: (options: StartWorkerOptions): WorkerPort =>
     webWorkerPort(new Worker(options.source === undefined ? workerUrl() : sourceWorkerUrl(options.source), { type: "module", ...(options.name ? { name: options.name } : {}) })),
   parentPort: (): ParentPort | null => (Bun.isMainThread ? null : bunParentPort()),

@@ -13,7 +13,7 @@ import { persistentCache } from "../node/persistent_cache.js";
 import type { Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../node/v8_stack.js";
 import { dataModuleUrl } from "../node/modules.js";
-import { receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "../node/ports.js";
+import { listen, receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "../node/ports.js";
 import { heapLimitWatch } from "./heap_watchdog.js";
 import { type Files, resolveBare } from "./resolve.js";
 
@@ -95,6 +95,7 @@ export const denoRuntime: Runtime = {
   adoptModule: () => {},
   resolveSpecifiers,
   receiveMessageSync,
+  listen,
   // Only a worker with limits can be stopped at its heap limit without a word (heap_watchdog.ts).
   startWorker: (options) =>
     startThreadWorker(

@@ -109,6 +109,8 @@ export interface Runtime {
   resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Record<string, string>;
   /** The next message waiting on `port`, received synchronously, or `undefined` when none is. */
   receiveMessageSync(port: MessagePort): unknown;
+  /** Calls `listener` with the data of each message arriving on `port` (one listener per port). */
+  listen(port: MessagePort, listener: (message: unknown) => void): void;
   /** Starts a worker that runs this runtime's weft worker entry. */
   startWorker(options: StartWorkerOptions): WorkerPort;
   /** The parent of this isolate when it is a worker, else `null`. */

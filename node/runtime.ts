@@ -15,7 +15,7 @@ import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
 import { originalPosition } from "./source_maps.js";
 import { adoptDataModule, dataModuleUrl } from "./modules.js";
-import { receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "./ports.js";
+import { listen, receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "./ports.js";
 
 /**
  * The caller's position in the text the runtime is running. Two kinds of file come with a source
@@ -89,6 +89,7 @@ export const nodeRuntime: Runtime = {
   adoptModule: adoptDataModule,
   resolveSpecifiers: () => ({}),
   receiveMessageSync,
+  listen,
   startWorker: (options) => startThreadWorker(options.source === undefined ? workerUrl() : sourceWorkerUrl(options.source), options),
   parentPort: threadParentPort,
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),

@@ -46,8 +46,8 @@ function encodeOrThrow(value: unknown, what: string): { payload: Payload; transf
 
 /** Parent side: answers the requests a worker makes on `port`, signalling on `flag`. */
 export function serveBlockingRequests(port: MessagePort, flag: number): void {
-  port.onmessage = (event: MessageEvent) => {
-    const { kind, payload } = event.data as Request;
+  runtime().listen(port, (message) => {
+    const { kind, payload } = message as Request;
     let reply: Reply;
     let transfer: Transferable[] = [];
     try {
@@ -62,7 +62,7 @@ export function serveBlockingRequests(port: MessagePort, flag: number): void {
     port.postMessage(reply, transfer);
     Atomics.store(wordsAt(flag), flag >>> 2, 1);
     Atomics.notify(wordsAt(flag), flag >>> 2);
-  };
+  });
   // A port with a listener would keep Node alive; the worker's own handle decides liveness.
   (port as MessagePort & { unref?(): void }).unref?.();
 }

@@ -244,7 +244,7 @@ export function workerMain(): void {
           recordHeldAt(message.held);
           joined = true;
           calls = message.callPort;
-          calls.onmessage = (event) => receive(event.data);
+          runtime().listen(calls, receive);
           post({ type: "weft:ready", thread });
         } catch (error) {
           post({ type: "weft:init-failed", error: encodeThrown(error) });
