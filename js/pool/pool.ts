@@ -361,7 +361,7 @@ export class Pool {
         // Fast path: straight to an idle worker when nothing waits before this task; first to the
         // one that went idle last, which is still taking calls without sleeping (pool/worker.ts).
         const warm = this.#warm;
-        if (warm !== undefined && warm.running === 0 && !warm.retiring && this.#slots.has(warm)) {
+        if (warm !== undefined && warm.running === 0 && this.#slots.has(warm)) {
           this.#runOn(warm, queued);
           return;
         }

@@ -99,7 +99,7 @@ export function workerMain(): void {
       retire(polluted);
     }
     answer(post, id, outcome, describe(call), rewriteStack);
-    if (running.size === 0) spin();
+    spin();
   };
 
   /**
@@ -214,7 +214,7 @@ export function workerMain(): void {
    * needs the event loop) or the time is up.
    */
   const spin = (): void => {
-    if (spinning || calls === undefined || closed || unusable) return;
+    if (spinning || running.size !== 0 || calls === undefined || closed || unusable) return;
     if (core.liveWorkers() >= (cores ??= runtime().hardwareConcurrency())) return;
     spinning = true;
     try {
