@@ -83,7 +83,10 @@ test("the non-atomic control loses updates, so the threads really overlap", asyn
       if (total < expected) break;
     }
     assert.ok(totals.at(-1) < expected, `plain increments never lost an update: ${totals.join(", ")}`);
-    assert.ok(totals.at(-1) >= 10_000_000, `a thread's own increments are not lost: ${totals.at(-1)}`);
+    // How many survive the overlap is up to the scheduler (a stale write can undo any number of
+    // other threads' increments), so only "some" is certain; alone, the same loop is exact.
+    assert.ok(totals.at(-1) > 0, `no plain increment arrived: ${totals.join(", ")}`);
+    assert.equal(await incrementEverywhere([], 1_000_000, false), 1_000_000, "one thread's plain increments, alone");
   } finally {
     await Promise.all(hosts.map((h) => h.close()));
   }
