@@ -120,7 +120,7 @@ export class WorkerHost {
       const requestFlag = core.allocWords(1);
       host.#requests = { port: channel.port1, flag: requestFlag };
       serveBlockingRequests(channel.port1, requestFlag);
-      const held = core.allocWords(HELD_WORDS);
+      const held = core.allocLineWords(HELD_WORDS);
       host.#held = held;
       const calls = new MessageChannel();
       host.#callPort = calls.port1;
@@ -359,7 +359,7 @@ export class WorkerHost {
       // A worker that died (rather than closed when asked, with its tasks done) gives back what
       // it still held: locks released (Mutex and write locks poisoned), permits returned.
       if (!this.#threadFreed) reapHeld(this.#held);
-      core.freeWords(this.#held, HELD_WORDS);
+      core.freeLineWords(this.#held, HELD_WORDS);
       this.#held = undefined;
     }
     this.#callPort?.close();

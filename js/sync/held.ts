@@ -6,16 +6,24 @@
  * returned.
  *
  * Only workers record (the main thread's death ends the process). The parent allocates a worker's
- * list before starting it (`weft:init` carries its address) and reaps it when the worker is gone.
+ * list before starting it (`weft:init` carries its address), on cache lines of its own
+ * (`allocLineWords`: the list is written at every lock and unlock, and a lock word on the same
+ * line would bounce between cores at every one of them), and reaps it when the worker is gone.
  *
  * Layout (32-bit words): word 0 the number of entries in use, then {@link CAPACITY} entries of two
  * words, `[kind << 24 | count, block]`. Only the worker writes its list, and the parent reads it
- * only after the worker is gone; the entry count is stored with `Atomics.store` after the entry.
+ * only after the worker is gone, so the worker writes with plain stores (an atomic store is a full
+ * fence, and this runs at every lock and unlock): the thread's end is what orders its writes
+ * before the parent's reads, and within the thread the entry is written before the count that
+ * makes it part of the list. The worker keeps its own copy of the count, which nobody else changes
+ * while it lives.
  *
  * Ordering against death: an entry is pushed after the lock is taken and popped before it is
  * released. A worker killed between those two instructions and the lock operation leaves the lock
  * unrecorded (held for good) rather than recorded but not held (which would release another
- * thread's lock). A worker holding more than {@link CAPACITY} at once does not record the extra.
+ * thread's lock). An engine stops a thread only at its interrupt checks (function entries, loop
+ * back edges, allocations), none of which lies between an entry's words and its count. A worker
+ * holding more than {@link CAPACITY} at once does not record the extra.
  * @module
  */
 
@@ -38,27 +46,29 @@ export type Held = (typeof Held)[keyof typeof Held];
  */
 let w: Int32Array | undefined;
 let base = 0;
+/** The entries in use: this worker's copy of word 0 of its list. */
+let n = 0;
 
 /** Called once by the worker entry with the address from `weft:init`. */
 export function recordHeldAt(address: number): void {
   w = wordsAt(address + 4 * HELD_WORDS);
   base = address >>> 2;
+  n = 0;
+  w[base] = 0;
 }
 
 /** Records that this thread took `count` of `kind` on `block`. */
 export function held(kind: Held, block: number, count = 1): void {
-  if (w === undefined) return;
-  const n = w[base]!;
-  if (n >= CAPACITY) return;
-  w[base + 1 + 2 * n] = (kind << 24) | count;
-  w[base + 2 + 2 * n] = block;
-  Atomics.store(w, base, n + 1);
+  if (w === undefined || n >= CAPACITY) return;
+  const at = base + 1 + 2 * n;
+  w[at] = (kind << 24) | count;
+  w[at + 1] = block;
+  w[base] = ++n;
 }
 
 /** Removes the newest record of `kind` on `block` (lowering `count` permits); before releasing. */
 export function released(kind: Held, block: number, count = 1): void {
   if (w === undefined) return;
-  const n = w[base]!;
   for (let i = n - 1; i >= 0; i--) {
     const at = base + 1 + 2 * i;
     if (w[at + 1] !== block || w[at]! >>> 24 !== kind) continue;
@@ -68,9 +78,11 @@ export function released(kind: Held, block: number, count = 1): void {
       return;
     }
     const last = base + 1 + 2 * (n - 1);
-    w[at] = w[last]!;
-    w[at + 1] = w[last + 1]!;
-    Atomics.store(w, base, n - 1);
+    if (at !== last) {
+      w[at] = w[last]!;
+      w[at + 1] = w[last + 1]!;
+    }
+    w[base] = --n;
     return;
   }
 }

@@ -37,11 +37,6 @@ import { clearPoisoned, Held, held, isPoisoned, released } from "./held.js";
 const UNLOCKED: number = core.MutexWord.Unlocked;
 const LOCKED: number = core.MutexWord.Locked;
 
-/** Takes the mutex at byte address `block` if it is free and owed to nobody (`RawMutex::try_lock`). */
-function tryLockWord(block: number): boolean {
-  return Atomics.compareExchange(wordsAt(block), block >>> 2, UNLOCKED, LOCKED) === UNLOCKED;
-}
-
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
 let adopting: number | undefined;
 
@@ -114,6 +109,9 @@ export class MutexGuard<T> {
 export class Mutex<T = undefined> {
   #block: number;
   #value: T;
+  /** A view covering the block (the memory never moves) and the index of its lock word. */
+  #words: Int32Array;
+  #at: number;
 
   /**
    * A new unlocked mutex guarding `value`, which must be shared memory (a SharedArrayBuffer, a
@@ -126,6 +124,8 @@ export class Mutex<T = undefined> {
     this.#value = value as T;
     const block = adopted ?? syncCall(() => core.mutexCreate());
     this.#block = block;
+    this.#words = wordsAt(block + 8);
+    this.#at = block >>> 2;
     dropWhenCollected(this, () => core.mutexRelease(block));
   }
 
@@ -156,19 +156,26 @@ export class Mutex<T = undefined> {
    */
   lock(options?: WaitOptions): Promise<MutexGuard<T>> {
     // Not `async`: the uncontended path skips the async function's machinery.
-    if (options === undefined && tryLockWord(this.#block)) {
+    if (options === undefined && this.#tryLock()) {
       const guard = this.#locked();
       return guard instanceof MutexGuard ? Promise.resolve(guard) : Promise.reject(guard);
     }
     return this.#lockSlow(options);
   }
 
+  /** Takes the lock if it is free and owed to nobody (`RawMutex::try_lock`). */
+  #tryLock(): boolean {
+    return Atomics.compareExchange(this.#words, this.#at, UNLOCKED, LOCKED) === UNLOCKED;
+  }
+
   /** Just locked: records it and makes the guard, or the PoisonError holding it. */
   #locked(): MutexGuard<T> | PoisonError<MutexGuard<T>> {
-    const block = this.#block;
-    held(Held.Mutex, block);
+    held(Held.Mutex, this.#block);
     const guard = new MutexGuard(this, this.#value);
-    return isPoisoned(block) ? new PoisonError(guard, "Mutex") : guard;
+    // The poison word (word 1 of the block, see held.ts), read plainly: a reaper stores it before
+    // the unlock that our acquiring compare-exchange read, so that read orders this one after it
+    // (measured in a Node worker, an atomic load here added a sixth to a lock and unlock).
+    return this.#words[this.#at + 1] !== 0 ? new PoisonError(guard, "Mutex") : guard;
   }
 
   /** {@link #locked}, throwing the PoisonError. */
@@ -181,7 +188,7 @@ export class Mutex<T = undefined> {
   async #lockSlow(options: WaitOptions | undefined): Promise<MutexGuard<T>> {
     const checked = checkWaitOptions(options, "lock the mutex");
     const block = this.#block;
-    if (tryLockWord(block) || core.mutexSpinLock(block)) return this.#lockedOrThrow();
+    if (this.#tryLock() || core.mutexSpinLock(block)) return this.#lockedOrThrow();
     if (checked.signal?.aborted === true) throw checked.signal.reason;
     await acquireAsync(
       {
@@ -204,7 +211,7 @@ export class Mutex<T = undefined> {
    * `PoisonError` holding the guard when the mutex is poisoned.
    */
   tryLock(): MutexGuard<T> | null {
-    return tryLockWord(this.#block) ? this.#lockedOrThrow() : null;
+    return this.#tryLock() ? this.#lockedOrThrow() : null;
   }
 
   /**
@@ -228,8 +235,10 @@ export class Mutex<T = undefined> {
   lockSync(options?: { readonly timeout?: number }): MutexGuard<T> {
     const { timeout } = checkWaitOptions(options, "lock the mutex");
     if (!isWorkerThread()) throw blockingOnMainThread("lock the mutex");
-    const block = this.#block;
-    if (!tryLockWord(block)) syncCall(() => core.mutexLockBlocking(block, timeout ?? -1));
+    if (!this.#tryLock()) {
+      const block = this.#block;
+      syncCall(() => core.mutexLockBlocking(block, timeout ?? -1));
+    }
     return this.#lockedOrThrow();
   }
 
@@ -237,8 +246,8 @@ export class Mutex<T = undefined> {
   _unlock(): void {
     const block = this.#block;
     released(Held.Mutex, block);
-    if (Atomics.compareExchange(wordsAt(block), block >>> 2, LOCKED, UNLOCKED) === LOCKED) return;
-    if (syncCall(() => core.mutexUnlock(block))) Atomics.notify(wordsAt(block), block >>> 2);
+    if (Atomics.compareExchange(this.#words, this.#at, LOCKED, UNLOCKED) === LOCKED) return;
+    if (syncCall(() => core.mutexUnlock(block))) Atomics.notify(this.#words, this.#at);
   }
 }
 

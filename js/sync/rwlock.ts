@@ -31,11 +31,9 @@ const MAX_READERS: number = core.RwLockWord.Unlocked;
 /**
  * Takes a read lock in JS when no reservation, heartbeat or parked waiter is recorded (bits
  * 14–31 clear) and a permit is free: one compare-exchange, the uncontended case of
- * `RawRwLock::try_read`. Anything else is left to the state machine.
+ * `RawRwLock::try_read`. Anything else is left to the state machine. `w[i]` is the lock word.
  */
-function tryReadWord(block: number): boolean {
-  const w = wordsAt(block);
-  const i = block >>> 2;
+function tryReadWord(w: Int32Array, i: number): boolean {
   for (let v = Atomics.load(w, i); (v & ~MAX_READERS) === 0 && v > 0; ) {
     const seen = Atomics.compareExchange(w, i, v, v - 1);
     if (seen === v) return true;
@@ -48,15 +46,30 @@ function tryReadWord(block: number): boolean {
  * Releases a read lock in JS when nothing else is recorded in the word (bits 14–31 clear), so
  * that nobody needs waking: the uncontended case of `RawRwLock::read_unlock`.
  */
-function readUnlockWord(block: number): boolean {
-  const w = wordsAt(block);
-  const i = block >>> 2;
+function readUnlockWord(w: Int32Array, i: number): boolean {
   for (let v = Atomics.load(w, i); (v & ~MAX_READERS) === 0 && v < MAX_READERS; ) {
     const seen = Atomics.compareExchange(w, i, v, v + 1);
     if (seen === v) return true;
     v = seen;
   }
   return false;
+}
+
+/**
+ * Takes the write lock in JS when the word is exactly unlocked (every read permit free, nothing
+ * else recorded): the writer takes all the permits, the uncontended case of
+ * `RawRwLock::try_write`.
+ */
+function tryWriteWord(w: Int32Array, i: number): boolean {
+  return Atomics.compareExchange(w, i, MAX_READERS, 0) === MAX_READERS;
+}
+
+/**
+ * Releases the write lock in JS when nothing else is recorded in the word (no permit free, bits
+ * 14–31 clear), so that nobody needs waking: the uncontended case of `RawRwLock::write_unlock`.
+ */
+function writeUnlockWord(w: Int32Array, i: number): boolean {
+  return Atomics.compareExchange(w, i, 0, MAX_READERS) === 0;
 }
 
 /** Set by `_adopt` for the next constructor call: a block the new object takes over. */
@@ -126,6 +139,9 @@ export class RwLockWriteGuard<T> extends RwLockGuard<T> {}
 export class RwLock<T = undefined> {
   #block: number;
   #value: T;
+  /** A view covering the block (the memory never moves) and the index of its lock word. */
+  #words: Int32Array;
+  #at: number;
 
   /**
    * A new unlocked lock guarding `value`, which must be shared memory (a SharedArrayBuffer, a
@@ -138,6 +154,8 @@ export class RwLock<T = undefined> {
     this.#value = value as T;
     const block = adopted ?? syncCall(() => core.rwlockCreate());
     this.#block = block;
+    this.#words = wordsAt(block + 8);
+    this.#at = block >>> 2;
     dropWhenCollected(this, () => core.rwlockRelease(block));
   }
 
@@ -161,9 +179,9 @@ export class RwLock<T = undefined> {
   static _unlock(lock: RwLock<unknown>, mode: Mode): void {
     const block = lock.#block;
     released(mode === "read" ? Held.Read : Held.Write, block);
-    if (mode === "read" && readUnlockWord(block)) return;
+    if (mode === "read" ? readUnlockWord(lock.#words, lock.#at) : writeUnlockWord(lock.#words, lock.#at)) return;
     const wake = syncCall(() => (mode === "read" ? core.rwlockReadUnlock(block) : core.rwlockWriteUnlock(block)));
-    if (wake) Atomics.notify(wordsAt(block), block >>> 2);
+    if (wake) Atomics.notify(lock.#words, lock.#at);
   }
 
   /** Read locks held right now, 0 while write-locked (a snapshot, for diagnostics). */
@@ -181,7 +199,7 @@ export class RwLock<T = undefined> {
    * time. Rejects with `signal.reason` when aborted or `WEFT_TIMED_OUT` after `timeout` ms.
    */
   read(options?: WaitOptions): Promise<RwLockReadGuard<T>> {
-    if (options === undefined && tryReadWord(this.#block)) return settle(this.#reading());
+    if (options === undefined && tryReadWord(this.#words, this.#at)) return settle(this.#reading());
     return this.#lockSlow("read", options).then(() => this.#readingOrThrow());
   }
 
@@ -189,14 +207,23 @@ export class RwLock<T = undefined> {
   #reading(): RwLockReadGuard<T> | PoisonError<RwLockReadGuard<T>> {
     held(Held.Read, this.#block);
     const guard = new RwLockReadGuard(this, this.#value, "read");
-    return isPoisoned(this.#block) ? new PoisonError(guard, "RwLock") : guard;
+    return this.#poisoned() ? new PoisonError(guard, "RwLock") : guard;
   }
 
   /** Just write-locked: as {@link #reading}. */
   #writing(): RwLockWriteGuard<T> | PoisonError<RwLockWriteGuard<T>> {
     held(Held.Write, this.#block);
     const guard = new RwLockWriteGuard(this, this.#value, "write");
-    return isPoisoned(this.#block) ? new PoisonError(guard, "RwLock") : guard;
+    return this.#poisoned() ? new PoisonError(guard, "RwLock") : guard;
+  }
+
+  /**
+   * Whether the poison word (word 1 of the block, see held.ts) is set, read plainly right after a
+   * lock: a reaper stores it before the unlock that the acquiring read-modify-write read, which
+   * orders this read after that store (as in `Mutex`).
+   */
+  #poisoned(): boolean {
+    return this.#words[this.#at + 1] !== 0;
   }
 
   #readingOrThrow(): RwLockReadGuard<T> {
@@ -227,7 +254,7 @@ export class RwLock<T = undefined> {
    * meanwhile. Rejects like {@link read}.
    */
   write(options?: WaitOptions): Promise<RwLockWriteGuard<T>> {
-    if (options === undefined && core.rwlockTryWrite(this.#block)) return settle(this.#writing());
+    if (options === undefined && tryWriteWord(this.#words, this.#at)) return settle(this.#writing());
     return this.#lockSlow("write", options).then(() => this.#writingOrThrow());
   }
 
@@ -252,12 +279,12 @@ export class RwLock<T = undefined> {
 
   /** Takes a read lock if no writer holds or waits for it; otherwise returns `null`. */
   tryRead(): RwLockReadGuard<T> | null {
-    return tryReadWord(this.#block) || core.rwlockTryRead(this.#block) ? this.#readingOrThrow() : null;
+    return tryReadWord(this.#words, this.#at) || core.rwlockTryRead(this.#block) ? this.#readingOrThrow() : null;
   }
 
   /** Takes the write lock if nobody holds or waits for it; otherwise returns `null`. */
   tryWrite(): RwLockWriteGuard<T> | null {
-    return core.rwlockTryWrite(this.#block) ? this.#writingOrThrow() : null;
+    return tryWriteWord(this.#words, this.#at) || core.rwlockTryWrite(this.#block) ? this.#writingOrThrow() : null;
   }
 
   /**
@@ -268,7 +295,7 @@ export class RwLock<T = undefined> {
     const { timeout } = checkWaitOptions(options, "read-lock the RwLock");
     if (!isWorkerThread()) throw blockingOnMainThread("read-lock the RwLock");
     const block = this.#block;
-    if (!core.rwlockTryRead(block)) syncCall(() => core.rwlockReadBlocking(block, timeout ?? -1));
+    if (!tryReadWord(this.#words, this.#at)) syncCall(() => core.rwlockReadBlocking(block, timeout ?? -1));
     return this.#readingOrThrow();
   }
 
@@ -277,7 +304,7 @@ export class RwLock<T = undefined> {
     const { timeout } = checkWaitOptions(options, "write-lock the RwLock");
     if (!isWorkerThread()) throw blockingOnMainThread("write-lock the RwLock");
     const block = this.#block;
-    if (!core.rwlockTryWrite(block)) syncCall(() => core.rwlockWriteBlocking(block, timeout ?? -1));
+    if (!tryWriteWord(this.#words, this.#at)) syncCall(() => core.rwlockWriteBlocking(block, timeout ?? -1));
     return this.#writingOrThrow();
   }
 }

@@ -80,6 +80,36 @@ const MAX_PERMITS = 2 ** 14 - 1;
 const MAX_U32 = 2 ** 32 - 1;
 
 /**
+ * Takes `n` permits in JS when the state word `w[i]` records nothing but free permits (no
+ * reservation, heartbeat or parked waiter: bits 14–31 clear) and `n` of them are free: the
+ * uncontended case of `RawSemaphore::try_acquire`. Anything else is left to the state machine.
+ */
+function tryAcquireWord(w: Int32Array, i: number, n: number): boolean {
+  for (let v = Atomics.load(w, i); (v & ~MAX_PERMITS) === 0 && v >= n; ) {
+    const seen = Atomics.compareExchange(w, i, v, v - n);
+    if (seen === v) return true;
+    v = seen;
+  }
+  return false;
+}
+
+/**
+ * Returns `n` permits in JS when the state word records nothing but free permits and they stay
+ * within the capacity (word 1, never changed after creation): nobody needs waking, the
+ * uncontended case of `RawSemaphore::release`. Anything else (waiters, or a release beyond the
+ * capacity, which fails) is left to the state machine.
+ */
+function releaseWord(w: Int32Array, i: number, n: number): boolean {
+  const capacity = w[i + 1]!;
+  for (let v = Atomics.load(w, i); (v & ~MAX_PERMITS) === 0 && v + n <= capacity; ) {
+    const seen = Atomics.compareExchange(w, i, v, v + n);
+    if (seen === v) return true;
+    v = seen;
+  }
+  return false;
+}
+
+/**
  * A count of permits to acquire or release: an integer from 1 up. Counts above the capacity are
  * left to the state machine, which refuses them with its own codes; counts that a `u32` cannot
  * hold never reach it.
@@ -107,6 +137,9 @@ function checkCount(what: string, n: unknown): number {
  */
 export class Semaphore {
   #block: number;
+  /** A view covering the block (the memory never moves) and the index of its state word. */
+  #words: Int32Array;
+  #at: number;
 
   /**
    * A semaphore with `permits` permits (1 to 16,383), all free. A value that is not an integer
@@ -125,6 +158,8 @@ export class Semaphore {
     }
     const block = adopted ?? syncCall(() => core.semaphoreCreate(permits, permits));
     this.#block = block;
+    this.#words = wordsAt(block + 8);
+    this.#at = block >>> 2;
     dropWhenCollected(this, () => core.semaphoreRelease(block));
   }
 
@@ -157,7 +192,9 @@ export class Semaphore {
     const count = checkCount("acquire permits", n);
     const checked = checkWaitOptions(options, "acquire permits");
     const block = this.#block;
-    if (syncCall(() => core.semaphoreTryAcquire(block, count))) return new Permit(this, count);
+    if (tryAcquireWord(this.#words, this.#at, count) || syncCall(() => core.semaphoreTryAcquire(block, count))) {
+      return new Permit(this, count);
+    }
     if (checked.signal?.aborted === true) throw checked.signal.reason;
     const attempt = syncCall(() => core.semaphoreBeginAcquire(block, count));
     await acquireAsync(
@@ -176,7 +213,9 @@ export class Semaphore {
   /** Takes `n` permits if they are free (beyond any reservation); otherwise returns `null`. */
   tryAcquire(n = 1): Permit | null {
     const count = checkCount("acquire permits", n);
-    return syncCall(() => core.semaphoreTryAcquire(this.#block, count)) ? new Permit(this, count) : null;
+    return tryAcquireWord(this.#words, this.#at, count) || syncCall(() => core.semaphoreTryAcquire(this.#block, count))
+      ? new Permit(this, count)
+      : null;
   }
 
   /**
@@ -187,7 +226,10 @@ export class Semaphore {
     const count = checkCount("acquire permits", n);
     const { timeout } = checkWaitOptions(options, "acquire permits");
     if (!isWorkerThread()) throw blockingOnMainThread("acquire permits");
-    syncCall(() => core.semaphoreAcquireBlocking(this.#block, count, timeout ?? -1));
+    if (!tryAcquireWord(this.#words, this.#at, count)) {
+      const block = this.#block;
+      syncCall(() => core.semaphoreAcquireBlocking(block, count, timeout ?? -1));
+    }
     return new Permit(this, count);
   }
 
@@ -195,9 +237,8 @@ export class Semaphore {
   release(n = 1): void {
     const count = checkCount("release permits", n);
     released(Held.Permits, this.#block, count);
-    if (syncCall(() => core.semaphoreReleasePermits(this.#block, count))) {
-      Atomics.notify(wordsAt(this.#block), this.#block >>> 2);
-    }
+    if (releaseWord(this.#words, this.#at, count)) return;
+    if (syncCall(() => core.semaphoreReleasePermits(this.#block, count))) Atomics.notify(this.#words, this.#at);
   }
 }
 

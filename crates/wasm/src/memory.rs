@@ -96,3 +96,38 @@ pub(crate) fn free_bytes(addr: u32, size: u32, align: u32) -> Result<(), JsError
     unsafe { dealloc(addr as usize as *mut u8, layout) };
     Ok(())
 }
+
+/// The span, in bytes, within which two threads' writes contend as if they were to the same
+/// word (false sharing): two 64-byte cache lines, since x86-64's spatial prefetcher fetches lines
+/// in pairs.
+const LINE_BYTES: u32 = 128;
+
+fn line_size(count: u32) -> Result<u32, JsError> {
+    count
+        .checked_mul(4)
+        .and_then(|bytes| bytes.checked_next_multiple_of(LINE_BYTES))
+        .filter(|&size| size > 0)
+        .ok_or_else(|| {
+            JsError::new(&format!(
+                "Cannot allocate shared words on lines of their own: received a count of {count}"
+            ))
+        })
+}
+
+/// Allocates `count` zeroed 32-bit words that share no cache line with any other allocation
+/// (aligned to and padded to [`LINE_BYTES`]), and returns the byte address of the first. For
+/// words one thread writes at a high rate, such as a worker's record of the locks it holds:
+/// next to a lock word, every such write would slow down each thread using that lock.
+#[wasm_bindgen(js_name = allocLineWords)]
+pub fn alloc_line_words(count: u32) -> Result<u32, JsError> {
+    alloc_bytes(line_size(count)?, LINE_BYTES)
+}
+
+/// Frees words returned by [`alloc_line_words`] with the same `count`.
+///
+/// # Safety (for callers in JS)
+/// As for [`free_words`].
+#[wasm_bindgen(js_name = freeLineWords)]
+pub fn free_line_words(addr: u32, count: u32) -> Result<(), JsError> {
+    free_bytes(addr, line_size(count)?, LINE_BYTES)
+}

@@ -3,8 +3,8 @@
 
 use wasm_bindgen_test::wasm_bindgen_test;
 use weft_wasm::{
-    alloc_words, core_version, count_primes, diag_atomic_increments, diag_plain_increments,
-    free_words, grace_ms, MutexWord,
+    alloc_line_words, alloc_words, core_version, count_primes, diag_atomic_increments,
+    diag_plain_increments, free_line_words, free_words, grace_ms, MutexWord,
 };
 
 #[wasm_bindgen_test]
@@ -22,6 +22,28 @@ fn words_are_zeroed_aligned_and_reusable() {
     assert_eq!(diag_atomic_increments(a, 1000).unwrap(), 1000);
     assert_eq!(diag_plain_increments(a, 24).unwrap(), 1024);
     free_words(a, 4).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn line_words_share_no_line_with_other_allocations() {
+    let before = alloc_words(1).unwrap();
+    let lines = alloc_line_words(3).unwrap();
+    let after = alloc_words(1).unwrap();
+    assert_eq!(lines % 128, 0, "aligned to a line pair");
+    for other in [before, after] {
+        assert!(
+            other < lines || other >= lines + 128,
+            "{other} lies within the 128 bytes from {lines}"
+        );
+    }
+    // SAFETY: `lines` points at 3 words just allocated for this test.
+    let slice = unsafe { std::slice::from_raw_parts(lines as usize as *const u32, 3) };
+    assert_eq!(slice, &[0, 0, 0]);
+    free_line_words(lines, 3).unwrap();
+    free_words(before, 1).unwrap();
+    free_words(after, 1).unwrap();
+    assert!(alloc_line_words(0).is_err());
+    assert!(alloc_line_words(u32::MAX).is_err());
 }
 
 #[wasm_bindgen_test]
