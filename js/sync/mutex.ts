@@ -11,9 +11,12 @@
  * owed); every other case goes to the Rust state machine. JS atomics are sequentially consistent,
  * stronger than the Acquire/Release the Rust side documents, so the two paths mix freely.
  *
- * Fairness: a thread that has waited and lost the race for the free lock twice goes before
- * newcomers, including the thread that just unlocked, so no thread starves. There is no hand-off to a particular waiter: a waiter that gave
- * up, or a worker that died while waiting, never holds things up.
+ * Fairness (`weft_sync::FAIR_AFTER`): a thread that has waited 0.5 ms or longer goes before
+ * newcomers, including the thread that just unlocked, so no thread starves; until then the thread
+ * that holds the lock may take it again at once. The async path measures the wait with
+ * `performance.now()` (acquireAsync's `waitedMs`), the blocking path in Rust with the same clock.
+ * There is no hand-off to a particular waiter: a waiter that gave up, or a worker that died
+ * while waiting, never holds things up.
  *
  * Cancellation: `lock({ signal, timeout })` rejects with `signal.reason` or a `WEFT_TIMED_OUT`
  * WeftError and leaves the lock exactly as it was: nothing is held, nothing owed.
@@ -193,7 +196,7 @@ export class Mutex<T = undefined> {
     await acquireAsync(
       {
         addr: block,
-        step: (a) => core.mutexLockStep(block, a),
+        step: (a, waitedMs) => core.mutexLockStep(block, a, waitedMs),
         abandon: (a) => {
           core.mutexAbandon(block, a);
           return false;

@@ -73,9 +73,10 @@ export interface Acquire {
   readonly addr: number;
   /**
    * One step: a `core.StepOutcome` (the glue's enum, kept out of this public declaration). The
-   * attempt's new bits are read with `core.stepAttempt()` after it.
+   * attempt's new bits are read with `core.stepAttempt()` after it. `waitedMs`: how long this
+   * acquire has waited since its first wait began, 0 before (the mutex's eventual fairness).
    */
-  step(attempt: number): number;
+  step(attempt: number, waitedMs: number): number;
   /** Undoes a waiting attempt (semaphore, rwlock, barrier): see {@link Abandoned}. */
   abandon?(attempt: number): Abandoned;
   /**
@@ -125,13 +126,16 @@ export async function acquireAsync(acquire: Acquire, firstAttempt: number, optio
           signal.addEventListener("abort", onAbort, { once: true });
         });
   let pending: Promise<"ok" | "not-equal" | "timed-out"> | undefined;
+  let firstWait: number | undefined;
   hold();
   try {
     for (;;) {
-      const status = acquire.step(attempt);
+      const status = acquire.step(attempt, firstWait === undefined ? 0 : performance.now() - firstWait);
       attempt = core.stepAttempt();
       if (status === core.StepOutcome.Acquired) return;
-      const left = deadline - performance.now();
+      const now = performance.now();
+      firstWait ??= now;
+      const left = deadline - now;
       if (signal?.aborted === true || left <= 0) {
         const abandoned = acquire.abandon?.(attempt) ?? false;
         if (abandoned === "completed") return;

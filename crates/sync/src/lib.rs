@@ -59,7 +59,7 @@ pub use futex::WasmFutex;
 pub use futex::{Clock, Futex, WaitResult, WAKE_ALL};
 #[cfg(not(any(loom, target_arch = "wasm32")))]
 pub use futex::{ParkingFutex, StdClock};
-pub use mutex::{LockAttempt, RawMutex};
+pub use mutex::{LockAttempt, RawMutex, FAIR_AFTER};
 pub use rwlock::{RawRwLock, MAX_READERS};
 pub use semaphore::{AcquireAttempt, RawSemaphore, SemaphoreWords, MAX_PERMITS};
 pub use step::{Park, Step, GRACE, GRACE_MS};

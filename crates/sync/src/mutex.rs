@@ -1,5 +1,7 @@
 //! A mutex on one 32-bit word.
 
+use core::time::Duration;
+
 use crate::atomic::{spin_loop, AtomicU32, Ordering};
 use crate::futex::{Clock, Futex, WAKE_ALL};
 use crate::step::{Park, Step};
@@ -12,10 +14,18 @@ const PARKED: u32 = 0b010;
 /// Set by every waiter that parks on a held mutex: until a waiter takes it, newcomers may not.
 const FAIR: u32 = 0b100;
 
-/// An attempt asks for fairness (`FAIR`) when it parks for this many times or more: once it has
-/// been woken and lost the race this many times in a row. Under loom it is 1, so that the models
-/// reach the fairness states within their preemption bound; the logic is the same for any count.
+/// How long an acquire waits before it asks for the mutex (`FAIR`): parking_lot's eventual
+/// fairness, half a millisecond.
+pub const FAIR_AFTER: Duration = Duration::from_micros(500);
+
+/// What stands in for [`FAIR_AFTER`] when the driver has no clock ([`RawMutex::lock`]): the attempt
+/// counts as overdue once it has been woken and lost the race this many times in a row. Under
+/// loom it is 1, so that the models reach the fairness states within their preemption bound; the
+/// logic is the same for any count.
 const FAIR_AFTER_WAITS: u32 = if cfg!(loom) { 1 } else { 2 };
+
+/// [`LockAttempt`]'s bit saying it has waited long enough to ask for the mutex.
+const OVERDUE: u32 = 1 << 31;
 
 /// How many times `RawMutex::spin_lock` reads a held word before giving up: about a microsecond,
 /// well under the cost of one sleep and wake-up (several microseconds in every engine). Under loom,
@@ -61,9 +71,10 @@ const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 1000 };
 /// thread keeps the mutex for hundreds of acquisitions per wake-up and, in a loop, nearly forever.
 /// Hence "waiters before newcomers", without hand-off:
 ///
-/// - An acquire in progress is tracked by a [`LockAttempt`] that counts its waits. Parking on a
-///   held mutex sets `PARKED`; parking again after having been woken and having lost the race for
-///   the free mutex `FAIR_AFTER_WAITS` (2) times also sets `FAIR`.
+/// - An acquire in progress is tracked by a [`LockAttempt`] that counts its waits and knows
+///   whether it is *overdue*: its driver has seen it wait [`FAIR_AFTER`] (0.5 ms) or longer since
+///   it first parked ([`LockAttempt::note_waited`]). Parking on a held mutex sets `PARKED`;
+///   parking while overdue also sets `FAIR`.
 /// - While `FAIR` is set, [`try_lock`](Self::try_lock) fails and a *newcomer* (an attempt that has
 ///   not waited yet, such as the thread that just unlocked) may not take the free mutex: it sets
 ///   `PARKED` and waits, bounded by [`crate::GRACE`]. Any attempt that *has* waited may take it, and
@@ -72,16 +83,18 @@ const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 1000 };
 ///   whichever the engine runs first, not back to the thread that released it. The order among
 ///   waiters is not FIFO, but a thread cannot be overtaken by the same hot thread again and again.
 ///
-/// Fairness is eventual (parking_lot's idea, counted in waits because Wasm has no shared clock):
-/// a waiter's first wake-ups may lose to a barging releaser, but a waiter that lost
-/// `FAIR_AFTER_WAITS` (2) times asks for the mutex with `FAIR` and gets it at the next contended
-/// unlock. So no waiter loses more than that many races in a row, while a hot thread keeps the
-/// mutex for a couple of wake-up latencies between hand-offs instead of handing it over at every
-/// unlock. The count was chosen by measurement (`bench/`, "Mutex contended", and the fair-share
-/// test in `tests/sync.test.js`): after one loss, contended throughput was 0.70, 0.67 and 0.84 of
-/// an unfair futex mutex on Node, Deno and Bun; after two, 0.82, 0.82 and 1.69, with shares among
-/// four hammering threads within 16 % of each other; from three on, one thread of a pair took up
-/// to nine tenths of the acquisitions on Deno.
+/// Fairness is eventual, parking_lot's idea: a waiter's wake-ups may lose to a barging releaser
+/// for up to [`FAIR_AFTER`], then it asks for the mutex with `FAIR` and gets it at the next
+/// contended unlock. Between hand-offs a hot thread keeps the mutex, instead of handing it over at
+/// every unlock and leaving it idle for a wake-up latency each time. The measure is time rather
+/// than a count of lost races because a wake-up costs anything from a few microseconds (both
+/// threads on one core) to a hundred (a sleeping core is woken): counted in races, the interval
+/// between hand-offs would follow that latency. On the 2-core machine of `bench/`, where a wake-up
+/// takes 50–100 µs, the two rules measured the same ("Mutex contended", 61 interleaved rounds, two
+/// runs each): after two lost races 0.57–0.59, 0.65–0.76 and 0.89–0.98 of an unfair futex mutex's
+/// throughput on Node, Deno and Bun; after 0.5 ms 0.60–0.63, 0.58–0.68 and 0.89–0.97. A driver
+/// without a clock ([`RawMutex::lock`]) counts instead: overdue after `FAIR_AFTER_WAITS` (2) lost
+/// races.
 ///
 /// Before parking at all, an acquire that finds the mutex held by a thread nobody waits for spins
 /// a little ([`spin_lock`](Self::spin_lock)): short critical sections end sooner than a sleep and
@@ -142,40 +155,81 @@ pub struct RawMutex<'a> {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LockAttempt {
-    waits: u32,
+    /// Bits 0–30: waits so far; bit 31: [`OVERDUE`].
+    bits: u32,
 }
 
 impl LockAttempt {
     /// A fresh attempt that has not waited.
     #[must_use]
     pub const fn new() -> Self {
-        Self { waits: 0 }
+        Self { bits: 0 }
     }
 
     /// The attempt as a number, to carry across the JS boundary.
     #[must_use]
     pub const fn into_bits(self) -> u32 {
-        self.waits
+        self.bits
     }
 
     /// The attempt back from [`into_bits`](Self::into_bits). Any number is a valid attempt.
     #[must_use]
     pub const fn from_bits(bits: u32) -> Self {
-        Self { waits: bits }
+        Self { bits }
     }
 
     /// How many times this attempt returned [`Step::Wait`].
     #[must_use]
     pub const fn waits(&self) -> u32 {
-        self.waits
+        self.bits & !OVERDUE
+    }
+
+    /// Tells the attempt how long it has waited since it first parked: from [`FAIR_AFTER`] on it
+    /// is overdue, and its next park asks for the mutex. Drivers with a clock call this after each
+    /// wait; a shorter time than before changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use std::time::Duration;
+    /// use weft_sync::{LockAttempt, FAIR_AFTER};
+    ///
+    /// let mut a = LockAttempt::new();
+    /// a.note_waited(Duration::from_micros(100));
+    /// assert!(!a.is_overdue());
+    /// a.note_waited(FAIR_AFTER);
+    /// assert!(a.is_overdue());
+    /// # }
+    /// ```
+    pub fn note_waited(&mut self, waited: Duration) {
+        if waited >= FAIR_AFTER {
+            self.bits |= OVERDUE;
+        }
+    }
+
+    /// Whether the attempt has waited long enough to ask for the mutex.
+    #[must_use]
+    pub const fn is_overdue(&self) -> bool {
+        self.bits & OVERDUE != 0
     }
 
     fn has_waited(&self) -> bool {
-        self.waits > 0
+        self.waits() > 0
+    }
+
+    /// The clockless stand-in for [`note_waited`](Self::note_waited): overdue after
+    /// `FAIR_AFTER_WAITS` waits.
+    fn count_waits(&mut self) {
+        if self.waits() >= FAIR_AFTER_WAITS {
+            self.bits |= OVERDUE;
+        }
     }
 
     fn park(&mut self, expected: u32, bounded: bool) -> Step {
-        self.waits = self.waits.saturating_add(1);
+        if self.waits() < !OVERDUE {
+            self.bits += 1;
+        }
         Step::Wait(Park { expected, bounded })
     }
 }
@@ -369,13 +423,7 @@ impl<'a> RawMutex<'a> {
                 return attempt.park(want, true);
             }
             // Held. Make sure the holder's unlock wakes us and that the mutex is owed to waiters.
-            let want = v
-                | PARKED
-                | if attempt.waits() >= FAIR_AFTER_WAITS {
-                    FAIR
-                } else {
-                    0
-                };
+            let want = v | PARKED | if attempt.is_overdue() { FAIR } else { 0 };
             if want != v {
                 // Relaxed: as above, only the modification order of this word matters.
                 if let Err(now) =
@@ -461,7 +509,8 @@ impl<'a> RawMutex<'a> {
 
     /// Blocks until the mutex is held, sleeping on `futex`. Runs [`try_lock`](Self::try_lock),
     /// [`spin_lock`](Self::spin_lock) and then the same [`lock_step`](Self::lock_step) loop JS
-    /// runs.
+    /// runs. Without a clock, the attempt counts lost races to become overdue (see the type's
+    /// docs); [`lock_with_clock`](Self::lock_with_clock) measures [`FAIR_AFTER`] instead.
     ///
     /// # Examples
     ///
@@ -484,9 +533,29 @@ impl<'a> RawMutex<'a> {
                 Step::Acquired => return,
                 Step::Wait(park) => {
                     futex.wait(self.word, park.expected, park.timeout());
+                    attempt.count_waits();
                 }
             }
         }
+    }
+
+    /// Like [`lock`](Self::lock), asking for the mutex once it has waited [`FAIR_AFTER`] on
+    /// `clock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{AtomicU32, ParkingFutex, RawMutex, StdClock};
+    ///
+    /// let word = AtomicU32::new(RawMutex::UNLOCKED);
+    /// RawMutex::new(&word).lock_with_clock(&ParkingFutex, &StdClock::new());
+    /// assert!(RawMutex::new(&word).is_locked());
+    /// # }
+    /// ```
+    pub fn lock_with_clock<F: Futex + ?Sized, C: Clock + ?Sized>(&self, futex: &F, clock: &C) {
+        let acquired = self.lock_until(futex, clock, None);
+        debug_assert!(acquired.is_ok(), "no deadline, so no timeout");
     }
 
     /// Like [`lock`](Self::lock), giving up after `timeout` (measured on `clock`).
@@ -516,22 +585,38 @@ impl<'a> RawMutex<'a> {
         clock: &C,
         timeout: core::time::Duration,
     ) -> Result<(), SyncError> {
+        let deadline = clock.now().saturating_add(timeout);
+        self.lock_until(futex, clock, Some(deadline))
+    }
+
+    /// The clocked lock loop: `deadline` on `clock`, `None` for none.
+    fn lock_until<F: Futex + ?Sized, C: Clock + ?Sized>(
+        &self,
+        futex: &F,
+        clock: &C,
+        deadline: Option<Duration>,
+    ) -> Result<(), SyncError> {
         if self.try_lock() || self.spin_lock() {
             return Ok(());
         }
-        let deadline = clock.now().saturating_add(timeout);
         let mut attempt = LockAttempt::new();
+        let mut parked_at = None;
         loop {
             match self.lock_step(&mut attempt) {
                 Step::Acquired => return Ok(()),
                 Step::Wait(park) => {
                     let now = clock.now();
-                    if now >= deadline {
-                        return Err(SyncError::TimedOut);
-                    }
-                    let left = deadline - now;
-                    let t = park.timeout().map_or(left, |g| g.min(left));
-                    futex.wait(self.word, park.expected, Some(t));
+                    let since = *parked_at.get_or_insert(now);
+                    let t = match deadline {
+                        Some(deadline) if now >= deadline => return Err(SyncError::TimedOut),
+                        Some(deadline) => {
+                            let left = deadline - now;
+                            Some(park.timeout().map_or(left, |g| g.min(left)))
+                        }
+                        None => park.timeout(),
+                    };
+                    futex.wait(self.word, park.expected, t);
+                    attempt.note_waited(clock.now().saturating_sub(since));
                 }
             }
         }
@@ -603,25 +688,27 @@ mod tests {
                 bounded: false
             })
         );
-        // Woken, but the releaser barged back in first, FAIR_AFTER_WAITS times: the waiter parks
-        // without asking for the mutex until the last of those losses...
-        for lost in 1..=FAIR_AFTER_WAITS {
+        // Woken, but the releaser barged back in first, again and again: while the waiter has
+        // waited less than FAIR_AFTER, it parks without asking for the mutex...
+        for lost in 1..=3 {
+            old.note_waited(FAIR_AFTER / 2);
             assert_eq!(m.unlock(), Ok(true));
             assert!(
                 m.try_lock(),
                 "nobody is owed the mutex yet after {lost} losses"
             );
-            if lost < FAIR_AFTER_WAITS {
-                assert_eq!(
-                    m.lock_step(&mut old),
-                    Step::Wait(Park {
-                        expected: LOCKED | PARKED,
-                        bounded: false
-                    })
-                );
-            }
+            assert_eq!(
+                m.lock_step(&mut old),
+                Step::Wait(Park {
+                    expected: LOCKED | PARKED,
+                    bounded: false
+                })
+            );
         }
-        // ...then it parks again, now asking for the mutex.
+        // ...then, once it has waited FAIR_AFTER, it parks again asking for the mutex.
+        old.note_waited(FAIR_AFTER);
+        assert_eq!(m.unlock(), Ok(true));
+        assert!(m.try_lock(), "not asked for yet");
         assert_eq!(
             m.lock_step(&mut old),
             Step::Wait(Park {
@@ -736,6 +823,30 @@ mod tests {
         assert!(b.has_waited());
         let _ = m.lock_step(&mut b);
         assert_eq!(b.waits(), 2);
+        b.note_waited(FAIR_AFTER);
+        let c = LockAttempt::from_bits(b.into_bits());
+        assert!(c.is_overdue());
+        assert_eq!(c.waits(), 2, "the overdue bit is not a wait");
+        let mut full = LockAttempt::from_bits(u32::MAX);
+        let _ = m.lock_step(&mut full);
+        assert_eq!(
+            full.into_bits(),
+            u32::MAX,
+            "waits saturate below the overdue bit"
+        );
+    }
+
+    #[test]
+    fn clockless_lock_counts_lost_races() {
+        let mut a = LockAttempt::new();
+        let w = word(LOCKED);
+        let m = RawMutex::new(&w);
+        for _ in 0..FAIR_AFTER_WAITS {
+            assert!(!a.is_overdue());
+            let _ = m.lock_step(&mut a);
+            a.count_waits();
+        }
+        assert!(a.is_overdue());
     }
 
     #[test]

@@ -83,12 +83,13 @@ fn start_together(ready: &StdAtomicU32, n: u32) {
 
 /// Runs `THREADS` threads that take the mutex in a tight loop for `run`, and returns how many
 /// acquisitions each made.
-fn hammer(run: Duration) -> [u64; THREADS] {
+fn hammer(run: Duration, clocked: bool) -> [u64; THREADS] {
     let word = AtomicU32::new(RawMutex::UNLOCKED);
     let mutex = RawMutex::new(&word);
     let stop = AtomicBool::new(false);
     let ready = StdAtomicU32::new(0);
     let total = Guarded::new(0u64);
+    let clock = StdClock::new();
     let mut shares = [0u64; THREADS];
     thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
@@ -97,7 +98,11 @@ fn hammer(run: Duration) -> [u64; THREADS] {
                     start_together(&ready, THREADS as u32);
                     let mut mine = 0;
                     while !stop.load(Ordering::Relaxed) {
-                        mutex.lock(&ParkingFutex);
+                        if clocked {
+                            mutex.lock_with_clock(&ParkingFutex, &clock);
+                        } else {
+                            mutex.lock(&ParkingFutex);
+                        }
                         // SAFETY: we hold `mutex`.
                         unsafe { total.with(|t| *t += 1) };
                         mutex.unlock_and_wake(&ParkingFutex).unwrap();
@@ -121,15 +126,18 @@ fn hammer(run: Duration) -> [u64; THREADS] {
 #[test]
 fn mutex_gives_every_hammering_thread_a_fair_share() {
     let _serial = serial();
-    let shares = hammer(Duration::from_millis(300));
-    let total: u64 = shares.iter().sum();
-    let fair = total / THREADS as u64;
-    // Each thread must get at least a quarter of an equal share.
-    for (i, &got) in shares.iter().enumerate() {
-        assert!(
-            got >= fair / 4,
-            "thread {i} got {got} of {total} ({shares:?})"
-        );
+    // Without a clock (overdue after lost races) and with one (overdue after FAIR_AFTER).
+    for clocked in [false, true] {
+        let shares = hammer(Duration::from_millis(300), clocked);
+        let total: u64 = shares.iter().sum();
+        let fair = total / THREADS as u64;
+        // Each thread must get at least a quarter of an equal share.
+        for (i, &got) in shares.iter().enumerate() {
+            assert!(
+                got >= fair / 4,
+                "clocked {clocked}: thread {i} got {got} of {total} ({shares:?})"
+            );
+        }
     }
 }
 

@@ -221,10 +221,15 @@ pub fn mutex_spin_lock(addr: u32) -> bool {
     RawMutex::new(word(addr)).spin_lock()
 }
 
-/// One step of a contended lock.
+/// One step of a contended lock; `waited_ms`: how long the attempt has waited since it first
+/// parked (0 before), which makes it ask for the mutex from `weft_sync::FAIR_AFTER` on.
 #[wasm_bindgen(js_name = mutexLockStep)]
-pub fn mutex_lock_step(addr: u32, attempt: u32) -> StepOutcome {
+pub fn mutex_lock_step(addr: u32, attempt: u32, waited_ms: f64) -> StepOutcome {
     let mut attempt = LockAttempt::from_bits(attempt);
+    attempt.note_waited(
+        std::time::Duration::try_from_secs_f64(waited_ms.max(0.0) / 1000.0)
+            .unwrap_or(std::time::Duration::MAX),
+    );
     let step = RawMutex::new(word(addr)).lock_step(&mut attempt);
     record(step, attempt.into_bits())
 }
@@ -252,7 +257,7 @@ pub fn mutex_is_locked(addr: u32) -> bool {
 pub fn mutex_lock_blocking(addr: u32, timeout_ms: f64) -> Result<(), JsValue> {
     let mutex = RawMutex::new(word(addr));
     if timeout_ms < 0.0 {
-        mutex.lock(&weft_sync::WasmFutex);
+        mutex.lock_with_clock(&weft_sync::WasmFutex, &JsClock);
         Ok(())
     } else {
         let timeout = std::time::Duration::from_secs_f64(timeout_ms / 1000.0);

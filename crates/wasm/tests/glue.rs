@@ -96,18 +96,28 @@ fn mutex_block_steps_and_refcount() {
     assert!(mutex_spin_lock(m), "a free mutex is taken at once");
     assert!(!mutex_spin_lock(m), "held, and nobody frees it");
     assert_eq!(
-        mutex_lock_step(m, 0),
+        mutex_lock_step(m, 0, 0.0),
         StepOutcome::Wait,
         "held: wait unbounded"
     );
     let attempt = step_attempt();
     assert!(mutex_unlock(m).unwrap(), "a parked waiter must be woken");
     assert_eq!(
-        mutex_lock_step(m, attempt),
+        mutex_lock_step(m, attempt, 0.1),
         StepOutcome::Acquired,
         "the waiter takes it"
     );
-    assert!(!mutex_unlock(m).unwrap());
+    // A waiter that has waited 0.5 ms or more asks for the mutex when it parks again: the
+    // releaser, trying again as a newcomer, defers to it.
+    assert_eq!(mutex_lock_step(m, 0, 0.0), StepOutcome::Wait);
+    let waiter = step_attempt();
+    assert_eq!(mutex_lock_step(m, waiter, 0.6), StepOutcome::Wait);
+    let waiter = step_attempt();
+    assert!(mutex_unlock(m).unwrap());
+    assert!(!mutex_spin_lock(m), "owed to the waiter");
+    assert_eq!(mutex_lock_step(m, 0, 0.0), StepOutcome::WaitBounded);
+    assert_eq!(mutex_lock_step(m, waiter, 0.7), StepOutcome::Acquired);
+    assert!(mutex_unlock(m).unwrap(), "the deferring newcomer is parked");
     assert!(
         mutex_unlock(m).is_err(),
         "unlocking a free mutex is an error"
