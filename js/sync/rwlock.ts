@@ -32,9 +32,12 @@ const MAX_READERS: number = core.RwLockWord.Unlocked;
  * Takes a read lock in JS when no reservation, heartbeat or parked waiter is recorded (bits
  * 14–31 clear) and a permit is free: one compare-exchange, the uncontended case of
  * `RawRwLock::try_read`. Anything else is left to the state machine. `w[i]` is the lock word.
+ *
+ * The first read of the word is plain (an atomic load is a measurable share of the fast path):
+ * only the compare-exchange decides, and it fails on a stale value.
  */
 function tryReadWord(w: Int32Array, i: number): boolean {
-  for (let v = Atomics.load(w, i); (v & ~MAX_READERS) === 0 && v > 0; ) {
+  for (let v = w[i]!; (v & ~MAX_READERS) === 0 && v > 0; ) {
     const seen = Atomics.compareExchange(w, i, v, v - 1);
     if (seen === v) return true;
     v = seen;
@@ -47,7 +50,7 @@ function tryReadWord(w: Int32Array, i: number): boolean {
  * that nobody needs waking: the uncontended case of `RawRwLock::read_unlock`.
  */
 function readUnlockWord(w: Int32Array, i: number): boolean {
-  for (let v = Atomics.load(w, i); (v & ~MAX_READERS) === 0 && v < MAX_READERS; ) {
+  for (let v = w[i]!; (v & ~MAX_READERS) === 0 && v < MAX_READERS; ) {
     const seen = Atomics.compareExchange(w, i, v, v + 1);
     if (seen === v) return true;
     v = seen;

@@ -83,9 +83,10 @@ const MAX_U32 = 2 ** 32 - 1;
  * Takes `n` permits in JS when the state word `w[i]` records nothing but free permits (no
  * reservation, heartbeat or parked waiter: bits 14–31 clear) and `n` of them are free: the
  * uncontended case of `RawSemaphore::try_acquire`. Anything else is left to the state machine.
+ * The first read of the word is plain: only the compare-exchange decides (as in rwlock.ts).
  */
 function tryAcquireWord(w: Int32Array, i: number, n: number): boolean {
-  for (let v = Atomics.load(w, i); (v & ~MAX_PERMITS) === 0 && v >= n; ) {
+  for (let v = w[i]!; (v & ~MAX_PERMITS) === 0 && v >= n; ) {
     const seen = Atomics.compareExchange(w, i, v, v - n);
     if (seen === v) return true;
     v = seen;
@@ -101,7 +102,7 @@ function tryAcquireWord(w: Int32Array, i: number, n: number): boolean {
  */
 function releaseWord(w: Int32Array, i: number, n: number): boolean {
   const capacity = w[i + 1]!;
-  for (let v = Atomics.load(w, i); (v & ~MAX_PERMITS) === 0 && v + n <= capacity; ) {
+  for (let v = w[i]!; (v & ~MAX_PERMITS) === 0 && v + n <= capacity; ) {
     const seen = Atomics.compareExchange(w, i, v, v + n);
     if (seen === v) return true;
     v = seen;
