@@ -127,7 +127,9 @@ const contended = await interleave(
     weftWithWork: () => contendedWeft(PER_THREAD_WITH_WORK, OUTSIDE),
     futexWithWork: () => contendedFutex(PER_THREAD_WITH_WORK, OUTSIDE),
   },
-  { warmup: 2, rounds: 9 },
+  // Many rounds: which thread the scheduler runs when decides much of a round's throughput, for
+  // both variants alike, so that single rounds range over a factor of two.
+  { warmup: 2, rounds: scaled(31, 5) },
 );
 
 const summary = (unit, xs) => ({ unit, ...summarize(xs) });
