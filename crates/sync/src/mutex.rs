@@ -90,11 +90,11 @@ const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 1000 };
 /// than a count of lost races because a wake-up costs anything from a few microseconds (both
 /// threads on one core) to a hundred (a sleeping core is woken): counted in races, the interval
 /// between hand-offs would follow that latency. On the 2-core machine of `bench/`, where a wake-up
-/// takes 50–100 µs, the two rules measured the same ("Mutex contended", 61 interleaved rounds, two
-/// runs each): after two lost races 0.57–0.59, 0.65–0.76 and 0.89–0.98 of an unfair futex mutex's
-/// throughput on Node, Deno and Bun; after 0.5 ms 0.60–0.63, 0.58–0.68 and 0.89–0.97. A driver
-/// without a clock ([`RawMutex::lock`]) counts instead: overdue after `FAIR_AFTER_WAITS` (2) lost
-/// races.
+/// takes 50–100 µs, the two rules measured the same (the "Mutex contended" workload of
+/// `bench/mutex.bench.js`, 61 interleaved rounds, two runs each): after two lost races
+/// 0.57–0.59, 0.65–0.76 and 0.89–0.98 of an unfair futex mutex's throughput on Node, Deno and Bun;
+/// after 0.5 ms 0.60–0.63, 0.58–0.68 and 0.89–0.97. A driver without a clock
+/// ([`RawMutex::lock`]) counts instead: overdue after `FAIR_AFTER_WAITS` (2) lost races.
 ///
 /// Before parking at all, an acquire that finds the mutex held by a thread nobody waits for spins
 /// a little ([`spin_lock`](Self::spin_lock)): short critical sections end sooner than a sleep and
