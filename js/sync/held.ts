@@ -131,6 +131,16 @@ export function reapHeld(address: number): number {
   return n;
 }
 
+/**
+ * Whether the lock whose word is `w[at]` (a view covering its block) is poisoned, for its holder
+ * right after acquiring it. The mark is read plainly: a reaper stores it before the unlock that
+ * the acquiring read-modify-write read, which orders this read after that store, and an atomic
+ * load here is a measurable share of an uncontended lock and unlock.
+ */
+export function poisonedWhenLocked(w: Int32Array, at: number): boolean {
+  return w[at + 1] !== 0;
+}
+
 /** Whether the lock at `block` is poisoned. */
 export function isPoisoned(block: number): boolean {
   return Atomics.load(wordsAt(block + 4), poisonWord(block)) !== 0;

@@ -34,7 +34,7 @@ import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
 import { checkSharedValue } from "./shared_value.js";
-import { clearPoisoned, Held, held, isPoisoned, released } from "./held.js";
+import { clearPoisoned, Held, held, isPoisoned, poisonedWhenLocked, released } from "./held.js";
 
 /** `weft_sync::RawMutex`'s word: unlocked, and held with nobody parked and nothing owed (from the glue). */
 const UNLOCKED: number = core.MutexWord.Unlocked;
@@ -175,10 +175,7 @@ export class Mutex<T = undefined> {
   #locked(): MutexGuard<T> | PoisonError<MutexGuard<T>> {
     held(Held.Mutex, this.#block);
     const guard = new MutexGuard(this, this.#value);
-    // The poison word (word 1 of the block, see held.ts), read plainly: a reaper stores it before
-    // the unlock that our acquiring compare-exchange read, so that read orders this one after it
-    // (measured in a Node worker, an atomic load here added a sixth to a lock and unlock).
-    return this.#words[this.#at + 1] !== 0 ? new PoisonError(guard, "Mutex") : guard;
+    return poisonedWhenLocked(this.#words, this.#at) ? new PoisonError(guard, "Mutex") : guard;
   }
 
   /** {@link #locked}, throwing the PoisonError. */

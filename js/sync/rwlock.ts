@@ -18,7 +18,7 @@
 import { dropWhenCollected } from "../core/blocks.js";
 import { core, isWorkerThread } from "../core/module.js";
 import { PoisonError, WeftError } from "../errors.js";
-import { clearPoisoned, Held, held, isPoisoned, released } from "./held.js";
+import { clearPoisoned, Held, held, isPoisoned, poisonedWhenLocked, released } from "./held.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
@@ -210,23 +210,14 @@ export class RwLock<T = undefined> {
   #reading(): RwLockReadGuard<T> | PoisonError<RwLockReadGuard<T>> {
     held(Held.Read, this.#block);
     const guard = new RwLockReadGuard(this, this.#value, "read");
-    return this.#poisoned() ? new PoisonError(guard, "RwLock") : guard;
+    return poisonedWhenLocked(this.#words, this.#at) ? new PoisonError(guard, "RwLock") : guard;
   }
 
   /** Just write-locked: as {@link #reading}. */
   #writing(): RwLockWriteGuard<T> | PoisonError<RwLockWriteGuard<T>> {
     held(Held.Write, this.#block);
     const guard = new RwLockWriteGuard(this, this.#value, "write");
-    return this.#poisoned() ? new PoisonError(guard, "RwLock") : guard;
-  }
-
-  /**
-   * Whether the poison word (word 1 of the block, see held.ts) is set, read plainly right after a
-   * lock: a reaper stores it before the unlock that the acquiring read-modify-write read, which
-   * orders this read after that store (as in `Mutex`).
-   */
-  #poisoned(): boolean {
-    return this.#words[this.#at + 1] !== 0;
+    return poisonedWhenLocked(this.#words, this.#at) ? new PoisonError(guard, "RwLock") : guard;
   }
 
   #readingOrThrow(): RwLockReadGuard<T> {
