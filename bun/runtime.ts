@@ -1,36 +1,43 @@
 /**
  * The Bun adapter: workers are web Workers (Bun's fastest to start), files are read with
- * `Bun.file`, call sites come from JavaScriptCore's emulation of V8's stack-trace API, generated
+ * `node:fs` (loaded on first use, node/builtins.ts), call sites come from JavaScriptCore's emulation of V8's stack-trace API, generated
  * modules load from `blob:` URLs with bare specifiers resolved up front by `Bun.resolveSync` from
  * the caller's file.
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { readFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import process from "node:process";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { builtin } from "../node/builtins.js";
 import { persistentCache } from "../node/persistent_cache.js";
 import type { ParentPort, Runtime, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
-import { listen, receiveMessageSync } from "../node/ports.js";
+import { listen, receiveMessageSync } from "../node/message_ports.js";
 import { jscCallerOf } from "../node/v8_stack.js";
 import { webParentPort, webWorkerPort } from "./web_worker.js";
 
+/** The part of `Bun.CryptoHasher` used here. */
+interface BunHasher {
+  update(data: string): BunHasher;
+  digest(encoding: "hex"): string;
+}
+
 declare const Bun: {
   readonly isMainThread: boolean;
-  file(path: URL): { bytes(): Promise<Uint8Array> };
+  fileURLToPath(url: string | URL): string;
+  pathToFileURL(path: string): URL;
+  CryptoHasher: new (algorithm: "sha256") => BunHasher;
   resolveSync(specifier: string, from: string): string;
 };
 
 /** Resolves like an `import` in `parentUrl`, with Bun's own resolver. Builtins stay as written. */
 function resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const from = fileURLToPath(parentUrl);
+  const from = Bun.fileURLToPath(parentUrl);
   for (const specifier of specifiers) {
     if (/^(node|bun):/.test(specifier) || isBuiltin(specifier)) continue;
     const resolved = Bun.resolveSync(specifier, from);
-    out[specifier] = resolved.startsWith("/") ? pathToFileURL(resolved).href : resolved;
+    out[specifier] = resolved.startsWith("/") ? Bun.pathToFileURL(resolved).href : resolved;
   }
   return out;
 }
@@ -72,14 +79,16 @@ export const bunRuntime: Runtime = {
     home: () => process.env.HOME ?? process.env.USERPROFILE,
     uid: () => process.getuid?.(),
     allowed: () => true,
+    // Bun's own hasher: `node:crypto` would cost this thread about 10 ms to load.
+    sha256: (text) => new Bun.CryptoHasher("sha256").update(text).digest("hex"),
   }),
   bufferClass: Buffer,
   name: "bun",
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread
   // resources are not freed.
   exitMeansThreadStopped: false,
-  readFileSync: (url) => new Uint8Array(readFileSync(url)),
-  readTextFileSync: (url) => readFileSync(new URL(url), "utf8"),
+  readFileSync: (url) => new Uint8Array(builtin("node:fs").readFileSync(url)),
+  readTextFileSync: (url) => builtin("node:fs").readFileSync(new URL(url), "utf8"),
   moduleUrl: (source) => URL.createObjectURL(new Blob([source], { type: "text/javascript" })),
   adoptModule: () => {},
   resolveSpecifiers,

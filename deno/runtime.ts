@@ -13,7 +13,8 @@ import { persistentCache } from "../node/persistent_cache.js";
 import type { Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../node/v8_stack.js";
 import { dataModuleUrl } from "../node/modules.js";
-import { listen, receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "../node/ports.js";
+import { listen, receiveMessageSync } from "../node/message_ports.js";
+import { startThreadWorker, threadParentPort, v8ResourceLimits } from "../node/ports.js";
 import { heapLimitWatch } from "./heap_watchdog.js";
 import { type Files, resolveBare } from "./resolve.js";
 

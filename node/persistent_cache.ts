@@ -20,12 +20,9 @@
  * @module
  */
 
-import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { platform } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
 import type { PersistentCache } from "../js/runtime.js";
+import { builtin } from "./builtins.js";
 
 /** Entries kept at most. */
 export const MAX_ENTRIES = 2000;
@@ -42,6 +39,20 @@ export interface CacheHost {
   uid(): number | undefined;
   /** Whether the process may read and write below `dir`. */
   allowed(dir: string): boolean;
+  /** The SHA-256 digest of `text` (as UTF-8) in hex; by default from `node:crypto`. */
+  sha256?(text: string): string;
+}
+
+const nodeSha256 = (text: string): string => builtin("node:crypto").createHash("sha256").update(text).digest("hex");
+
+const fs = () => builtin("node:fs");
+const join = (...parts: string[]) => builtin("node:path").join(...parts);
+const platform = () => builtin("node:os").platform();
+
+/** Eight random hex digits, from the web Crypto API every runtime provides globally. */
+function randomSuffix(): string {
+  const [word] = crypto.getRandomValues(new Uint32Array(1));
+  return word!.toString(16).padStart(8, "0");
 }
 
 function baseDirectory(host: CacheHost): string | undefined {
@@ -66,7 +77,7 @@ function baseDirectory(host: CacheHost): string | undefined {
 
 /** Whether `dir` is a directory of this user's that others cannot read or write. */
 function isPrivate(dir: string, uid: number | undefined): boolean {
-  const info = lstatSync(dir);
+  const info = fs().lstatSync(dir);
   if (!info.isDirectory()) return false;
   if (platform() === "win32") return true;
   return (uid === undefined || info.uid === uid) && (info.mode & 0o077) === 0;
@@ -81,6 +92,7 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
   if (off === "0" || off?.toLowerCase() === "false") return undefined;
   let dir: string | null | undefined; // null: unusable
   let trimmed = false;
+  const sha256 = host.sha256 ?? nodeSha256;
 
   const directory = (): string | undefined => {
     if (dir === undefined) {
@@ -88,7 +100,7 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
       try {
         const base = baseDirectory(host);
         if (base !== undefined && host.allowed(base)) {
-          mkdirSync(base, { recursive: true, mode: 0o700 });
+          fs().mkdirSync(base, { recursive: true, mode: 0o700 });
           if (isPrivate(base, host.uid())) dir = base;
         }
       } catch {
@@ -100,12 +112,12 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
 
   const trim = (d: string): void => {
     trimmed = true;
-    const entries = readdirSync(d).filter((name) => name.endsWith(".entry"));
+    const entries = fs().readdirSync(d).filter((name) => name.endsWith(".entry"));
     if (entries.length <= MAX_ENTRIES) return;
     const aged = entries
       .map((name) => {
         try {
-          return { name, at: statSync(join(d, name)).mtimeMs };
+          return { name, at: fs().statSync(join(d, name)).mtimeMs };
         } catch {
           return { name, at: 0 };
         }
@@ -113,7 +125,7 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
       .sort((a, b) => a.at - b.at);
     for (const { name } of aged.slice(0, Math.ceil(entries.length / 4))) {
       try {
-        unlinkSync(join(d, name));
+        fs().unlinkSync(join(d, name));
       } catch {
         // Removed by another process meanwhile.
       }
@@ -122,19 +134,15 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
 
   return {
     key(parts) {
-      const hash = createHash("sha256");
-      for (const part of parts) {
-        hash.update(String(part.length));
-        hash.update(":");
-        hash.update(part);
-      }
-      return hash.digest("hex");
+      let text = "";
+      for (const part of parts) text += `${part.length}:${part}`;
+      return sha256(text);
     },
     read(key) {
       const d = directory();
       if (d === undefined) return undefined;
       try {
-        return readFileSync(join(d, `${key}.entry`), "utf8");
+        return fs().readFileSync(join(d, `${key}.entry`), "utf8");
       } catch {
         return undefined;
       }
@@ -142,15 +150,15 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
     write(key, text) {
       const d = directory();
       if (d === undefined || text.length > MAX_ENTRY_BYTES) return;
-      const temporary = join(d, `${key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+      const temporary = join(d, `${key}.${process.pid}.${randomSuffix()}.tmp`);
       try {
         if (!trimmed) trim(d);
-        writeFileSync(temporary, text, { mode: 0o600 });
-        chmodSync(temporary, 0o600);
-        renameSync(temporary, join(d, `${key}.entry`));
+        fs().writeFileSync(temporary, text, { mode: 0o600 });
+        fs().chmodSync(temporary, 0o600);
+        fs().renameSync(temporary, join(d, `${key}.entry`));
       } catch {
         try {
-          unlinkSync(temporary);
+          fs().unlinkSync(temporary);
         } catch {
           // Never written.
         }

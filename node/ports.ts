@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isMainThread, parentPort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import type { LimitRange, ParentPort, ResourceLimit, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
 
 /**
@@ -75,23 +75,6 @@ export function threadParentPort(deferMessages = false): ParentPort | null {
       process.on("unhandledRejection", listener);
     },
   };
-}
-
-/**
- * Calls `listener` with each message arriving on `port` (`Runtime.listen`). Node's ports are
- * event emitters, and listening as one avoids a `MessageEvent` per message, whose first use loads
- * Node's web-events implementation (tens of milliseconds in a fresh worker); elsewhere, as a web
- * port.
- */
-export function listen(port: MessagePort, listener: (message: unknown) => void): void {
-  const emitter = port as MessagePort & { on?(event: "message", listener: (message: unknown) => void): void };
-  if (typeof emitter.on === "function") emitter.on("message", listener);
-  else port.onmessage = (event) => listener(event.data);
-}
-
-/** The next message waiting on `port`, received synchronously (`Runtime.receiveMessageSync`). */
-export function receiveMessageSync(port: MessagePort): unknown {
-  return receiveMessageOnPort(port as never)?.message;
 }
 
 /** V8 heaps stay far below this: larger values only ask for address space. */

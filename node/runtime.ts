@@ -15,7 +15,8 @@ import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
 import { originalPosition } from "./source_maps.js";
 import { adoptDataModule, dataModuleUrl } from "./modules.js";
-import { listen, receiveMessageSync, startThreadWorker, threadParentPort, v8ResourceLimits } from "./ports.js";
+import { listen, receiveMessageSync } from "./message_ports.js";
+import { startThreadWorker, threadParentPort, v8ResourceLimits } from "./ports.js";
 
 /**
  * The caller's position in the text the runtime is running. Two kinds of file come with a source

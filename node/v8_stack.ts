@@ -6,8 +6,8 @@
  * @module
  */
 
-import { pathToFileURL } from "node:url";
 import type { CallSite } from "../js/runtime.js";
+import { builtin } from "./builtins.js";
 
 interface V8Frame {
   getFunctionName(): string | null;
@@ -79,7 +79,7 @@ function toUrl(fileName: string): string {
   if (!fileName.startsWith("/")) return fileName;
   let href = urlsOfPaths.get(fileName);
   if (href === undefined) {
-    href = pathToFileURL(fileName).href;
+    href = builtin("node:url").pathToFileURL(fileName).href;
     urlsOfPaths.set(fileName, href);
   }
   return href;

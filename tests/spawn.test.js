@@ -280,6 +280,30 @@ test("a process that never calls shutdown exits soon after its last result", asy
   }
 });
 
+test("a worker that runs a task loads no builtin only some operations need (node:crypto)", async () => {
+  // The analysis cache's hashing loads node:crypto on first use (node/builtins.ts); a worker that
+  // never analyses must not pay for it at start-up. Node lists what each thread loaded.
+  const dir = scratchDir("builtins-");
+  try {
+    const script = join(dir, "probe.js");
+    writeFileSync(
+      script,
+      `import { spawn, shutdown } from "weft";\n` +
+        `const loaded = await eval(spawn(() => process.moduleLoadList.filter((m) => /^NativeModule (crypto|internal\\/crypto\\/hash)$/.test(m))));\n` +
+        `console.log(JSON.stringify({ worker: loaded, main: process.moduleLoadList.includes("NativeModule crypto") }));\n` +
+        `await shutdown();\n`,
+    );
+    const { code, stdout, stderr } = await runScript(script, { cwd: new URL(".", import.meta.url).pathname });
+    assert.equal(code, 0, stderr);
+    const { worker, main } = JSON.parse(stdout.trim());
+    assert.deepEqual(worker, [], "the worker loaded node:crypto");
+    // The control: the same list on the main thread, which did hash the analysed file.
+    assert.equal(main, true, "the main thread's list does not show node:crypto either: the probe cannot see it");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, { skip: runtimeName === "node" ? false : "only Node lists the builtins a thread loaded (process.moduleLoadList)" });
+
 test("tasks run at the same time on different threads: one per core meet at a shared word", async () => {
   // Each task checks in on a shared counter, then waits until every task has checked in. Run one
   // after another on fewer threads than tasks, the first would wait alone until its deadline and
