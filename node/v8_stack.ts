@@ -24,20 +24,23 @@ type ErrorWithV8 = ErrorConstructor & {
 
 /** The frame right above `callee`: the place that called it. */
 export function v8CallerOf(callee: Function): CallSite | undefined {
-  return toCallSite(capture(callee, 1)?.[0]);
+  return toCallSite(capture(callee, 1)?.[0], nodePathToUrl);
 }
 
 /**
  * The same for JavaScriptCore, whose `captureStackTrace(target, callee)` returns no frames when
  * `callee` runs under a method call: capture unfiltered and take the frame after `callee`'s own,
- * found by `callee`'s name among weft's frames at the top of the stack.
+ * found by `callee`'s name among weft's frames at the top of the stack. `pathToUrl` is the
+ * runtime's own `pathToFileURL` (see {@link toUrl}).
  */
-export function jscCallerOf(callee: Function): CallSite | undefined {
-  // capture, jscCallerOf, callee and its caller, plus one frame of slack (an adapter's wrapper).
-  const frames = capture(undefined, 5);
-  if (frames === undefined) return undefined;
-  const own = frames.findIndex((f) => f.getFunctionName() === callee.name);
-  return own < 0 ? undefined : toCallSite(frames[own + 1]);
+export function jscCallerOf(pathToUrl: (path: string) => string): (callee: Function) => CallSite | undefined {
+  return (callee) => {
+    // capture, this function, callee and its caller, plus one frame of slack (an adapter's wrapper).
+    const frames = capture(undefined, 5);
+    if (frames === undefined) return undefined;
+    const own = frames.findIndex((f) => f.getFunctionName() === callee.name);
+    return own < 0 ? undefined : toCallSite(frames[own + 1], pathToUrl);
+  };
 }
 
 /** Captures at most `limit` structured frames; a V8 stack walk's cost grows with the limit. */
@@ -61,13 +64,13 @@ function capture(callee: Function | undefined, limit: number): V8Frame[] | undef
 
 const framesOf = (_error: Error, frames: V8Frame[]): V8Frame[] => frames;
 
-function toCallSite(frame: V8Frame | undefined): CallSite | undefined {
+function toCallSite(frame: V8Frame | undefined, pathToUrl: (path: string) => string): CallSite | undefined {
   if (frame === undefined) return undefined;
   const url = frame.getFileName();
   const line = frame.getLineNumber();
   const column = frame.getColumnNumber();
   if (typeof url !== "string" || url === "" || line === null || column === null) return undefined;
-  return { url: toUrl(url), line, column };
+  return { url: toUrl(url, pathToUrl), line, column };
 }
 
 /**
@@ -75,15 +78,18 @@ function toCallSite(frame: V8Frame | undefined): CallSite | undefined {
  * `pathToFileURL` turns it into the module's URL: it escapes `%` (a file `dir%20x/a.js` is not
  * `dir x/a.js`), newlines and tabs (which the URL parser would drop), `#` and `?`.
  */
-function toUrl(fileName: string): string {
+function toUrl(fileName: string, pathToUrl: (path: string) => string): string {
   if (!fileName.startsWith("/")) return fileName;
   let href = urlsOfPaths.get(fileName);
   if (href === undefined) {
-    href = builtin("node:url").pathToFileURL(fileName).href;
+    href = pathToUrl(fileName);
     urlsOfPaths.set(fileName, href);
   }
   return href;
 }
+
+/** `node:url`'s `pathToFileURL`, loaded on first use. */
+const nodePathToUrl = (path: string): string => builtin("node:url").pathToFileURL(path).href;
 
 /** `toUrl`'s results: spawn asks once per call, for a handful of files. */
 const urlsOfPaths = new Map<string, string>();
