@@ -140,7 +140,9 @@ export function configure(options: ConfigureOptions): void {
 
 /**
  * Rejects every queued and running task with a `WEFT_SHUTDOWN` `WeftError`, ends every worker, and
- * clears weft's caches. Spawning afterwards starts new workers.
+ * clears weft's caches. Resolves once every worker is gone, including one that was still starting
+ * (it is closed as soon as it has joined; one that takes more than 5 s to start is left to close
+ * itself). Spawning afterwards starts new workers.
  *
  * @example
  * ```ts

@@ -304,6 +304,40 @@ test("a worker that runs a task loads no builtin only some operations need (node
   }
 }, { skip: runtimeName === "node" ? false : "only Node lists the builtins a thread loaded (process.moduleLoadList)" });
 
+test("shutdown() resolves after a worker that was still starting has been closed", async () => {
+  // The pool logs its events with WEFT_DEBUG; the script marks the moment shutdown() resolved.
+  const dir = scratchDir("discard-");
+  try {
+    const script = join(dir, "probe.js");
+    writeFileSync(
+      script,
+      `import { spawn, shutdown } from "weft";\n` +
+        `const first = eval(spawn(() => 1)).catch((e) => e.code);\n` +
+        `await shutdown();\n` +
+        `console.error("probe: shutdown resolved");\n` +
+        `console.log(await first);\n`,
+    );
+    const { code, stdout, stderr } = await runScript(script, {
+      cwd: new URL(".", import.meta.url).pathname,
+      env: { WEFT_DEBUG: "1" },
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout.trim(), "WEFT_SHUTDOWN", "the task queued before shutdown() was not refused");
+    // Terminated workers exit with code 1 on Node and Deno, none on Bun: the code is not the point.
+    const lines = stderr
+      .split("\n")
+      .filter((l) => /^(weft: worker|probe:)/.test(l))
+      .map((l) => l.replace(/ with code \d+$/, ""));
+    assert.deepEqual(
+      lines,
+      ["weft: worker discarded: it was starting when the pool shut down", "weft: worker exited", "probe: shutdown resolved"],
+      stderr,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("tasks run at the same time on different threads: one per core meet at a shared word", async () => {
   // Each task checks in on a shared counter, then waits until every task has checked in. Run one
   // after another on fewer threads than tasks, the first would wait alone until its deadline and

@@ -16,8 +16,9 @@
  *   (WorkerHost refs/unrefs it). Idle workers are closed after `idleTimeoutMs`, with timers that do
  *   not keep the process alive either.
  * - `shutdown()` rejects every queued and in-flight task with `WEFT_SHUTDOWN`, kills the busy
- *   workers, closes the idle ones (so they free their own stacks), discards workers still starting,
- *   and leaves the pool usable: the next task starts new workers.
+ *   workers, closes the idle ones (so they free their own stacks), discards workers still starting
+ *   (each is closed as soon as it has joined), and resolves once every one of them is gone; it
+ *   leaves the pool usable: the next task starts new workers.
  * - A worker that dies (exit, crash, out of memory) fails only its own tasks, with an error
  *   carrying its exit code, and is replaced on demand. A worker that cannot be started (the runtime
  *   refused it, or it failed before joining) fails the queued tasks only when no other worker is
@@ -54,6 +55,30 @@ export type { Task };
 
 /** How long an idle worker being closed may take to free its stack before it is killed. */
 const CLOSE_GRACE_MS = 1000;
+/**
+ * How long `shutdown()` waits for workers that were still starting, in milliseconds: a worker's
+ * start takes tens of milliseconds, seconds on a loaded machine.
+ */
+const START_GRACE_MS = 5000;
+
+/** Logs the worker's exit (call only when debugging). */
+function logExit(host: WorkerHost): void {
+  void host.exited.then((code) => debugLog(`worker exited${code === null ? "" : ` with code ${code}`}`));
+}
+
+/** Whether `promise` settles within `ms`; the timer does not keep the process alive. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    runtime().unrefTimer(timer);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Pool settings; see {@link configure}. */
 export interface PoolOptions {
@@ -161,6 +186,8 @@ export class Pool {
   #starting = 0;
   /** Workers of earlier generations still starting: closed when they arrive, counted until then. */
   #discarding = 0;
+  /** Every start in progress, settled once its worker is in the pool, closed after a discard, or failed. */
+  #starts = new Set<Promise<void>>();
   /** Retired workers not closed yet: they finish their tasks, and their stacks still count. */
   #retired = new Set<Slot>();
   /** Bumped by shutdown so that workers still starting are discarded. */
@@ -312,33 +339,31 @@ export class Pool {
     const slots = [...this.#slots, ...this.#retired];
     this.#slots.clear();
     this.#retired.clear();
-    await Promise.all(
-      slots.map((slot) => {
+    // Starts of the generation just ended: each worker is closed as soon as it has joined, so that
+    // no thread of this pool is still loading once shutdown() resolves. A start that takes longer
+    // than START_GRACE_MS is left to finish (and be closed) on its own.
+    const starts = settlesWithin(Promise.all(this.#starts), START_GRACE_MS);
+    await Promise.all([
+      ...slots.map((slot) => {
         this.#clearIdle(slot);
-        return slot.running === 0 ? this.#close(slot) : this.#kill(slot);
+        return slot.running === 0 ? this.#close(slot.host) : this.#kill(slot.host);
       }),
-    );
+      starts,
+    ]);
   }
 
   /**
    * Ends an idle worker so that it frees its own stack; one that does not answer within
    * {@link CLOSE_GRACE_MS} (stuck in code a task left running) is killed.
    */
-  async #close(slot: Slot): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
-      runtime().unrefTimer(timer);
-    });
-    const stuck = await Promise.race([slot.host.close().then(() => false), late]);
-    clearTimeout(timer);
-    if (stuck) await this.#kill(slot);
+  async #close(host: WorkerHost): Promise<void> {
+    if (!(await settlesWithin(host.close(), CLOSE_GRACE_MS))) await this.#kill(host);
   }
 
   /** Terminates a worker mid-task: its calls reject with `WEFT_SHUTDOWN`. */
-  #kill(slot: Slot): Promise<void> {
+  #kill(host: WorkerHost): Promise<void> {
     this.#killed();
-    return slot.host.kill(shutDown);
+    return host.kill(shutDown);
   }
 
   /** Counts the stack of a worker terminated mid-task where the runtime cannot say when it stopped. */
@@ -458,13 +483,17 @@ export class Pool {
       // The runtime refused to create the thread (`new Worker` threw: EAGAIN, a bad option).
       started = Promise.reject(error instanceof WeftError ? error : workerStartFailed(error));
     }
-    started.then(
+    const settled = started.then(
       (host) => {
         if (generation !== this.#generation) {
-          this.#discarding--;
-          void host.close();
-          this.#dispatch();
-          return;
+          if (this.#debug) {
+            debugLog("worker discarded: it was starting when the pool shut down");
+            logExit(host);
+          }
+          return this.#close(host).finally(() => {
+            this.#discarding--;
+            this.#dispatch();
+          });
         }
         this.#starting--;
         const slot: Slot = {
@@ -483,7 +512,7 @@ export class Pool {
         host.onUnusable(() => this.#lost(slot));
         if (this.#debug) {
           debugLog(`worker started (${this.#slots.size + 1} live)`);
-          void host.exited.then((code) => debugLog(`worker exited${code === null ? "" : ` with code ${code}`}`));
+          logExit(host);
         }
         this.#slots.add(slot);
         this.#dispatch();
@@ -502,6 +531,9 @@ export class Pool {
         }
       },
     );
+    this.#starts.add(settled);
+    const done = () => void this.#starts.delete(settled);
+    settled.then(done, done);
   }
 
   /** A task spawned by a task running on `slot`. */
@@ -576,7 +608,7 @@ export class Pool {
     }
     if (slot.retiring) {
       if (slot.running === 0 && this.#retired.has(slot)) {
-        void this.#close(slot).finally(() => {
+        void this.#close(slot.host).finally(() => {
           this.#retired.delete(slot);
           this.#dispatch();
         });
