@@ -134,9 +134,9 @@ const jsrFiles = (dir, keep = () => true) =>
   readdirSync(at("build/ts", dir), { recursive: true })
     .filter((f) => /\.(js|d\.ts)$/.test(f) && keep(f))
     .map((f) => join(dir, f));
-// Deno shares these modules of the Node adapter: worker_threads ports, V8 stack frames, data: URLs,
-// the persistent cache.
-const sharedWithNode = (f) => /^(ports|v8_stack|modules|persistent_cache)\./.test(f);
+// Deno shares these modules of the Node adapter: worker_threads ports, message ports, builtins loaded
+// on first use, V8 stack frames, data: URLs, the persistent cache.
+const sharedWithNode = (f) => /^(ports|message_ports|builtins|v8_stack|modules|persistent_cache)\./.test(f);
 for (const rel of [...jsrFiles("js"), ...jsrFiles("deno", (f) => !/^(embedded|plugin)/.test(f)), ...jsrFiles("node", sharedWithNode)]) {
   const dest = join(jsr, rel);
   mkdirSync(dirname(dest), { recursive: true });
