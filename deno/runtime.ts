@@ -9,6 +9,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { isMainThread } from "node:worker_threads";
 import { persistentCache } from "../node/persistent_cache.js";
 import type { Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "../node/v8_stack.js";
@@ -85,6 +86,7 @@ export const denoRuntime: Runtime = {
     home: () => denoEnv("HOME") ?? denoEnv("USERPROFILE"),
     uid: () => (granted({ name: "sys", kind: "uid" }) ? (Deno.uid() ?? undefined) : undefined),
     allowed: (dir) => granted({ name: "read", path: dir }) && granted({ name: "write", path: dir }),
+    rootThread: isMainThread,
   }),
   bufferClass: Buffer,
   name: "deno",

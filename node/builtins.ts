@@ -3,7 +3,9 @@
  * instead of when weft loads. Every worker loads weft, and the first load of a builtin in a new
  * thread is not free: on Bun, `node:crypto` takes about 10 ms, `node:worker_threads` 5 ms,
  * `node:fs` 3 ms and `node:url` 2 ms, which a task that never reads a file or the analysis cache
- * would otherwise pay before it could start (bench/ row 3).
+ * would otherwise pay before it could start (bench/ row 3). A module a thread is about to need
+ * anyway may still be loaded early: the root thread loads the analysis cache's hash with weft
+ * (persistent_cache.ts).
  *
  * Loaded with `process.getBuiltinModule` (Node ≥ 22.3, Deno 2, Bun), else with `require` from
  * `createRequire` (Node 22.0–22.2). Either way the load is synchronous, so callers stay so.

@@ -41,6 +41,12 @@ export interface CacheHost {
   allowed(dir: string): boolean;
   /** The SHA-256 digest of `text` (as UTF-8) in hex; by default from `node:crypto`. */
   sha256?(text: string): string;
+  /**
+   * Whether this is the process's root thread. Its first spawn reads the cache, so the default
+   * hash's module is loaded with weft there rather than inside that spawn; a worker loads it only
+   * if it spawns (node/builtins.ts).
+   */
+  rootThread?: boolean;
 }
 
 const nodeSha256 = (text: string): string => builtin("node:crypto").createHash("sha256").update(text).digest("hex");
@@ -93,6 +99,7 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
   let dir: string | null | undefined; // null: unusable
   let trimmed = false;
   const sha256 = host.sha256 ?? nodeSha256;
+  if (host.rootThread === true && host.sha256 === undefined) builtin("node:crypto");
 
   const directory = (): string | undefined => {
     if (dir === undefined) {

@@ -10,6 +10,7 @@ import { findSourceMap } from "node:module";
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { isMainThread } from "node:worker_threads";
 import { persistentCache } from "../node/persistent_cache.js";
 import type { CallSite, Runtime } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
@@ -79,6 +80,7 @@ export const nodeRuntime: Runtime = {
     home: () => process.env.HOME ?? process.env.USERPROFILE,
     uid: () => process.getuid?.(),
     allowed: () => true,
+    rootThread: isMainThread,
   }),
   bufferClass: Buffer,
   name: "node",
