@@ -1,8 +1,10 @@
 /**
  * The Bun adapter: workers are web Workers (Bun's fastest to start), files are read with
- * `node:fs` (loaded on first use, node/builtins.ts), call sites come from JavaScriptCore's emulation of V8's stack-trace API, generated
- * modules load from `blob:` URLs with bare specifiers resolved up front by `Bun.resolveSync` from
- * the caller's file.
+ * `node:fs` (loaded on first use, node/builtins.ts), call sites come from JavaScriptCore's
+ * emulation of V8's stack-trace API, generated modules load from `blob:` URLs with bare
+ * specifiers resolved up front by `Bun.resolveSync` from the caller's file. Hashing and path
+ * conversion use Bun's own functions, which cost nothing to load, where the `node:` modules
+ * would add to a thread's first spawn.
  * @module
  */
 
@@ -79,7 +81,6 @@ export const bunRuntime: Runtime = {
     home: () => process.env.HOME ?? process.env.USERPROFILE,
     uid: () => process.getuid?.(),
     allowed: () => true,
-    // Bun's own hasher: `node:crypto` would cost this thread about 10 ms to load.
     sha256: (text) => new Bun.CryptoHasher("sha256").update(text).digest("hex"),
   }),
   bufferClass: Buffer,
@@ -103,6 +104,5 @@ export const bunRuntime: Runtime = {
     "variable, which Bun's transpiler folds into it) makes a proper tail call that removes that " +
     "function from the stack: write `return eval(spawn(…))`",
   hardwareConcurrency: () => navigator.hardwareConcurrency,
-  // Bun's own converter: \`node:url\` would cost this thread about 2 ms to load.
   callerOf: jscCallerOf((path) => Bun.pathToFileURL(path).href),
 };

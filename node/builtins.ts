@@ -1,9 +1,9 @@
 /**
  * `node:` modules that weft uses only for some operations, loaded the first time one is needed
  * instead of when weft loads. Every worker loads weft, and the first load of a builtin in a new
- * thread is not free: on Bun, `node:crypto` takes about 10 ms, `node:worker_threads` 5 ms,
- * `node:fs` 3 ms and `node:url` 2 ms, which a task that never reads a file or the analysis cache
- * would otherwise pay before it could start (bench/ row 3). A module a thread is about to need
+ * thread is not free: on Bun, `node:crypto`, `node:worker_threads`, `node:fs` and `node:url`
+ * together take longer than the worker's own start, which a task that never reads a file or the
+ * analysis cache would otherwise wait for (bench/ row 3). A module a thread is about to need
  * anyway may still be loaded early: the root thread loads the analysis cache's hash with weft
  * (persistent_cache.ts).
  *

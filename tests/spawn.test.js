@@ -284,61 +284,45 @@ test("a worker that runs a task loads no builtin only some operations need (node
   // The analysis cache hashes with node:crypto, loaded on first use (node/builtins.ts) except on the
   // root thread; a worker that never analyses must not pay for it at start-up. Node lists what
   // each thread loaded.
-  const dir = scratchDir("builtins-");
-  try {
-    const script = join(dir, "probe.js");
-    writeFileSync(
-      script,
-      `import { spawn, shutdown } from "weft";\n` +
-        `const main = process.moduleLoadList.includes("NativeModule crypto");\n` +
-        `const loaded = await eval(spawn(() => process.moduleLoadList.filter((m) => /^NativeModule (crypto|internal\\/crypto\\/hash)$/.test(m))));\n` +
-        `console.log(JSON.stringify({ worker: loaded, main }));\n` +
-        `await shutdown();\n`,
-    );
-    const { code, stdout, stderr } = await runScript(script, { cwd: new URL(".", import.meta.url).pathname });
-    assert.equal(code, 0, stderr);
-    const { worker, main } = JSON.parse(stdout.trim());
-    assert.deepEqual(worker, [], "the worker loaded node:crypto");
-    // The root thread does load it, with weft (its first spawn reads the analysis cache); this is
-    // also the control that the probe sees node:crypto at all.
-    assert.equal(main, true, "the root thread had not loaded node:crypto once weft was imported");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { code, stdout, stderr } = await probe(
+    "builtins-",
+    `import { spawn, shutdown } from "weft";\n` +
+      `const main = process.moduleLoadList.includes("NativeModule crypto");\n` +
+      `const loaded = await eval(spawn(() => process.moduleLoadList.filter((m) => /^NativeModule (crypto|internal\\/crypto\\/hash)$/.test(m))));\n` +
+      `console.log(JSON.stringify({ worker: loaded, main }));\n` +
+      `await shutdown();\n`,
+  );
+  assert.equal(code, 0, stderr);
+  const { worker, main } = JSON.parse(stdout.trim());
+  assert.deepEqual(worker, [], "the worker loaded node:crypto");
+  // The root thread does load it, with weft (its first spawn reads the analysis cache); this is
+  // also the control that the probe sees node:crypto at all.
+  assert.equal(main, true, "the root thread had not loaded node:crypto once weft was imported");
 }, { skip: runtimeName === "node" ? false : "only Node lists the builtins a thread loaded (process.moduleLoadList)" });
 
 test("shutdown() resolves after a worker that was still starting has been closed", async () => {
   // The pool logs its events with WEFT_DEBUG; the script marks the moment shutdown() resolved.
-  const dir = scratchDir("discard-");
-  try {
-    const script = join(dir, "probe.js");
-    writeFileSync(
-      script,
-      `import { spawn, shutdown } from "weft";\n` +
-        `const first = eval(spawn(() => 1)).catch((e) => e.code);\n` +
-        `await shutdown();\n` +
-        `console.error("probe: shutdown resolved");\n` +
-        `console.log(await first);\n`,
-    );
-    const { code, stdout, stderr } = await runScript(script, {
-      cwd: new URL(".", import.meta.url).pathname,
-      env: { WEFT_DEBUG: "1" },
-    });
-    assert.equal(code, 0, stderr);
-    assert.equal(stdout.trim(), "WEFT_SHUTDOWN", "the task queued before shutdown() was not refused");
-    // Terminated workers exit with code 1 on Node and Deno, none on Bun: the code is not the point.
-    const lines = stderr
-      .split("\n")
-      .filter((l) => /^(weft: worker|probe:)/.test(l))
-      .map((l) => l.replace(/ with code \d+$/, ""));
-    assert.deepEqual(
-      lines,
-      ["weft: worker discarded: it was starting when the pool shut down", "weft: worker exited", "probe: shutdown resolved"],
-      stderr,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { code, stdout, stderr } = await probe(
+    "discard-",
+    `import { spawn, shutdown } from "weft";\n` +
+      `const first = eval(spawn(() => 1)).catch((e) => e.code);\n` +
+      `await shutdown();\n` +
+      `console.error("probe: shutdown resolved");\n` +
+      `console.log(await first);\n`,
+    { WEFT_DEBUG: "1" },
+  );
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout.trim(), "WEFT_SHUTDOWN", "the task queued before shutdown() was not refused");
+  // Terminated workers exit with code 1 on Node and Deno, none on Bun: the code is not the point.
+  const lines = stderr
+    .split("\n")
+    .filter((l) => /^(weft: worker|probe:)/.test(l))
+    .map((l) => l.replace(/ with code \d+$/, ""));
+  assert.deepEqual(
+    lines,
+    ["weft: worker discarded: it was starting when the pool shut down", "weft: worker exited", "probe: shutdown resolved"],
+    stderr,
+  );
 });
 
 test("tasks run at the same time on different threads: one per core meet at a shared word", async () => {
@@ -514,13 +498,16 @@ test("a primitive result crosses as itself and an ArrayBuffer result is moved", 
   assert.equal(view.nested.length, size / 2);
 });
 
-/** Writes `text` as probe.js into a scratch folder, runs it, and returns its exit code and output. */
-async function probe(prefix, text) {
+/**
+ * Writes `text` as probe.js into a scratch folder, runs it (with `env` added to the environment),
+ * and returns its exit code and output.
+ */
+async function probe(prefix, text, env = {}) {
   const dir = scratchDir(prefix);
   try {
     const script = join(dir, "probe.js");
     writeFileSync(script, text);
-    return await runScript(script, { cwd: new URL(".", import.meta.url).pathname });
+    return await runScript(script, { cwd: new URL(".", import.meta.url).pathname, env });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -184,7 +184,7 @@ export class Pool {
   #queue: Queued[] = [];
   #head = 0;
   #starting = 0;
-  /** Workers of earlier generations still starting: closed when they arrive, counted until then. */
+  /** Workers of earlier generations still starting or closing: closed when they arrive, counted until closed. */
   #discarding = 0;
   /** Every start in progress, settled once its worker is in the pool, closed after a discard, or failed. */
   #starts = new Set<Promise<void>>();
