@@ -132,6 +132,10 @@ let checkScheduled = false;
 export function spawn<T>(fn: () => T, options?: SpawnOptions): WorkerScript<Awaited<T>> {
   if (typeof fn !== "function") throw invalidArgument("spawn", "a closure such as () => work()", fn);
   const checked = checkOptions(options);
+  // The first spawn (of the process, or since shutdown()) starts a worker before anything else:
+  // its start is the longest step of a first spawn, and the stack capture, source maps and
+  // analysis below all run while it loads.
+  if (sitesByPosition.size === 0) prepareToSubmit();
   const reported = runtime().callerOf(spawn);
   if (reported === undefined) throw noCallSite();
   const position = `${reported.url}:${reported.line}:${reported.column}`;
