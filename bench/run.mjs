@@ -72,9 +72,9 @@ const TASKSET = ["/usr/bin/taskset", "/bin/taskset"].find((p) => {
  * Runs one benchmark file in a new process; resolves with its `##bench` result. `oneCpu`: under
  * `taskset -c 0` (the caller checks that TASKSET exists).
  */
-function run(runtime, file, args = [], { oneCpu = false } = {}) {
+function run(runtime, file, args = [], { oneCpu = false, flags = [] } = {}) {
   const [runtimeCmd, ...runtimePre] = RUNTIMES[runtime];
-  const [cmd, ...pre] = oneCpu ? [TASKSET, "-c", "0", runtimeCmd, ...runtimePre] : [runtimeCmd, ...runtimePre];
+  const [cmd, ...pre] = oneCpu ? [TASKSET, "-c", "0", runtimeCmd, ...runtimePre, ...flags] : [runtimeCmd, ...runtimePre, ...flags];
   const env = { ...process.env, WEFT_BENCH_QUICK: quick ? "1" : "0", NO_COLOR: "1" };
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...pre, join(benchDir, file), ...args], { cwd: benchDir, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -354,6 +354,23 @@ async function analyzer(runtime) {
     what: `first analysis of a ${lines}-line TS file (fresh process) vs typescript ${version} createSourceFile + free-variable walk`,
     weft: fmtStats(summarize(first(weft)), u), baseline: fmtStats(summarize(first(ts)), u),
     ratio: pairRatio(first(ts), first(weft)), ratioLabel: "typescript/weft (speedup)", target: { op: ">=", value: 3 },
+  });
+  // What V8's tier-up costs that first use: the same with baseline (Liftoff) code only. A flag of
+  // the whole process, which a library cannot set; fresh processes, alternating with typescript's.
+  const liftoff = { weft: [], ts: [] };
+  for (let i = 0; i < FRESH; i++) {
+    const pair = [
+      ["weft", () => run(runtime, "analyzer.bench.js", ["first", "weft"], { flags: ["--liftoff-only"] })],
+      ["ts", () => run(runtime, "analyzer.bench.js", ["first", "ts"])],
+    ];
+    for (const [key, sample] of i % 2 === 0 ? pair : pair.reverse()) liftoff[key].push(await sample());
+  }
+  rawResults.push({ runtime, bench: "analyzer_first_liftoff_only", samples: liftoff });
+  compare({
+    workload: "6 analyzer first use", runtime,
+    what: "the same with V8's baseline tier only (node --liftoff-only: no optimising compiles in the background; a process flag, not open to a library)",
+    weft: fmtStats(summarize(first(liftoff.weft)), u), baseline: fmtStats(summarize(first(liftoff.ts)), u),
+    ratio: pairRatio(first(liftoff.ts), first(liftoff.weft)), ratioLabel: "typescript/weft (speedup)",
   });
   // The persistent analysis cache: stored by one process, read by fresh ones.
   await run(runtime, "analyzer.bench.js", ["first", "weft-cached"]);
