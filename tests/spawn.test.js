@@ -408,6 +408,28 @@ test("a worker over its heap limit fails its task with WEFT_WORKER_OUT_OF_MEMORY
   }
 }, { skip: runtimeName === "bun" ? "Bun ignores resourceLimits (WEFT_RESOURCE_LIMITS_IGNORED)" : false });
 
+test("on Node, maxOldGenerationSizeMb alone also bounds a worker's young generation, to half of it", async () => {
+  // V8's heap_size_limit is the old generation's limit plus the young generation's size. Node 24's
+  // own young generation for a worker is 192 MB, and one larger than the old generation's room can
+  // make a heap overflow abort the process (see node/runtime.ts).
+  const heapLimitMb = () => eval(spawn(async () => (await import("node:v8")).getHeapStatistics().heap_size_limit / 2 ** 20));
+  await shutdown(); // limits apply to workers started afterwards
+  try {
+    // V8 sizes the young generation from the setting in its own steps (32 MB counts as 48 here):
+    // bounded, the total stays far below 64 + 192.
+    configure({ resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    const bounded = await heapLimitMb();
+    assert.ok(bounded <= 64 + 64, `the worker's heap limit is ${bounded} MB`);
+    await shutdown();
+    configure({ resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 } });
+    const given = await heapLimitMb();
+    assert.ok(given < bounded, `a young generation the caller gave was not kept: ${given} MB against ${bounded} MB`);
+  } finally {
+    configure({ resourceLimits: {} });
+    await shutdown();
+  }
+}, { skip: runtimeName === "node" ? false : "the bound is Node's (its workers' young generation outgrew small old ones)" });
+
 test("idle workers are closed after idleTimeoutMs", async () => {
   await shutdown();
   configure({ idleTimeoutMs: 150 });
