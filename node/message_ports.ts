@@ -19,7 +19,11 @@ export function listen(port: MessagePort, listener: (message: unknown) => void):
   else port.onmessage = (event) => listener(event.data);
 }
 
+/** `receiveMessageOnPort`, once loaded: an idle worker's spin calls it in a tight loop. */
+let receiveOnPort: ((port: never) => { message: unknown } | undefined) | undefined;
+
 /** The next message waiting on `port`, received synchronously (`Runtime.receiveMessageSync`). */
 export function receiveMessageSync(port: MessagePort): unknown {
-  return builtin("node:worker_threads").receiveMessageOnPort(port as never)?.message;
+  receiveOnPort ??= builtin("node:worker_threads").receiveMessageOnPort;
+  return receiveOnPort(port as never)?.message;
 }
