@@ -13,7 +13,8 @@
  */
 
 import { readFileSync } from "node:fs";
-import "./mod.js";
+import { isCoreReady, loadCore } from "../js/core/module.js";
+import { installRuntime } from "../js/runtime.js";
 import {
   embeddedEntry,
   embeddedModule,
@@ -24,6 +25,19 @@ import {
   transformFile,
   WEFT_SPECIFIER,
 } from "../node/plugins/common.js";
+import { bunRuntime } from "./runtime.js";
+
+/**
+ * Loads the core for the transform's analyzer, once. The plugin runs a copy of weft's code of its
+ * own, not the package entry's (which on npm loads a compiled module at run time, see ./load.ts),
+ * so it only analyses: it installs no spawn bridge, which would take the place of the package's
+ * in a process that also runs weft (`bun test` with the plugin preloaded).
+ */
+function loadAnalyzer(): void {
+  if (isCoreReady()) return;
+  installRuntime(bunRuntime);
+  loadCore(new URL("../js/wasm/weft_bg.wasm", import.meta.url));
+}
 
 /** Options of the Bun plugin. */
 export interface WeftBunPluginOptions {
@@ -62,6 +76,7 @@ export default function weft(options: WeftBunPluginOptions = {}): BunPlugin {
         if (!isSource(args.path)) return { contents: code, loader: loaderOf(args.path) };
         const root = process.cwd();
         esbuild ??= loadEsbuild(root);
+        loadAnalyzer();
         const out = await transformFile(esbuild, args.path, code, { root, runtime: "bun", conditions: ["bun"] });
         return { contents: out ?? code, loader: loaderOf(args.path) };
       });

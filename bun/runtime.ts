@@ -44,8 +44,24 @@ function resolveSpecifiers(specifiers: readonly string[], parentUrl: string): Re
   return out;
 }
 
-/** The worker entry beside this module; computed on first use (a CommonJS bundle has no `import.meta.url`). */
-const workerUrl = (): URL => new URL("./worker.js", import.meta.url);
+/**
+ * The worker entry of weft's package, named by the package entry (bun/mod.ts) from its own URL.
+ * The adapter reads no `import.meta`: the npm package ships it inside one CommonJS module
+ * (./package.ts), which has none.
+ */
+let workerEntry: URL | undefined;
+
+/** Sets the worker entry that {@link bunRuntime} starts workers from. */
+export function useWorkerEntry(url: URL): void {
+  workerEntry = url;
+}
+
+function workerUrl(): URL {
+  if (workerEntry === undefined) {
+    throw new Error("weft's worker entry is not known: import weft from its package entry");
+  }
+  return workerEntry;
+}
 
 const sourceUrls = new Map<string, string>();
 /** A worker entry given as source text, as a `blob:` URL made once per text. */

@@ -5,6 +5,7 @@
 //              the Wasm glue and module, jsr.json, README.
 // Refuses to assemble when the versions in Cargo.toml, js/version.ts and the templates disagree.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -60,6 +61,18 @@ const wasmGlue = {
     b.onResolve({ filter: /^\.\.\/wasm\/weft\.js$/ }, () => ({ path: at("js/wasm/weft.js") }));
   },
 };
+/**
+ * Bun's package module (bun/package.ts): one CommonJS file with a bytecode cache beside it, made by
+ * the pinned Bun (scripts/bun-bytecode.mjs), which the Bun entries load at run time.
+ */
+function compileForBun() {
+  const bun = at("node_modules/.bin/bun");
+  if (!existsSync(bun)) fail("node_modules/.bin/bun is missing: run make setup first");
+  const run = spawnSync(bun, [at("scripts/bun-bytecode.mjs"), "build/ts/bun/package.js", join(npm, "bun/package.cjs")], {
+    stdio: "inherit",
+  });
+  if (run.status !== 0) fail(`scripts/bun-bytecode.mjs failed (${run.error?.message ?? `exit ${run.status}`})`);
+}
 /** The build plugins (node/plugins/), one entry each, on Node's side of the package. */
 const PLUGINS = ["esbuild", "rollup", "vite", "webpack", "webpack_loader", "jest"];
 let exportNames;
@@ -86,9 +99,12 @@ for (const runtime of ["node", "deno", "bun"]) {
   const exportsOf = (entry) =>
     Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === `build/ts/${runtime}/${entry}.js`)?.[1].exports;
   exportNames ??= { api: exportsOf("mod"), internal: exportsOf("internal") };
+  // Bun's `mod`, `internal` and `worker` are thin: they load weft from bun/package.cjs at run time.
+  if (runtime === "bun") compileForBun();
   // The worker entry as one self-contained module, for bundles that embed weft (see js/core/embedded.ts).
+  // On Bun the worker entry loads weft at run time; the embedded one carries it.
   await build({
-    entryPoints: [at("build/ts", runtime, "worker.js")],
+    entryPoints: [at("build/ts", runtime, runtime === "bun" ? "embedded_worker.js" : "worker.js")],
     outfile: join(npm, runtime, "worker.bundle.js"),
     bundle: true,
     format: "esm",

@@ -109,7 +109,7 @@ echo "== packaging from a path with dots (scripts/assemble.mjs in a copy under b
 dotted=$(mktemp -d "$root/build/weft.XXXXXX.git")
 trap 'rm -rf "$dotted"' EXIT
 mkdir -p "$dotted/scripts" "$dotted/build"
-cp -al scripts/assemble.mjs "$dotted/scripts/"
+cp -al scripts/assemble.mjs scripts/bun-bytecode.mjs "$dotted/scripts/"
 cp -al Cargo.toml js pkg-templates node_modules "$dotted/"
 cp -al build/ts "$dotted/build/"
 (cd "$dotted" && "$root/$node24" scripts/assemble.mjs >/dev/null)
