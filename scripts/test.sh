@@ -9,7 +9,8 @@
 #      `deno check` and a spawn through it on Deno (tests/jsr/smoke.js);
 #   4. packaging does not depend on where the checkout is: scripts/assemble.mjs, run in a copy
 #      whose path contains dots, produces exactly dist/npm and dist/jsr;
-#   5. the cross-runtime JS suite (tests/*.test.js) on Node 22, Node 24, Deno and Bun, against
+#   5. the cross-runtime JS suite (tests/*.test.js) on Node 22, Node 24, Deno and Bun (the pinned
+#      release and 1.4.3, see tests/run.mjs), against
 #      dist/npm installed as tests/node_modules/weft (by `make local-install`).
 # Each step ends with one line saying what it checked; the last line is the JS suite's
 # "N passed, N failed". Fails when any step fails.

@@ -1,4 +1,5 @@
-// Runs every tests/*.test.js and tests/faults/*.test.js file on every supported runtime (Node 22, Node 24, Deno, Bun), one
+// Runs every tests/*.test.js and tests/faults/*.test.js file on every supported runtime (Node 22, Node 24, Deno, Bun,
+// and Bun 1.4.3, the last release before its call-site columns moved by one: node/v8_stack.ts), one
 // process per file, and prints per test, per runtime ("node24: N passed, N failed") and overall.
 // Exits non-zero when anything failed.
 //   node tests/run.mjs [--runtimes node24,deno] [file filter...]
@@ -19,6 +20,7 @@ const RUNTIMES = {
   node24: [bin("node24/bin/node"), "--expose-gc", "--experimental-transform-types", "--no-warnings=ExperimentalWarning"],
   deno: [bin(".bin/deno"), "run", "-A", "--v8-flags=--expose-gc"],
   bun: [bin(".bin/bun")],
+  bun143: [bin("bun143/bin/bun")],
 };
 
 let wanted = Object.keys(RUNTIMES);
