@@ -1,5 +1,5 @@
 /**
- * Loads {@link ./package.ts} for the package's entries on Bun: `package.cjs` beside them in the
+ * Loads ./package.ts for the package's entries on Bun: `package.cjs` beside them in the
  * npm package, CommonJS compiled to bytecode by scripts/bun-bytecode.mjs.
  *
  * The load happens at run time, through `require`, so that a bundler that follows the entries'

@@ -3,7 +3,7 @@
  *
  * The npm package ships it as one CommonJS file with a bytecode cache beside it
  * (scripts/bun-bytecode.mjs), so that a new worker loads weft without parsing it. The entries are
- * thin modules that load it at run time ({@link ./load.ts}); every entry of an isolate gets this
+ * thin modules that load it at run time (./load.ts); every entry of an isolate gets this
  * same instance, so a module that a task imports and that imports `weft` meets the weft that
  * joined the core.
  * @module

@@ -1,6 +1,7 @@
 // Assembles the publishable packages from the templates and the build outputs:
 //   dist/npm/  compiled ESM + .d.ts (build/ts), the Wasm glue and module (js/wasm), package.json
-//              and README from pkg-templates/;
+//              and README from pkg-templates/; on Bun, weft's code also as one CommonJS module
+//              with a bytecode cache (bun/package.cjs, by scripts/bun-bytecode.mjs);
 //   dist/jsr/  the same compiled ESM for Deno (js/, deno/, the node/ modules Deno shares), with @ts-self-types headers,
 //              the Wasm glue and module, jsr.json, README.
 // Refuses to assemble when the versions in Cargo.toml, js/version.ts and the templates disagree.
@@ -43,7 +44,8 @@ const JSR_IMPORTS = JSON.parse(readFileSync(at("pkg-templates/jsr.json"), "utf8"
 // instead of the whole module graph. The entries of one runtime (`mod`, `internal`, `worker`) are
 // bundled together with code splitting: every module's code lands exactly once, in an entry or in
 // a chunk the entries share, so the public API, `weft/_internal` and the worker entry share one
-// instance of weft's state in every isolate.
+// instance of weft's state in every isolate. On Bun those three entries load that instance from
+// bun/package.cjs instead (see bun/package.ts).
 const npm = at("dist/npm");
 rmSync(npm, { recursive: true, force: true });
 // Decided by what each entry is, never by its absolute path: a checkout under `~/src/weft.git/`
