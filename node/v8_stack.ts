@@ -51,11 +51,17 @@ export function jscCallerOf(pathToUrl: (path: string) => string): (callee: Funct
  */
 function jscColumnShift(): number {
   if (shift === undefined) {
-    // `return f()`: the parenthesis is the 9th character of its line. Frames: `capture`, the
-    // arrow, the probe.
-    const probe = new Function("f", "return f()") as (f: () => V8Frame | undefined) => V8Frame | undefined;
-    const column = probe(() => capture(undefined, 3)?.[2])?.getColumnNumber();
-    shift = typeof column === "number" ? 9 - column : 0;
+    shift = 0;
+    try {
+      // In `return callee()` the parenthesis is the 14th character. Frames: `capture`, the arrow,
+      // the probe. Only a shift of one is taken: any other reading (the callee's start, 8) is a
+      // convention this does not know, and is left as reported.
+      const probe = new Function("callee", "return callee()") as (callee: () => V8Frame | undefined) => V8Frame | undefined;
+      const column = probe(() => capture(undefined, 3)?.[2])?.getColumnNumber();
+      if (column === 13) shift = 1;
+    } catch {
+      // No `Function` constructor (a locked-down isolate): columns as reported.
+    }
   }
   return shift;
 }
