@@ -32,7 +32,7 @@ build/.ts-stamp: js/wasm/weft_bg.wasm $(TS_SOURCES) | build/.setup-stamp
 	@touch $@
 
 package: dist/npm/package.json
-dist/npm/package.json: build/.ts-stamp scripts/assemble.mjs $(wildcard pkg-templates/*)
+dist/npm/package.json: build/.ts-stamp scripts/assemble.mjs scripts/bun-bytecode.mjs $(wildcard pkg-templates/*)
 	$(NODE24) scripts/assemble.mjs
 
 build: package
