@@ -63,6 +63,13 @@ function workerUrl(): URL {
   return workerEntry;
 }
 
+/** Bun 1.3 and earlier clone `{ n: 0n, a, r: a }` with `r` not `a` (see `Runtime`). */
+function clonesBigIntReferencesWrongly(): boolean {
+  const a = {};
+  const copy = structuredClone({ n: 0n, a, r: a });
+  return copy.r !== copy.a;
+}
+
 const sourceUrls = new Map<string, string>();
 /** A worker entry given as source text, as a `blob:` URL made once per text. */
 function sourceWorkerUrl(source: string): string {
@@ -100,6 +107,7 @@ export const bunRuntime: Runtime = {
     sha256: (text) => new Bun.CryptoHasher("sha256").update(text).digest("hex"),
   }),
   bufferClass: Buffer,
+  clonesBigIntReferencesWrongly: clonesBigIntReferencesWrongly(),
   name: "bun",
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread
   // resources are not freed.

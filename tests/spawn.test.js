@@ -78,6 +78,29 @@ test("Map, Set, Date, RegExp, BigInt, Error and cycles survive the trip both way
   assert.equal(out.cyclic.self, out.cyclic);
 });
 
+// Bun 1.3 and earlier clone a reference to an object already copied wrongly once a BigInt came
+// before it; weft refuses such values there (the probe below is the adapter's).
+test("a BigInt before objects referenced twice arrives intact both ways, or is refused where cloning would change it", async () => {
+  const a = { v: "a" };
+  const b = { v: "b" };
+  const input = { n: 1n, a, b, r: a, s: b };
+  const x = {};
+  const probe = structuredClone({ n: 0n, x, r: x });
+  if (probe.r === probe.x) {
+    const out = await eval(spawn(() => [input.r.v, input.s.v, input.r === input.a, input.s === input.b, input.n]));
+    assert.deepEqual(out, ["a", "b", true, true, 1n]);
+    const back = await eval(spawn(() => {
+      const p = { v: "p" };
+      const q = { v: "q" };
+      return { n: 2n, p, q, first: p, second: q };
+    }));
+    assert.equal(back.first, back.p);
+    assert.equal(back.second, back.q);
+  } else {
+    await assert.rejects(async () => eval(spawn(() => input.s.v)), /BigInt[^]*refers to one object twice[^]*Bun to 1\.4/);
+  }
+});
+
 test("captured typed arrays are copied by default and moved with { transfer }", async () => {
   const data = new Float64Array([1, 2, 3]);
   const sum = await eval(spawn(() => data.reduce((a, b) => a + b, 0)));

@@ -26,7 +26,10 @@
  * object of the same class over the same lock (handles.ts). A refusal is a sentence naming the
  * path to the value (`the value.items[2] is an instance of Point; …`), for the caller to turn into
  * its own error. A class instance is refused rather than copied because structured cloning would
- * silently turn it into a plain object without its methods.
+ * silently turn it into a plain object without its methods. Where the runtime's structured cloning
+ * resolves references wrongly after a BigInt (`Runtime.clonesBigIntReferencesWrongly`), a value
+ * holding a BigInt and an object met twice, or a handle (whose mark is referenced twice), is
+ * refused for the same reason.
  *
  * A value becomes a {@link Payload} ({@link pack}): a primitive as itself, anything else as
  * `[value]`, or `[value, marks]` when it holds handles. The payload therefore says whether it
@@ -145,6 +148,18 @@ function bufferClass(): BufferClass | null {
   return buffers;
 }
 
+let bigIntReferences: boolean | undefined;
+
+/** Whether the runtime's cloning breaks references after a BigInt ({@link Runtime}); looked up once. */
+function breaksReferencesAfterBigInt(): boolean {
+  if (bigIntReferences === undefined) {
+    const runtime = installedRuntime();
+    if (runtime === undefined) return false;
+    bigIntReferences = runtime.clonesBigIntReferencesWrongly === true;
+  }
+  return bigIntReferences;
+}
+
 /** Whether a Buffer's view covers its whole ArrayBuffer, so that moving it detaches nothing else. */
 function ownsItsBuffer(view: ArrayBufferView): boolean {
   return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
@@ -198,6 +213,11 @@ export function scan(value: unknown, rules: Rules): Scan {
   const seen = new Set<object>();
   let moved: Set<ArrayBuffer> | undefined;
   let handles = false;
+  // Only where cloning breaks references after a BigInt: whether the value holds a BigInt, and a
+  // reference to an object met before (a cycle, a shared object).
+  const guardBigInts = breaksReferencesAfterBigInt();
+  let bigint = false;
+  let repeated = false;
 
   const visit = (v: unknown): string | undefined => {
     switch (typeof v) {
@@ -213,7 +233,11 @@ export function scan(value: unknown, rules: Rules): Scan {
       case "function":
         return `${render(path)} is a function (${describeFunction(v as Function)}), which cannot be copied to another thread`;
     }
-    if (v === null || seen.has(v as object)) return undefined;
+    if (v === null) return undefined;
+    if (seen.has(v as object)) {
+      repeated = true;
+      return undefined;
+    }
     const o = v as object;
     seen.add(o);
     switch (kindOf(o)) {
@@ -275,14 +299,22 @@ export function scan(value: unknown, rules: Rules): Scan {
 
   /** Visits `v`, reached from the current path through `segment`. */
   const at = (segment: Segment, v: unknown): string | undefined => {
-    if (crossesAsIs(v) && !rules.sharedOnly) return undefined;
+    if (crossesAsIs(v) && !rules.sharedOnly) {
+      if (guardBigInts && typeof v === "bigint") bigint = true;
+      return undefined;
+    }
     path.push(segment);
     const r = visit(v);
     path.pop();
     return r;
   };
 
-  const refused = visit(value);
+  const refused =
+    visit(value) ??
+    (bigint && (repeated || handles)
+      ? `the value holds a BigInt and ${repeated ? "refers to one object twice" : "holds a weft primitive or a Buffer"}, which this runtime's ` +
+        "structured cloning copies wrongly (Bun 1.3 and earlier): upgrade Bun to 1.4 or later, or send the BigInt as a string"
+      : undefined);
   return { refused, handles, transfer: moved === undefined ? [] : [...moved] };
 }
 
