@@ -279,6 +279,15 @@ export function uncloneableCapture(where: string, name: string, declared: string
   );
 }
 
+/** @internal Captures that each can cross alone but not in one message (a runtime's cloning bug). */
+export function uncloneableCaptures(where: string, names: readonly string[], reason: string): WeftError {
+  return new WeftError(
+    "WEFT_UNCLONEABLE_CAPTURE",
+    `Cannot spawn at ${where}: the captured variables ${names.map((n) => `"${n}"`).join(", ")} cannot be sent to a ` +
+      `worker together: ${reason.replace(/^the value has/, "between them they have")}`,
+  );
+}
+
 /** @internal A task's result cannot be sent back from its worker. */
 export function uncloneableResult(what: string, reason: string): WeftError {
   return new WeftError(

@@ -160,6 +160,15 @@ function breaksReferencesAfterBigInt(): boolean {
   return bigIntReferences;
 }
 
+/**
+ * The refusal, where cloning breaks references after a BigInt, of a value put together from parts
+ * that each passed {@link scan} (a task's captures): one part can hold the BigInt and another the
+ * second reference or the handle. `undefined` on every other runtime, without a walk.
+ */
+export function refusedTogether(value: unknown, rules: Rules): string | undefined {
+  return breaksReferencesAfterBigInt() ? scan(value, rules).refused : undefined;
+}
+
 /** Whether a Buffer's view covers its whole ArrayBuffer, so that moving it detaches nothing else. */
 function ownsItsBuffer(view: ArrayBufferView): boolean {
   return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
@@ -312,8 +321,9 @@ export function scan(value: unknown, rules: Rules): Scan {
   const refused =
     visit(value) ??
     (bigint && (repeated || handles)
-      ? `the value holds a BigInt and ${repeated ? "refers to one object twice" : "holds a weft primitive or a Buffer"}, which this runtime's ` +
-        "structured cloning copies wrongly (Bun 1.3 and earlier): upgrade Bun to 1.4 or later, or send the BigInt as a string"
+      ? `the value has a BigInt and ${repeated ? "a second reference to one object" : "a weft primitive or a Buffer (whose mark is referenced twice)"}, ` +
+        "which this runtime's structured cloning can resolve to the wrong object (Bun 1.3 and earlier): upgrade Bun to 1.4 or " +
+        "later, or send the BigInt as a string"
       : undefined);
   return { refused, handles, transfer: moved === undefined ? [] : [...moved] };
 }

@@ -21,10 +21,11 @@ import {
   notEvaluated,
   taskTimedOut,
   uncloneableCapture,
+  uncloneableCaptures,
   warn,
   WeftError,
 } from "../errors.js";
-import { CAPTURE, pack, scan } from "../protocol/codec.js";
+import { CAPTURE, pack, refusedTogether, scan } from "../protocol/codec.js";
 import type { Capture, Closure, GeneratedModule } from "../wasm/weft.js";
 import { callAnalyzer, clearAnalyzer } from "./analyzer.js";
 import { closureAt, moduleAt, type SiteInputs } from "./analysis_cache.js";
@@ -323,6 +324,8 @@ function start(site: Site, values: Record<string, unknown>, options: Options): P
       byValue.push(capture.name);
     }
   }
+  const together = refusedTogether([locals, top], CAPTURE);
+  if (together !== undefined) throw uncloneableCaptures(site.where, [...Object.keys(locals), ...byValue], together);
   const what = `the task spawned at ${site.where}`;
   const task = { target: moduleFor(site, byValue), name: "default", payload: pack([locals, top], handles), transfer: options.transfer, what };
   return submitWith(task, options);
