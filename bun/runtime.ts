@@ -107,7 +107,7 @@ export const bunRuntime: Runtime = {
     sha256: (text) => new Bun.CryptoHasher("sha256").update(text).digest("hex"),
   }),
   bufferClass: Buffer,
-  clonesBigIntReferencesWrongly: clonesBigIntReferencesWrongly(),
+  clonesBigIntReferencesWrongly,
   name: "bun",
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread
   // resources are not freed.

@@ -153,9 +153,10 @@ export interface Runtime {
   /**
    * Whether the runtime's structured cloning resolves a reference to an object already copied
    * wrongly once a BigInt came before it (Bun 1.3 and earlier: `{ n: 0n, a, r: a }` arrives with
-   * `r` not `a`). The value codec then refuses values that hold both.
+   * `r` not `a`). The value codec asks once, at its first scan, and then refuses values that hold
+   * both.
    */
-  readonly clonesBigIntReferencesWrongly?: boolean;
+  clonesBigIntReferencesWrongly?(): boolean;
   /**
    * The value of an environment variable, or `undefined` when it is unset or the process may not
    * read it (Deno without `--allow-env`: never a permission prompt).

@@ -81,9 +81,8 @@ const YOUNG_GENERATION_MB = 48;
  * most {@link YOUNG_GENERATION_MB}. Node 24 gives every worker a 192 MB young generation whatever
  * its old one, and when a scavenge at the old generation's limit promotes more than the limit's
  * callback leaves room for, V8 aborts the whole process ("Reached heap limit") instead of the
- * worker reporting ERR_WORKER_OUT_OF_MEMORY. With a 64 MB old generation and a task that keeps
- * allocating 80 KB arrays, that happened in 12 runs out of 20; with the young generation at half
- * the old one, in none (tests/faults/cases/out_of_memory.js). A young size the user gives is kept.
+ * worker reporting ERR_WORKER_OUT_OF_MEMORY (tests/faults/cases/out_of_memory.js shows it with a
+ * 64 MB old generation). A young size the user gives is kept.
  */
 function boundYoungGeneration(options: StartWorkerOptions): StartWorkerOptions {
   const limits = options.resourceLimits;

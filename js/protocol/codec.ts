@@ -155,7 +155,7 @@ function breaksReferencesAfterBigInt(): boolean {
   if (bigIntReferences === undefined) {
     const runtime = installedRuntime();
     if (runtime === undefined) return false;
-    bigIntReferences = runtime.clonesBigIntReferencesWrongly === true;
+    bigIntReferences = runtime.clonesBigIntReferencesWrongly?.() === true;
   }
   return bigIntReferences;
 }
