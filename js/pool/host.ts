@@ -72,6 +72,9 @@ export class WorkerHost {
   /** This side of the worker's blocking request channel; closed when the worker is gone. */
   #requests: { port: MessagePort; flag: number } | undefined;
   #onUnusable: (() => void) | undefined;
+  /** While {@link start}'s `first` runs: keeps the one call made then, to send it with the init. */
+  #first: Post | undefined;
+  #joinRefused = false;
   /**
    * Whether the worker keeps the process alive. It does while calls are in flight, and stays so
    * until the end of the event-loop turn in which the last call settled: a caller awaiting calls
@@ -102,8 +105,15 @@ export class WorkerHost {
    * but join one at a time: each is sent the module only after the previous one joined or failed,
    * because a thread that instantiates over the shared memory while another grows it can see a
    * stale length (toyobayashi/emnapi#217).
+   *
+   * `first`: called just before the worker is sent the module; a {@link run} made during the call
+   * is sent with the module, and the worker runs it as soon as it has joined, so a first task does
+   * not wait for the round-trip of `weft:ready`. Only one such call may be made. If the start
+   * fails, the call is rejected after the promise returned here; it never ran if the worker
+   * refused the join ({@link joinRefused}). A worker that joined says `weft:ready` before any
+   * answer, on the port its answers come back on.
    */
-  static start(options: StartWorkerOptions = {}): Promise<WorkerHost> {
+  static start(options: StartWorkerOptions = {}, first?: (host: WorkerHost) => void): Promise<WorkerHost> {
     const host = new WorkerHost(options);
     const joined = new Promise<WorkerHost>((resolve, reject) => {
       host.#ready = { resolve: () => resolve(host), reject };
@@ -124,9 +134,19 @@ export class WorkerHost {
       host.#held = held;
       const calls = new MessageChannel();
       host.#callPort = calls.port1;
+      let call: { message: unknown; transfer: Transferable[] } | undefined;
+      host.#first = (message, transfer = []) => {
+        call = { message: encodeMessage(message), transfer };
+        host.#first = undefined;
+      };
+      try {
+        first?.(host);
+      } finally {
+        host.#first = undefined;
+      }
       host.#port.postMessage(
-        encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag, held, callPort: calls.port2 }),
-        [channel.port2, calls.port2],
+        encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag, held, callPort: calls.port2, call: call?.message }),
+        [channel.port2, calls.port2, ...(call?.transfer ?? [])],
       );
     });
     return joined;
@@ -150,6 +170,15 @@ export class WorkerHost {
     const wasReady = this.#state === "ready";
     this.#state = state;
     if (wasReady) this.#onUnusable?.();
+  }
+
+  /**
+   * The worker said it could not join (`weft:init-failed`): it runs no call, not even one sent
+   * with the module. Any other end before `weft:ready` (a crash, an exit) leaves unknown whether
+   * that call ran.
+   */
+  get joinRefused(): boolean {
+    return this.#joinRefused;
   }
 
   /** Resolves with the exit code (or `null`) once the worker is gone. */
@@ -201,12 +230,12 @@ export class WorkerHost {
   }
 
   #call(target: string | number | ModuleRef, name: string, payload: Task["payload"], transfer: Transferable[], what: string): Promise<unknown> {
-    if (this.#state !== "ready") {
+    if (this.#state !== "ready" && this.#first === undefined) {
       const ended = this.#state === "gone" && !this.#endedHere;
       return Promise.reject(ended ? workerExited(this.#exitCode, what) : workerClosed(what));
     }
     if (!this.#referenced) this.#reference();
-    return this.#calls.make(what, (id) => this.#post({ type: "weft:call", id, target, name, payload }, transfer));
+    return this.#calls.make(what, (id) => (this.#first ?? this.#post)({ type: "weft:call", id, target, name, payload }, transfer));
   }
 
   /**
@@ -280,13 +309,17 @@ export class WorkerHost {
         this.#counted = true;
         const limit = 4 * runtime().hardwareConcurrency();
         if (core.workerStarted(limit)) warn(tooManyWorkers(core.liveWorkers(), limit));
-        this.#referenced = false;
-        this.#port.unref();
+        // A call sent before the worker joined keeps it referenced until it settles.
+        if (this.#calls.size === 0) {
+          this.#referenced = false;
+          this.#port.unref();
+        }
         this.#ready?.resolve();
         this.#ready = undefined;
         return;
       }
       case "weft:init-failed":
+        this.#joinRefused = true;
         this.#fail(decodeThrown(message.error));
         return;
       case "weft:result":

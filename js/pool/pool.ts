@@ -7,6 +7,12 @@
  *   worker is sent one task beyond the one it runs, so it starts the next without waiting for a
  *   round-trip through this thread. With a short queue, tasks go only to free workers, so the last
  *   tasks of a burst go to whichever worker frees first.
+ * - A worker started for waiting tasks is sent the oldest one (unless it belongs to a cancel
+ *   scope) with the module, before it has joined, so that the task starts as soon as the worker
+ *   can run it, without waiting for its `weft:ready` to reach this thread and a call to go back.
+ *   A worker that refuses the join never runs that task: it goes back to the front of the queue.
+ *   One that crashes or exits before it is ready may have run it: the task fails, as a task does
+ *   whose worker died.
  * - Nested spawns: workers never start workers of their own; a task spawned inside a worker is
  *   forwarded to this pool. A worker whose running tasks are all waiting for tasks they spawned
  *   counts as free, so a recursion deeper than `maxWorkers` (a parallel fib, say) always has a
@@ -161,6 +167,8 @@ interface Slot {
   retiring: boolean;
   /** Retired because its task was cancelled: it finishes code whose result nobody wants. */
   abandoned: boolean;
+  /** The worker has joined (it was ready); before, only the task sent with the module runs on it. */
+  joined: boolean;
 }
 
 interface Queued {
@@ -175,6 +183,23 @@ interface Queued {
 }
 
 
+/** A new worker's entry in the pool. */
+function newSlot(host: WorkerHost): Slot {
+  return {
+    host,
+    busySince: 0,
+    scope: undefined,
+    running: 0,
+    children: 0,
+    idleSince: Date.now(),
+    idleTimer: undefined,
+    modules: runtime().modulesPerWorker === undefined ? undefined : new Set(),
+    retiring: false,
+    abandoned: false,
+    joined: false,
+  };
+}
+
 export class Pool {
   #options: PoolOptions;
   #slots = new Set<Slot>();
@@ -188,6 +213,11 @@ export class Pool {
   #discarding = 0;
   /** Every start in progress, settled once its worker is in the pool, closed after a discard, or failed. */
   #starts = new Set<Promise<void>>();
+  /**
+   * Workers not ready yet that were sent a task (see {@link WorkerHost.start}'s `first`), with that
+   * task: counted in `#starting` until ready, when they join `#slots`.
+   */
+  #early = new Map<Slot, Queued>();
   /** Retired workers not closed yet: they finish their tasks, and their stacks still count. */
   #retired = new Set<Slot>();
   /** Bumped by shutdown so that workers still starting are discarded. */
@@ -334,7 +364,8 @@ export class Pool {
     this.#generation++;
     this.#discarding += this.#starting;
     this.#starting = 0;
-    const queued = this.#takeAll();
+    const queued = [...this.#early.values(), ...this.#takeAll()];
+    this.#early.clear();
     for (const q of queued) this.#settle(q, "failed", shutDown(q.task.what));
     const slots = [...this.#slots, ...this.#retired];
     this.#slots.clear();
@@ -476,38 +507,40 @@ export class Pool {
     this.#starting++;
     const limits = this.#options.resourceLimits;
     const options = { name: "weft", ...(limits === undefined ? {} : { resourceLimits: limits }) };
+    /** The slot made when the worker was sent a task with the module, before it joined. */
+    let early: Slot | undefined;
+    const first = (host: WorkerHost) => {
+      // Only the oldest task, and not one of a cancel scope (whose workers are chosen with it).
+      if (generation !== this.#generation || this.#waiting === 0 || this.#queue[this.#head]!.scope !== undefined) return;
+      early = newSlot(host);
+      const queued = this.#take();
+      this.#early.set(early, queued);
+      this.#runOn(early, queued);
+    };
     let started: Promise<WorkerHost>;
     try {
-      started = WorkerHost.start(options);
+      started = WorkerHost.start(options, first);
     } catch (error) {
       // The runtime refused to create the thread (`new Worker` threw: EAGAIN, a bad option).
       started = Promise.reject(error instanceof WeftError ? error : workerStartFailed(error));
     }
     const settled = started.then(
       (host) => {
+        if (early !== undefined) this.#early.delete(early);
         if (generation !== this.#generation) {
           if (this.#debug) {
             debugLog("worker discarded: it was starting when the pool shut down");
             logExit(host);
           }
-          return this.#close(host).finally(() => {
+          // A task it was sent may be running there: it is killed, not asked to close.
+          return (host.pending === 0 ? this.#close(host) : this.#kill(host)).finally(() => {
             this.#discarding--;
             this.#dispatch();
           });
         }
         this.#starting--;
-        const slot: Slot = {
-          host,
-          busySince: 0,
-          scope: undefined,
-          running: 0,
-          children: 0,
-          idleSince: Date.now(),
-          idleTimer: undefined,
-          modules: runtime().modulesPerWorker === undefined ? undefined : new Set(),
-          retiring: false,
-          abandoned: false,
-        };
+        const slot = early ?? newSlot(host);
+        slot.joined = true;
         host.onSpawn((task) => this.#spawnFrom(slot, task));
         host.onUnusable(() => this.#lost(slot));
         if (this.#debug) {
@@ -519,6 +552,7 @@ export class Pool {
         this.#armIdle(slot);
       },
       (error: unknown) => {
+        if (early !== undefined) this.#startFailed(early, error);
         if (generation !== this.#generation) {
           this.#discarding--;
           this.#dispatch();
@@ -534,6 +568,26 @@ export class Pool {
     this.#starts.add(settled);
     const done = () => void this.#starts.delete(settled);
     settled.then(done, done);
+  }
+
+  /**
+   * The worker of `slot` failed to start after it was sent a task with the module. If it refused
+   * the join, the task never ran and goes back to the front of the queue; if it crashed or exited,
+   * the task may have run, so it fails with `error` rather than risk running twice. Once per slot.
+   */
+  #startFailed(slot: Slot, error: unknown): void {
+    const queued = this.#early.get(slot);
+    if (queued === undefined) return;
+    this.#early.delete(slot);
+    slot.running--;
+    if (!slot.host.joinRefused) {
+      this.#settle(queued, "failed", error);
+      return;
+    }
+    if (queued.done) return;
+    if (this.#debug) debugLog(`task given back: its worker could not join: ${queued.task.what}`);
+    if (this.#head > 0) this.#queue[--this.#head] = queued;
+    else this.#queue.unshift(queued);
   }
 
   /** A task spawned by a task running on `slot`. */
@@ -571,6 +625,11 @@ export class Pool {
         this.#settle(queued, "completed", value);
       },
       (error: unknown) => {
+        if (!slot.joined) {
+          // Sent with the module to a worker that failed to start.
+          this.#startFailed(slot, error);
+          return;
+        }
         this.#ran(slot, queued);
         this.#settle(queued, "failed", error);
       },

@@ -7,11 +7,14 @@
  * `weft:close` → free this thread's stack and TLS → `weft:closed`, after which the parent
  * terminates the worker. Tasks spawned by code in this worker go to the parent (`weft:spawn`).
  *
- * After init, the parent's messages come on a call port of their own. A worker whose last call
- * just settled keeps taking messages from that port synchronously for {@link IDLE_SPIN_MS}
- * before it returns to its event loop to sleep: a caller that awaits one task and spawns the next
- * then reaches a thread that is still running, where a sleeping one must first be woken (on a
- * virtual machine, tens of microseconds; bench/ row 1). The spin ends at once when a call that
+ * After init, the parent's messages come on a call port of their own. The init may carry a first
+ * call (the pool sends a new worker its first task with the module): it runs right after a
+ * successful join, before any message of the call port, and never after a failed one.
+ *
+ * A worker whose last call just settled keeps taking messages from that port synchronously for
+ * {@link IDLE_SPIN_MS} before it returns to its event loop to sleep: a caller that awaits one task
+ * and spawns the next then reaches a thread that is still running, where a sleeping one must
+ * first be woken (on a virtual machine, tens of microseconds; bench/ row 1). The spin ends at once when a call that
  * awaits arrives, and never runs while a call is in progress. Workers spin only while the process
  * has a core to spare beyond its workers (fewer live workers than hardware threads it may run
  * on), so that a spinning worker never takes a core the caller's thread needs.
@@ -248,7 +251,9 @@ export function workerMain(): void {
           post({ type: "weft:ready", thread });
         } catch (error) {
           post({ type: "weft:init-failed", error: encodeThrown(error) });
+          return;
         }
+        if (message.call !== undefined) receive(message.call);
         return;
       case "weft:call":
         call(message);

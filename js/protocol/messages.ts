@@ -2,8 +2,9 @@
  * Messages between a parent and a weft worker. Every message is tagged with a `type` starting with
  * `weft:`; anything else is rejected, so user code sharing the channel cannot be mistaken for weft.
  *
- * Parent → worker: `weft:init` (first, once, on the worker's own port), then on the call port
- * it carries: `weft:call`, `weft:result` (answering a `weft:spawn`), `weft:close`. A port of
+ * Parent → worker: `weft:init` (first, once, on the worker's own port, possibly carrying a first
+ * `weft:call`), then on the call port it carries: `weft:call`, `weft:result` (answering a
+ * `weft:spawn`), `weft:close`. A port of
  * its own lets an idle worker take its next call synchronously (see pool/worker.ts).
  * Worker → parent: `weft:ready` or `weft:init-failed` (answering init), `weft:result` (answering a
  * `weft:call`), `weft:spawn` (a task spawned by code running in the worker, for the parent's
@@ -52,6 +53,11 @@ export interface InitMessage extends CoreInit {
   readonly held: number;
   /** The worker's end of the channel every later parent → worker message comes on. */
   readonly callPort: MessagePort;
+  /**
+   * A first call (a `weft:call` in the form it crosses in), run once the worker has joined, before
+   * any message of the call port; never run when the join fails.
+   */
+  readonly call?: unknown;
 }
 /** Runs export `name` of `target` in the worker. */
 export interface CallMessage {

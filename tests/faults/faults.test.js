@@ -98,6 +98,27 @@ test("shutdown() while the first worker starts fails the queued task, and the ne
   assert.deepEqual(f.third, { value: "third" });
 });
 
+test("a new worker's first task is sent with the module: it runs before the ready, goes back if the join fails, fails once if the worker dies, and shutdown() ends it", async () => {
+  const f = await findingsOf("early_task");
+  // 1. The pool did not hear the ready before the result, so the call was sent before it.
+  assert.deepEqual(f.heldBack, { value: "ran before the pool knew the worker was ready" });
+  assert.deepEqual(f.heldBackEvents, ["init", "weft:ready", "weft:result"]);
+  // 2. The spoiled worker failed to join; its task ran on the next worker instead of failing.
+  assert.deepEqual(f.spoiledEvents, ["init", "weft:init-failed"]);
+  assert.deepEqual(f.givenBack, [{ value: "one" }, { value: "two" }]);
+  assert.deepEqual(f.givenBackCounts, { completed: 2, failed: 0 });
+  // 3. Shut down while a task sent early runs on a worker the pool still counts as starting.
+  assert.equal(f.ranWhileStarting, true);
+  refused(f.shutDown, "WEFT_SHUTDOWN");
+  assert.equal(f.liveAfterShutdown, 0);
+  assert.deepEqual(f.afterwards, { value: "afterwards" });
+  // 4. A worker that died before its ready may have run the task: it fails, and never runs twice.
+  assert.equal(f.ranBeforeDeath, true);
+  refused(f.died, "WEFT_WORKER_START_FAILED");
+  assert.deepEqual(f.behind, { value: "behind it" });
+  assert.equal(f.runs, 1);
+});
+
 test("a caller's path is read as the file it is: %20, newlines and tabs stay literal", async () => {
   const f = await findingsOf("paths");
   assert.deepEqual(f.encoded, { value: "from dir%20x" });

@@ -1,0 +1,154 @@
+// A new worker is sent its first task together with the module, before it has joined
+// (pool/pool.ts). The runtime adapter's worker ports are wrapped here, so that the case decides
+// when the pool hears a worker's `weft:ready`, and can spoil a worker's init.
+//   1. ready held back until the task's result comes: the task still runs, so it was sent early;
+//   2. the first worker's init spoiled: that worker fails to start, and the task it was sent goes
+//      back to the queue and runs on the next worker;
+//   3. shutdown() while a task sent early runs and the ready is held back: the task fails with
+//      WEFT_SHUTDOWN, shutdown() resolves, the worker is gone, and the pool runs tasks again;
+//   4. the worker dies while that task runs, before the ready: the task fails, and is not run
+//      again on another worker.
+import { configure, shutdown, spawn, stats } from "weft";
+import { core, runtime } from "weft/_internal";
+import { outcome, report } from "./_report.js";
+
+const typeOf = (message) => (Array.isArray(message) ? message[0] : message?.type);
+
+/**
+ * Wraps every worker the pool starts from now on. `hold(port)`: whether to keep that worker's
+ * `weft:ready` until its first result (or until `release()`); `spoil`: whether to replace that
+ * worker's module with a value that cannot be joined.
+ */
+function intercept({ hold = () => false, spoil = () => false }) {
+  const adapter = runtime();
+  const startWorker = adapter.startWorker;
+  const log = [];
+  const held = new Set();
+  adapter.startWorker = (options) => {
+    const port = startWorker.call(adapter, options);
+    const n = log.length;
+    const events = [];
+    log.push(events);
+    let listener;
+    let ready;
+    const deliver = () => {
+      if (ready === undefined) return;
+      const message = ready;
+      ready = undefined;
+      held.delete(deliver);
+      listener(message);
+    };
+    port.onMessage = ((original) => (l) => {
+      listener = l;
+      original.call(port, (message) => {
+        const type = typeOf(message);
+        events.push(type);
+        if (type === "weft:ready" && hold(n)) {
+          ready = message;
+          held.add(deliver);
+          return;
+        }
+        if (type === "weft:result") deliver();
+        listener(message);
+      });
+    })(port.onMessage);
+    port.postMessage = ((original) => (message, transfer) => {
+      if (typeOf(message) === "weft:init") {
+        events.push("init");
+        if (spoil(n)) message = { ...message, module: "not a module" };
+      }
+      original.call(port, message, transfer);
+    })(port.postMessage);
+    return port;
+  };
+  return {
+    log,
+    release: () => [...held].forEach((deliver) => deliver()),
+    restore: () => (adapter.startWorker = startWorker),
+  };
+}
+
+const findings = {};
+configure({ maxWorkers: 2 });
+
+{
+  const wrap = intercept({ hold: () => true });
+  findings.heldBack = await outcome(() => eval(spawn(() => "ran before the pool knew the worker was ready")));
+  findings.heldBackEvents = [...wrap.log[0]];
+  wrap.restore();
+  await shutdown();
+}
+
+{
+  const wrap = intercept({ spoil: (n) => n === 0 });
+  const before = stats();
+  const tasks = [outcome(() => eval(spawn(() => "one"))), outcome(() => eval(spawn(() => "two")))];
+  findings.givenBack = await Promise.all(tasks);
+  const after = stats();
+  findings.givenBackCounts = { completed: after.completed - before.completed, failed: after.failed - before.failed };
+  findings.spoiledEvents = [...wrap.log[0]];
+  wrap.restore();
+  await shutdown();
+}
+
+{
+  const wrap = intercept({ hold: () => true });
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const task = outcome(() =>
+    eval(
+      spawn(() => {
+        Atomics.store(flag, 0, 1);
+        Atomics.notify(flag, 0);
+        return new Promise(() => {}); // never settles
+      }),
+    ),
+  );
+  // The task runs in the worker while the pool still counts the worker as starting.
+  const waited = Atomics.waitAsync(flag, 0, 0, 30_000);
+  findings.ranWhileStarting = (waited.async ? await waited.value : waited.value) !== "timed-out";
+  const done = shutdown();
+  wrap.release();
+  await done;
+  findings.shutDown = await task;
+  findings.liveAfterShutdown = core.liveWorkers();
+  wrap.restore();
+  findings.afterwards = await outcome(() => eval(spawn(() => "afterwards")));
+  await shutdown();
+}
+
+{
+  // 4. The worker dies (terminated here) while the task sent with the module runs and before the
+  // pool heard the ready: the task may have run, so it fails, and is not run again on the worker
+  // started for the task queued behind it.
+  const ports = [];
+  const wrap = intercept({ hold: (n) => n === 0 });
+  const startWorker = runtime().startWorker;
+  runtime().startWorker = (options) => {
+    const port = startWorker(options);
+    ports.push(port);
+    return port;
+  };
+  const runs = new Int32Array(new SharedArrayBuffer(4));
+  const dying = outcome(() =>
+    eval(
+      spawn(() => {
+        Atomics.add(runs, 0, 1);
+        Atomics.notify(runs, 0);
+        return new Promise(() => {}); // never settles
+      }),
+    ),
+  );
+  const behind = outcome(() => eval(spawn(() => "behind it")));
+  const waited = Atomics.waitAsync(runs, 0, 0, 30_000);
+  findings.ranBeforeDeath = (waited.async ? await waited.value : waited.value) !== "timed-out";
+  await ports[0].terminate();
+  findings.behind = await behind;
+  findings.runs = Atomics.load(runs, 0);
+  // Settled at once when its worker died; "unsettled" only if it was wrongly run again.
+  findings.died = await Promise.race([dying, new Promise((resolve) => setTimeout(resolve, 10_000, "unsettled"))]);
+  runtime().startWorker = startWorker;
+  wrap.restore();
+  await shutdown();
+}
+
+report(findings);
