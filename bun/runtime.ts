@@ -8,7 +8,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { isBuiltin } from "node:module";
 import process from "node:process";
 import { builtin } from "../node/builtins.js";
@@ -106,7 +105,11 @@ export const bunRuntime: Runtime = {
     allowed: () => true,
     sha256: (text) => new Bun.CryptoHasher("sha256").update(text).digest("hex"),
   }),
-  bufferClass: Buffer,
+  // Loaded on first use: loading `node:buffer` adds to every new worker's start, and only a
+  // value holding a Buffer needs it.
+  get bufferClass() {
+    return builtin("node:buffer").Buffer;
+  },
   clonesBigIntReferencesWrongly,
   name: "bun",
   // Bun's `close` event is not documented to follow the thread's end; a killed worker's thread

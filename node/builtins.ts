@@ -17,6 +17,7 @@ import process from "node:process";
 
 /** The builtins loaded through here, by specifier. */
 interface Lazy {
+  "node:buffer": typeof import("node:buffer");
   "node:crypto": typeof import("node:crypto");
   "node:fs": typeof import("node:fs");
   "node:os": typeof import("node:os");
