@@ -31,7 +31,7 @@ import {
 } from "../errors.js";
 import type { ModuleRef } from "../spawn/modules.js";
 import { CAPTURE, encode } from "../protocol/codec.js";
-import { asFromWorker, encodeMessage, type FromWorker, type SpawnMessage, type Task } from "../protocol/messages.js";
+import { asFromWorker, type CallMessage, encodeMessage, type FromWorker, type SpawnMessage, type Task } from "../protocol/messages.js";
 import { answer, type Post, Requests } from "../protocol/requests.js";
 import { decodeThrown } from "../protocol/thrown.js";
 import { embeddedWorkerSource } from "../core/embedded.js";
@@ -134,9 +134,9 @@ export class WorkerHost {
       host.#held = held;
       const calls = new MessageChannel();
       host.#callPort = calls.port1;
-      let call: { message: unknown; transfer: Transferable[] } | undefined;
+      let call: { id: number; message: unknown; transfer: Transferable[] } | undefined;
       host.#first = (message, transfer = []) => {
-        call = { message: encodeMessage(message), transfer };
+        call = { id: (message as CallMessage).id, message: encodeMessage(message), transfer };
         host.#first = undefined;
       };
       try {
@@ -144,10 +144,20 @@ export class WorkerHost {
       } finally {
         host.#first = undefined;
       }
-      host.#port.postMessage(
-        encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag, held, callPort: calls.port2, call: call?.message }),
-        [channel.port2, calls.port2, ...(call?.transfer ?? [])],
-      );
+      const init = (withCall: typeof call) =>
+        host.#port.postMessage(
+          encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag, held, callPort: calls.port2, call: withCall?.message }),
+          [channel.port2, calls.port2, ...(withCall?.transfer ?? [])],
+        );
+      try {
+        init(call);
+      } catch (error) {
+        if (call === undefined) throw error;
+        // The first call cannot be posted (a transfer list the runtime refuses): it fails, as it
+        // would have when posted alone, and the worker starts without it.
+        host.#calls.reject(call.id, error);
+        init(undefined);
+      }
     });
     return joined;
   }

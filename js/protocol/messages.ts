@@ -4,8 +4,8 @@
  *
  * Parent → worker: `weft:init` (first, once, on the worker's own port, possibly carrying a first
  * `weft:call`), then on the call port it carries: `weft:call`, `weft:result` (answering a
- * `weft:spawn`), `weft:close`. A port of
- * its own lets an idle worker take its next call synchronously (see pool/worker.ts).
+ * `weft:spawn`), `weft:close`. A port of its own lets an idle worker take its next call
+ * synchronously (see pool/worker.ts).
  * Worker → parent: `weft:ready` or `weft:init-failed` (answering init), `weft:result` (answering a
  * `weft:call`), `weft:spawn` (a task spawned by code running in the worker, for the parent's
  * pool), `weft:stray` (an error that escaped a task after it settled), `weft:unusable` (the worker

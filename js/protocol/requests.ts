@@ -81,6 +81,11 @@ export class Requests {
     else request.reject(prototypePolluted(request.what, polluted));
   }
 
+  /** Rejects request `id` with `error`, if it has not settled. */
+  reject(id: number, error: unknown): void {
+    this.#take(id)?.reject(error);
+  }
+
   /** Rejects every outstanding request with `reason(what)`. */
   rejectAll(reason: (what: string) => unknown): void {
     const all = [...this.#pending.values()];

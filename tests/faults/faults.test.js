@@ -98,7 +98,7 @@ test("shutdown() while the first worker starts fails the queued task, and the ne
   assert.deepEqual(f.third, { value: "third" });
 });
 
-test("a new worker's first task is sent with the module: it runs before the ready, goes back if the join fails, fails once if the worker dies, and shutdown() ends it", async () => {
+test("a new worker's first task is sent with the module: it runs before the ready, goes back if the join fails, fails once if the worker dies or its transfer list is refused, and shutdown() ends it", async () => {
   const f = await findingsOf("early_task");
   // 1. The pool did not hear the ready before the result, so the call was sent before it.
   assert.deepEqual(f.heldBack, { value: "ran before the pool knew the worker was ready" });
@@ -117,6 +117,11 @@ test("a new worker's first task is sent with the module: it runs before the read
   refused(f.died, "WEFT_WORKER_START_FAILED");
   assert.deepEqual(f.behind, { value: "behind it" });
   assert.equal(f.runs, 1);
+  // 5. A transfer list the runtime refuses fails only the task; its worker starts and runs the next.
+  assert.equal(f.refusedTransfer.value, undefined, JSON.stringify(f.refusedTransfer));
+  assert.match(f.refusedTransfer.message, /detached|transfer|clone|ArrayBuffer/i);
+  assert.deepEqual(f.afterRefusal, { value: "after the refusal" });
+  assert.equal(f.workersAfterRefusal, 1);
 });
 
 test("a caller's path is read as the file it is: %20, newlines and tabs stay literal", async () => {

@@ -7,7 +7,8 @@
 //   3. shutdown() while a task sent early runs and the ready is held back: the task fails with
 //      WEFT_SHUTDOWN, shutdown() resolves, the worker is gone, and the pool runs tasks again;
 //   4. the worker dies while that task runs, before the ready: the task fails, and is not run
-//      again on another worker.
+//      again on another worker;
+//   5. the runtime refuses the first task's transfer list: the task fails, the worker starts.
 import { configure, shutdown, spawn, stats } from "weft";
 import { core, runtime } from "weft/_internal";
 import { outcome, report } from "./_report.js";
@@ -145,9 +146,23 @@ configure({ maxWorkers: 2 });
   findings.behind = await behind;
   findings.runs = Atomics.load(runs, 0);
   // Settled at once when its worker died; "unsettled" only if it was wrongly run again.
-  findings.died = await Promise.race([dying, new Promise((resolve) => setTimeout(resolve, 10_000, "unsettled"))]);
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, 10_000, "unsettled")));
+  findings.died = await Promise.race([dying, late]);
+  clearTimeout(timer);
   runtime().startWorker = startWorker;
   wrap.restore();
+  await shutdown();
+}
+
+{
+  // 5. The first task's transfer list is refused by the runtime (a detached buffer): the task
+  // fails, as it does on a running worker, and the worker starts without it.
+  const buffer = new ArrayBuffer(8);
+  structuredClone(buffer, { transfer: [buffer] }); // detaches it
+  findings.refusedTransfer = await outcome(() => eval(spawn(() => "never runs", { transfer: [buffer] })));
+  findings.afterRefusal = await outcome(() => eval(spawn(() => "after the refusal")));
+  findings.workersAfterRefusal = stats().workers;
   await shutdown();
 }
 
