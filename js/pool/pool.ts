@@ -552,7 +552,7 @@ export class Pool {
         this.#armIdle(slot);
       },
       (error: unknown) => {
-        if (early !== undefined) this.#startFailed(early, error);
+        if (early !== undefined) this.#earlyFailed(early, error);
         if (generation !== this.#generation) {
           this.#discarding--;
           this.#dispatch();
@@ -571,11 +571,12 @@ export class Pool {
   }
 
   /**
-   * The worker of `slot` failed to start after it was sent a task with the module. If it refused
-   * the join, the task never ran and goes back to the front of the queue; if it crashed or exited,
-   * the task may have run, so it fails with `error` rather than risk running twice. Once per slot.
+   * The task sent with the module to `slot`'s worker ended before the worker joined: the worker
+   * failed to start, or the task could not be posted. If the worker refused the join, the task
+   * never ran and goes back to the front of the queue; otherwise it fails with `error` (a worker
+   * that crashed or exited may have run it, and running it twice is worse). Once per slot.
    */
-  #startFailed(slot: Slot, error: unknown): void {
+  #earlyFailed(slot: Slot, error: unknown): void {
     const queued = this.#early.get(slot);
     if (queued === undefined) return;
     this.#early.delete(slot);
@@ -626,8 +627,8 @@ export class Pool {
       },
       (error: unknown) => {
         if (!slot.joined) {
-          // Sent with the module to a worker that failed to start.
-          this.#startFailed(slot, error);
+          // Sent with the module, and ended before the worker joined.
+          this.#earlyFailed(slot, error);
           return;
         }
         this.#ran(slot, queued);
