@@ -371,6 +371,17 @@ export function invalidArgument(what: string, expected: string, received: unknow
   return new WeftError("WEFT_INVALID_ARGUMENT", `Cannot ${what}: expected ${expected}, received ${got}`);
 }
 
+/** @internal The runtime refused to post a task with its `transfer` list. */
+export function transferRefused(what: string, cause: unknown): WeftError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new WeftError(
+    "WEFT_INVALID_ARGUMENT",
+    `Cannot send ${what}: the runtime refused its transfer list (${reason}). List in \`transfer\` only ` +
+      "transferable objects (ArrayBuffers, MessagePorts, …), each once, none already transferred",
+    { cause },
+  );
+}
+
 /** @internal A worker went over its heap limit (Node's `resourceLimits`). */
 export function workerOutOfMemory(what: string, cause: unknown): WeftError {
   return new WeftError(

@@ -22,6 +22,7 @@ import { core, coreInit, destroyThread, type ThreadResources } from "../core/mod
 import {
   strayError,
   tooManyWorkers,
+  transferRefused,
   warn,
   workerClosed,
   workerCrashed,
@@ -73,7 +74,7 @@ export class WorkerHost {
   #requests: { port: MessagePort; flag: number } | undefined;
   #onUnusable: (() => void) | undefined;
   /** While {@link start}'s `first` runs: keeps the one call made then, to send it with the init. */
-  #first: Post | undefined;
+  #first: ((message: CallMessage, transfer: Transferable[], what: string) => void) | undefined;
   #joinRefused = false;
   /**
    * Whether the worker keeps the process alive. It does while calls are in flight, and stays so
@@ -134,9 +135,9 @@ export class WorkerHost {
       host.#held = held;
       const calls = new MessageChannel();
       host.#callPort = calls.port1;
-      let call: { id: number; message: unknown; transfer: Transferable[] } | undefined;
-      host.#first = (message, transfer = []) => {
-        call = { id: (message as CallMessage).id, message: encodeMessage(message), transfer };
+      let call: { id: number; what: string; message: unknown; transfer: Transferable[] } | undefined;
+      host.#first = (message, transfer, what) => {
+        call = { id: message.id, what, message: encodeMessage(message), transfer };
         host.#first = undefined;
       };
       try {
@@ -152,10 +153,10 @@ export class WorkerHost {
       try {
         init(call);
       } catch (error) {
-        if (call === undefined) throw error;
-        // The first call cannot be posted (a transfer list the runtime refuses): it fails, as it
-        // would have when posted alone, and the worker starts without it.
-        host.#calls.reject(call.id, error);
+        if (call === undefined || call.transfer.length === 0) throw error;
+        // The first call's transfer list is refused: the call fails, as it would have when posted
+        // alone, and the worker starts without it.
+        host.#calls.reject(call.id, transferRefused(call.what, error));
         init(undefined);
       }
     });
@@ -245,8 +246,17 @@ export class WorkerHost {
       return Promise.reject(ended ? workerExited(this.#exitCode, what) : workerClosed(what));
     }
     if (!this.#referenced) this.#reference();
-    return this.#calls.make(what, (id) => (this.#first ?? this.#post)({ type: "weft:call", id, target, name, payload }, transfer));
+    return this.#calls.make(what, (id) => (this.#first ?? this.#postCall)({ type: "weft:call", id, target, name, payload }, transfer, what));
   }
+
+  /** Posts a call; a transfer list the runtime refuses is a `WEFT_INVALID_ARGUMENT` naming the task. */
+  #postCall = (message: CallMessage, transfer: Transferable[], what: string): void => {
+    try {
+      this.#post(message, transfer);
+    } catch (error) {
+      throw transfer.length === 0 ? error : transferRefused(what, error);
+    }
+  };
 
   /**
    * Ends an idle worker: it frees its own thread resources, then is terminated. Pending calls are

@@ -8,7 +8,8 @@
 //      WEFT_SHUTDOWN, shutdown() resolves, the worker is gone, and the pool runs tasks again;
 //   4. the worker dies while that task runs, before the ready: the task fails, and is not run
 //      again on another worker;
-//   5. the runtime refuses the first task's transfer list: the task fails, the worker starts.
+//   5. the runtime refuses the first task's transfer list: the task fails with an error naming it,
+//      the worker starts.
 import { configure, shutdown, spawn, stats } from "weft";
 import { core, runtime } from "weft/_internal";
 import { outcome, report } from "./_report.js";
@@ -157,12 +158,14 @@ configure({ maxWorkers: 2 });
 
 {
   // 5. The first task's transfer list is refused by the runtime (a detached buffer): the task
-  // fails, as it does on a running worker, and the worker starts without it.
+  // fails, as it does on a ready worker, and the worker starts without it.
   const buffer = new ArrayBuffer(8);
   structuredClone(buffer, { transfer: [buffer] }); // detaches it
   findings.refusedTransfer = await outcome(() => eval(spawn(() => "never runs", { transfer: [buffer] })));
   findings.afterRefusal = await outcome(() => eval(spawn(() => "after the refusal")));
   findings.workersAfterRefusal = stats().workers;
+  // The same on the worker, now ready.
+  findings.refusedOnReady = await outcome(() => eval(spawn(() => "never runs either", { transfer: [buffer] })));
   await shutdown();
 }
 
