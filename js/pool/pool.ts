@@ -8,7 +8,7 @@
  *   round-trip through this thread. With a short queue, tasks go only to free workers, so the last
  *   tasks of a burst go to whichever worker frees first.
  * - A worker started for waiting tasks is sent the oldest one (unless it belongs to a cancel
- *   scope) with the module, before it has joined, so that the task starts as soon as the worker
+ *   scope or has a transfer list) with the module, before it has joined, so that the task starts as soon as the worker
  *   can run it, without waiting for its `weft:ready` to reach this thread and a call to go back.
  *   A worker that refuses the join never runs that task: it goes back to the front of the queue.
  *   One that crashes or exits before it is ready may have run it: the task fails, as a task does
@@ -510,8 +510,10 @@ export class Pool {
     /** The slot made when the worker was sent a task with the module, before it joined. */
     let early: Slot | undefined;
     const first = (host: WorkerHost) => {
-      // Only the oldest task, and not one of a cancel scope (whose workers are chosen with it).
-      if (generation !== this.#generation || this.#waiting === 0 || this.#queue[this.#head]!.scope !== undefined) return;
+      // Only the oldest task; not one of a cancel scope (whose workers are chosen with it), nor
+      // one that moves buffers, which would be lost with a worker that refuses the join.
+      const oldest = this.#waiting === 0 ? undefined : this.#queue[this.#head]!;
+      if (generation !== this.#generation || oldest === undefined || oldest.scope !== undefined || oldest.task.transfer.length > 0) return;
       early = newSlot(host);
       const queued = this.#take();
       this.#early.set(early, queued);

@@ -118,11 +118,11 @@ test("a new worker's first task is sent with the module: it runs before the read
   assert.deepEqual(f.behind, { value: "behind it" });
   assert.equal(f.runs, 1);
   // 5. A transfer list the runtime refuses fails only the task; its worker starts and runs the next.
-  for (const refusal of [f.refusedTransfer, f.refusedOnReady]) {
-    refused(refusal, "WEFT_INVALID_ARGUMENT", /^Cannot send the task spawned at \S+early_task\.js:\d+:\d+: the runtime refused its transfer list/);
-  }
+  refused(f.refusedTransfer, "WEFT_INVALID_ARGUMENT", /^Cannot send the task spawned at \S+early_task\.js:\d+:\d+: the runtime refused its transfer list/);
   assert.deepEqual(f.afterRefusal, { value: "after the refusal" });
   assert.equal(f.workersAfterRefusal, 1);
+  refused(f.refusedWithModule, "WEFT_INVALID_ARGUMENT", /^Cannot send the call sent with the module: the runtime refused its transfer list/);
+  assert.deepEqual(f.hostAfterRefusal, { value: 1 });
 });
 
 test("a caller's path is read as the file it is: %20, newlines and tabs stay literal", async () => {

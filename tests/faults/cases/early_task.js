@@ -8,10 +8,10 @@
 //      WEFT_SHUTDOWN, shutdown() resolves, the worker is gone, and the pool runs tasks again;
 //   4. the worker dies while that task runs, before the ready: the task fails, and is not run
 //      again on another worker;
-//   5. the runtime refuses the first task's transfer list: the task fails with an error naming it,
-//      the worker starts.
+//   5. the runtime refuses a transfer list: the task (or a call sent with the module) fails with
+//      an error naming it, and the worker stays.
 import { configure, shutdown, spawn, stats } from "weft";
-import { core, runtime } from "weft/_internal";
+import { core, runtime, WorkerHost } from "weft/_internal";
 import { outcome, report } from "./_report.js";
 
 const typeOf = (message) => (Array.isArray(message) ? message[0] : message?.type);
@@ -157,16 +157,23 @@ configure({ maxWorkers: 2 });
 }
 
 {
-  // 5. The first task's transfer list is refused by the runtime (a detached buffer): the task
-  // fails, as it does on a ready worker, and the worker starts without it.
+  // 5. A transfer list the runtime refuses (a detached buffer). Through the pool, a task with a
+  // transfer list waits for its worker's ready: it fails naming the task, and the worker stays.
   const buffer = new ArrayBuffer(8);
   structuredClone(buffer, { transfer: [buffer] }); // detaches it
   findings.refusedTransfer = await outcome(() => eval(spawn(() => "never runs", { transfer: [buffer] })));
   findings.afterRefusal = await outcome(() => eval(spawn(() => "after the refusal")));
   findings.workersAfterRefusal = stats().workers;
-  // The same on the worker, now ready.
-  findings.refusedOnReady = await outcome(() => eval(spawn(() => "never runs either", { transfer: [buffer] })));
   await shutdown();
+  // A worker sent such a call with the module fails the call alone, and starts without it.
+  const fixture = new URL("../../fixtures/fib.js", import.meta.url).href;
+  let first;
+  const host = await WorkerHost.start({ name: "weft-early-transfer" }, (h) => {
+    first = outcome(() => h.call(fixture, "fib", [1], [buffer], "the call sent with the module"));
+  });
+  findings.refusedWithModule = await first;
+  findings.hostAfterRefusal = await outcome(() => host.call(fixture, "fib", [1]));
+  await host.close();
 }
 
 report(findings);
