@@ -242,10 +242,15 @@ fn semaphore_with_two_permits_never_has_three_holders_and_reaches_two() {
     thread::scope(|s| {
         for _ in 0..THREADS {
             s.spawn(|| {
-                for _ in 0..ROUNDS {
+                for round in 0..ROUNDS {
                     sem.acquire(1, &ParkingFutex).unwrap();
                     let now = holders.fetch_add(1, Ordering::SeqCst) + 1;
                     max.fetch_max(now, Ordering::SeqCst);
+                    // In its first round a thread holds its permit until two were held at once,
+                    // so that "reaches two" does not depend on how the threads are scheduled.
+                    while round == 0 && max.load(Ordering::SeqCst) < 2 {
+                        thread::yield_now();
+                    }
                     thread::yield_now();
                     holders.fetch_sub(1, Ordering::SeqCst);
                     sem.release_and_wake(1, &ParkingFutex).unwrap();
@@ -260,16 +265,21 @@ fn semaphore_with_two_permits_never_has_three_holders_and_reaches_two() {
 #[test]
 fn semaphore_multi_permit_acquire_excludes_and_is_not_starved() {
     let _serial = serial();
-    // Capacity 3: one thread takes all 3 at a time while three others take 1 each in a loop.
+    // Capacity 3: one thread takes all 3 at a time while three others take 1 each in a loop. The
+    // big one starts once each small one has finished a round, so that they overlap however the
+    // threads are scheduled, and it must get its 300 rounds in among theirs.
     const BIG_ROUNDS: u32 = 300;
+    const SMALL: u32 = 3;
     let words = SemaphoreWords::new(3, 3).unwrap();
     let sem = RawSemaphore::new(&words);
     let held = StdAtomicU32::new(0);
     let big_done = AtomicBool::new(false);
     let small_rounds = StdAtomicU32::new(0);
+    let small_started = StdAtomicU32::new(0);
     thread::scope(|s| {
-        for _ in 0..3 {
+        for _ in 0..SMALL {
             s.spawn(|| {
+                let mut first = true;
                 while !big_done.load(Ordering::SeqCst) {
                     sem.acquire(1, &ParkingFutex).unwrap();
                     assert!(held.fetch_add(1, Ordering::SeqCst) < 3);
@@ -277,10 +287,17 @@ fn semaphore_multi_permit_acquire_excludes_and_is_not_starved() {
                     held.fetch_sub(1, Ordering::SeqCst);
                     sem.release_and_wake(1, &ParkingFutex).unwrap();
                     small_rounds.fetch_add(1, Ordering::SeqCst);
+                    if first {
+                        first = false;
+                        small_started.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
             });
         }
         s.spawn(|| {
+            while small_started.load(Ordering::SeqCst) < SMALL {
+                thread::yield_now();
+            }
             for _ in 0..BIG_ROUNDS {
                 sem.acquire(3, &ParkingFutex).unwrap();
                 assert_eq!(
@@ -294,7 +311,7 @@ fn semaphore_multi_permit_acquire_excludes_and_is_not_starved() {
             big_done.store(true, Ordering::SeqCst);
         });
     });
-    assert!(small_rounds.load(Ordering::SeqCst) > 0);
+    assert!(small_rounds.load(Ordering::SeqCst) >= SMALL);
     assert_eq!(sem.available(), 3);
 }
 
