@@ -17,18 +17,21 @@ import { outcome, report } from "./_report.js";
 const typeOf = (message) => (Array.isArray(message) ? message[0] : message?.type);
 
 /**
- * Wraps every worker the pool starts from now on. `hold(port)`: whether to keep that worker's
- * `weft:ready` until its first result (or until `release()`); `spoil`: whether to replace that
- * worker's module with a value that cannot be joined.
+ * Wraps every worker the pool starts from now on; `n` counts them from 0. `hold(n)`: whether to
+ * keep that worker's `weft:ready` until its first result (or until `release()`); `spoil(n)`:
+ * whether to replace that worker's module with a value that cannot be joined. `ports[n]` is its
+ * port, `log[n]` what crossed it.
  */
 function intercept({ hold = () => false, spoil = () => false }) {
   const adapter = runtime();
   const startWorker = adapter.startWorker;
   const log = [];
+  const ports = [];
   const held = new Set();
   adapter.startWorker = (options) => {
     const port = startWorker.call(adapter, options);
     const n = log.length;
+    ports.push(port);
     const events = [];
     log.push(events);
     let listener;
@@ -65,9 +68,16 @@ function intercept({ hold = () => false, spoil = () => false }) {
   };
   return {
     log,
+    ports,
     release: () => [...held].forEach((deliver) => deliver()),
     restore: () => (adapter.startWorker = startWorker),
   };
+}
+
+/** Whether word 0 of `words` leaves 0 within 30 s (a task running elsewhere sets it). */
+async function becomesNonZero(words) {
+  const waited = Atomics.waitAsync(words, 0, 0, 30_000);
+  return (waited.async ? await waited.value : waited.value) !== "timed-out";
 }
 
 const findings = {};
@@ -106,8 +116,7 @@ configure({ maxWorkers: 2 });
     ),
   );
   // The task runs in the worker while the pool still counts the worker as starting.
-  const waited = Atomics.waitAsync(flag, 0, 0, 30_000);
-  findings.ranWhileStarting = (waited.async ? await waited.value : waited.value) !== "timed-out";
+  findings.ranWhileStarting = await becomesNonZero(flag);
   const done = shutdown();
   wrap.release();
   await done;
@@ -122,14 +131,7 @@ configure({ maxWorkers: 2 });
   // 4. The worker dies (terminated here) while the task sent with the module runs and before the
   // pool heard the ready: the task may have run, so it fails, and is not run again on the worker
   // started for the task queued behind it.
-  const ports = [];
   const wrap = intercept({ hold: (n) => n === 0 });
-  const startWorker = runtime().startWorker;
-  runtime().startWorker = (options) => {
-    const port = startWorker(options);
-    ports.push(port);
-    return port;
-  };
   const runs = new Int32Array(new SharedArrayBuffer(4));
   const dying = outcome(() =>
     eval(
@@ -141,9 +143,8 @@ configure({ maxWorkers: 2 });
     ),
   );
   const behind = outcome(() => eval(spawn(() => "behind it")));
-  const waited = Atomics.waitAsync(runs, 0, 0, 30_000);
-  findings.ranBeforeDeath = (waited.async ? await waited.value : waited.value) !== "timed-out";
-  await ports[0].terminate();
+  findings.ranBeforeDeath = await becomesNonZero(runs);
+  await wrap.ports[0].terminate();
   findings.behind = await behind;
   findings.runs = Atomics.load(runs, 0);
   // Settled at once when its worker died; "unsettled" only if it was wrongly run again.
@@ -151,7 +152,6 @@ configure({ maxWorkers: 2 });
   const late = new Promise((resolve) => (timer = setTimeout(resolve, 10_000, "unsettled")));
   findings.died = await Promise.race([dying, late]);
   clearTimeout(timer);
-  runtime().startWorker = startWorker;
   wrap.restore();
   await shutdown();
 }
