@@ -504,6 +504,34 @@ test("SharedStruct: bad layouts and bad field names are refused naming the field
   assert.throws(() => s.add("total", 1), (e) => e.code === "WEFT_INVALID_ARGUMENT" && /"total"/.test(e.message));
 });
 
+test("Channel: references to the root and between objects keep their identity; similar short keys stay distinct", async () => {
+  const channel = new Channel(8);
+  const shared = { n: 1 };
+  const root = { a: shared, b: shared, list: [shared] };
+  root.self = root;
+  root.list.push(root);
+  // One length, one first and one last character: keys the reader may look up in one place.
+  const similar = {};
+  for (const c of "abcdefghij") similar[`k${c}y`] = c;
+  const accented = { "é": 1, "ab": 2, "ç": 3 };
+  for (const value of [root, similar, accented, similar, accented]) await channel.send(value);
+  const seen = await eval(
+    spawn(async () => {
+      const got = await channel.recv();
+      const identity = [got.self === got, got.a === got.b, got.list[0] === got.a, got.list[1] === got, got.a.n];
+      const keys = [];
+      for (let i = 0; i < 4; i++) keys.push(JSON.stringify(await channel.recv()));
+      await channel.send(got);
+      return { identity, keys };
+    }),
+  );
+  assert.deepEqual(seen.identity, [true, true, true, true, 1]);
+  assert.deepEqual(seen.keys, [similar, accented, similar, accented].map((v) => JSON.stringify(v)));
+  const back = await channel.recv();
+  assert.ok(back.self === back && back.a === back.b && back.list[0] === back.a && back.list[1] === back);
+  assert.equal(Object.keys(back).join(), "a,b,list,self");
+});
+
 test("Channel: large and varied messages (buffer growth inside the codec) arrive intact in a worker and back", async () => {
   const channel = new Channel(2);
   const rows = Array.from({ length: 2_000 }, (_, i) => ({

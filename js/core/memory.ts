@@ -25,6 +25,19 @@ export function wordsAt(addr: number): Int32Array {
   return view !== undefined && addr >>> 2 < view.length ? view : words();
 }
 
+let bytes: Uint8Array | undefined;
+
+/**
+ * A `Uint8Array` over the shared memory that covers the bytes up to `end` (exclusive): the same
+ * reuse as {@link wordsAt}, for copying whole blocks in and out.
+ */
+export function bytesUpTo(end: number): Uint8Array {
+  if (bytes !== undefined && end <= bytes.length) return bytes;
+  const buffer = wordsAt(end - 1).buffer;
+  bytes = new Uint8Array(buffer);
+  return bytes;
+}
+
 /** The current size of the shared memory in bytes. */
 export function memoryBytes(): number {
   return coreMemory().buffer.byteLength;

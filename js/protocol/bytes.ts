@@ -106,7 +106,15 @@ class Encoder {
   bytes = new Uint8Array(1024);
   view = new DataView(this.bytes.buffer);
   length = 0;
+  /**
+   * The objects written so far, by reference number (the order they were written in, as the
+   * reader numbers them): the first in `first`, the others in `seen`, so that a message holding
+   * a single object, the common case, costs no Map operation.
+   */
+  first: object | undefined = undefined;
   readonly seen = new Map<object, number>();
+  /** How many objects were written so far: the next one's reference number. */
+  objects = 0;
   handles: object[] = [];
   /** Keys and indices from the message to the value being written, for errors only. */
   readonly path: (string | number)[] = [];
@@ -213,12 +221,14 @@ class Encoder {
   }
 
   object(o: object): void {
-    const earlier = this.seen.get(o);
+    const earlier = o === this.first ? 0 : this.objects > 1 ? this.seen.get(o) : undefined;
     if (earlier !== undefined) {
       this.u8(Tag.Ref);
       return this.u32(earlier);
     }
-    this.seen.set(o, this.seen.size);
+    if (this.objects === 0) this.first = o;
+    else this.seen.set(o, this.objects);
+    this.objects++;
     const path = this.path;
     const proto: unknown = Object.getPrototypeOf(o);
     if (proto === Object.prototype || proto === null) {
@@ -318,8 +328,6 @@ class Encoder {
 
   message(value: unknown): Uint8Array {
     this.length = 0;
-    this.seen.clear();
-    this.handles = [];
     this.path.length = 0;
     if (this.bytes.length > 1 << 20) {
       // Do not keep a large buffer from one large message.
@@ -339,13 +347,28 @@ class Encoder {
       this.path.length = 0;
       this.path.push(` (inside a ${crosser.kind})`);
       // Each handle's data has its own reference numbering (its objects are not shared with the body).
-      this.seen.clear();
+      this.forget();
       this.value(crosser.toWire(handles[i]!));
     }
     this.view.setUint32(countAt, handles.length, true);
-    this.seen.clear();
-    this.handles = [];
+    this.reset();
     return this.bytes.subarray(0, this.length);
+  }
+
+  /**
+   * Forgets the objects and handles of the message just written (or abandoned). Clearing costs
+   * even an empty Map a native call, and most messages hold no handle.
+   */
+  reset(): void {
+    this.forget();
+    if (this.handles.length !== 0) this.handles = [];
+  }
+
+  /** Starts a new reference numbering. */
+  forget(): void {
+    this.first = undefined;
+    this.objects = 0;
+    if (this.seen.size !== 0) this.seen.clear();
   }
 }
 
@@ -360,11 +383,21 @@ export function encodeMessage(value: unknown): Uint8Array {
   try {
     return e.message(value);
   } catch (error) {
-    e.seen.clear();
-    e.handles = [];
+    e.reset();
     throw error;
   }
 }
+
+/** Strings up to this many bytes are looked up in {@link recentStrings} before being built. */
+const CACHED_STRING = 16;
+
+/**
+ * Short ASCII strings read lately (object keys, mostly), by a hash of their length and end bytes:
+ * reusing the string a message's key was read as last time spares building it again and the
+ * engine internalising it again to use it as a property name. It keeps at most its length (a
+ * power of two) of such strings alive, each of them 16 characters or fewer.
+ */
+const recentStrings: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
 
 /** Scratch for reading a float64 (every supported platform is little-endian, as the format). */
 const float = new Float64Array(1);
@@ -386,7 +419,9 @@ class Reader {
   }
 
   f64At(at: number): number {
-    floatBytes.set(this.bytes.subarray(at, at + 8));
+    // Byte by byte: a subarray to copy from would be an allocation per number.
+    const b = this.bytes;
+    for (let i = 0; i < 8; i++) floatBytes[i] = b[at + i]!;
     return float[0]!;
   }
 
@@ -400,17 +435,39 @@ class Reader {
     const n = this.u32();
     const at = this.at;
     this.at += n;
-    if (n <= SHORT_STRING) {
+    if (n <= CACHED_STRING && n > 0) {
       const bytes = this.bytes;
-      let ascii = true;
-      for (let i = 0; i < n; i++) if (bytes[at + i]! > 0x7f) ascii = false;
-      if (ascii) {
-        let s = "";
-        for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[at + i]!);
+      const slot = (n * 31 + bytes[at]! * 7 + bytes[at + n - 1]!) & (recentStrings.length - 1);
+      const recent = recentStrings[slot];
+      if (recent !== undefined && recent.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (recent.charCodeAt(i) !== bytes[at + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return recent;
+      }
+      const s = this.ascii(at, n);
+      if (s !== undefined) {
+        recentStrings[slot] = s;
         return s;
       }
+    } else if (n <= SHORT_STRING) {
+      const s = this.ascii(at, n);
+      if (s !== undefined) return s;
     }
     return textDecoder.decode(this.bytes.subarray(at, at + n));
+  }
+
+  /** The `n` bytes at `at` as a string when they are all ASCII. */
+  ascii(at: number, n: number): string | undefined {
+    const bytes = this.bytes;
+    for (let i = 0; i < n; i++) if (bytes[at + i]! > 0x7f) return undefined;
+    let s = "";
+    for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[at + i]!);
+    return s;
   }
 
   raw(): Uint8Array {

@@ -21,7 +21,7 @@ import { core, isWorkerThread } from "../core/module.js";
 import { invalidArgument, invalidValue, WeftError } from "../errors.js";
 import { registerCrosser } from "../protocol/handles.js";
 import { decodeMessage, encodeMessage } from "../protocol/bytes.js";
-import { wordsAt } from "../core/memory.js";
+import { bytesUpTo, wordsAt } from "../core/memory.js";
 import { blockingOnMainThread, syncCall } from "./blocking.js";
 import { acquireAsync, checkWaitOptions, type WaitOptions } from "./waiting.js";
 
@@ -41,14 +41,14 @@ function closedError(what: "send on" | "receive from"): WeftError {
 function store(bytes: Uint8Array): number {
   const message = core.messageAlloc(bytes.length);
   // A cached view covering the block: reading `memory.buffer` anew costs more than the copy.
-  new Uint8Array(wordsAt(message + 4 + bytes.length).buffer, message + 4, bytes.length).set(bytes);
+  bytesUpTo(message + 4 + bytes.length).set(bytes, message + 4);
   return message;
 }
 
 /** Copies a received message out of the shared memory, frees its block and decodes it. */
 function take(message: number): unknown {
   const length = wordsAt(message)[message >>> 2]! >>> 0;
-  const bytes = new Uint8Array(wordsAt(message + 4 + length).buffer, message + 4, length).slice();
+  const bytes = bytesUpTo(message + 4 + length).slice(message + 4, message + 4 + length);
   core.messageFree(message);
   return decodeMessage(bytes);
 }
