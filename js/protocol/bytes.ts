@@ -403,15 +403,25 @@ const recentStrings: (string | undefined)[] = new Array<string | undefined>(256)
 const float = new Float64Array(1);
 const floatBytes = new Uint8Array(float.buffer);
 
-/** Reads one message (bytes by hand: a `DataView` per message costs more than the reads). */
+/**
+ * Reads one message (bytes by hand: a `DataView` per message costs more than the reads), which
+ * starts at `bytes[start]`: positions in `at` and `handleAt` are indices into `bytes`. `bytes` may
+ * be a view of the shared memory, so every value read out of it is a copy (strings are built, and
+ * bytes decoded as UTF-8 are copied out first: not every engine's `TextDecoder` reads shared memory).
+ */
 class Reader {
-  at = 4;
+  at: number;
   objects: unknown[] = [];
   /** Where each handle's record starts, found on the first handle. */
   handleAt: number[] | undefined;
   readonly handles: unknown[] = [];
 
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly start: number,
+  ) {
+    this.at = start + 4;
+  }
 
   i32At(at: number): number {
     const b = this.bytes;
@@ -458,7 +468,7 @@ class Reader {
       const s = this.ascii(at, n);
       if (s !== undefined) return s;
     }
-    return textDecoder.decode(this.bytes.subarray(at, at + n));
+    return textDecoder.decode(this.bytes.slice(at, at + n));
   }
 
   /** The `n` bytes at `at` as a string when they are all ASCII. */
@@ -596,7 +606,7 @@ class Reader {
         return out;
       }
       default:
-        throw corrupt(tag, this.at - 1);
+        throw corrupt(tag, this.at - 1 - this.start);
     }
   }
 
@@ -605,7 +615,7 @@ class Reader {
     if (this.handles[index] !== undefined) return this.handles[index];
     const back = this.at;
     if (this.handleAt === undefined) {
-      this.at = 4 + (this.i32At(0) >>> 0);
+      this.at = this.start + 4 + (this.i32At(this.start) >>> 0);
       const count = this.u32();
       this.handleAt = [];
       for (let i = 0; i < count; i++) {
@@ -693,7 +703,7 @@ class Reader {
         this.skip();
         return;
       default:
-        throw corrupt(tag, this.at - 1);
+        throw corrupt(tag, this.at - 1 - this.start);
     }
   }
 }
@@ -703,10 +713,11 @@ function corrupt(tag: number, at: number): WeftError {
 }
 
 /**
- * Decodes bytes from {@link encodeMessage}, reviving handles into live primitives. Every handle
- * took a reference when sent; each is reached from the body or from another handle's data, so
- * all are revived and own their references.
+ * Decodes the message from {@link encodeMessage} that starts at `bytes[start]`, reviving handles
+ * into live primitives. `bytes` may be a view of the shared memory: nothing decoded refers to it.
+ * Every handle took a reference when sent; each is reached from the body or from another handle's
+ * data, so all are revived and own their references.
  */
-export function decodeMessage(bytes: Uint8Array): unknown {
-  return new Reader(bytes).value();
+export function decodeMessage(bytes: Uint8Array, start = 0): unknown {
+  return new Reader(bytes, start).value();
 }

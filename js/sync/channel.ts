@@ -45,12 +45,17 @@ function store(bytes: Uint8Array): number {
   return message;
 }
 
-/** Copies a received message out of the shared memory, frees its block and decodes it. */
+/**
+ * Decodes a received message where it lies in the shared memory (the block is this thread's alone
+ * once dequeued, and decoding copies everything out), then frees its block.
+ */
 function take(message: number): unknown {
   const length = wordsAt(message)[message >>> 2]! >>> 0;
-  const bytes = bytesUpTo(message + 4 + length).slice(message + 4, message + 4 + length);
-  core.messageFree(message);
-  return decodeMessage(bytes);
+  try {
+    return decodeMessage(bytesUpTo(message + 4 + length), message + 4);
+  } finally {
+    core.messageFree(message);
+  }
 }
 
 /**
