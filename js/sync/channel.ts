@@ -221,8 +221,9 @@ export class Channel<T = unknown> {
   async recv(options?: WaitOptions): Promise<T> {
     const checked = checkWaitOptions(options, "receive from the Channel");
     const block = this.#block;
-    let outcome: number = core.channelTryRecv(block);
-    if (outcome !== core.ChannelOutcome.NotReady) return this.#received(outcome, core.channelMessage());
+    const first = core.channelTryRecv(block);
+    if (first !== core.ChannelOutcome.NotReady) return this.#receivedPacked(first);
+    let outcome: number = first;
     if (checked.signal?.aborted === true) throw checked.signal.reason;
     let message = 0;
     await acquireAsync(
@@ -250,13 +251,23 @@ export class Channel<T = unknown> {
   }
 
   /**
+   * After a receive that returned one number (`channelTryRecv`, `channelRecvBlocking`): a message
+   * handle with bit 0 set when senders must be woken, or `Closed`.
+   */
+  #receivedPacked(received: number): T {
+    if (received === core.ChannelOutcome.Closed) throw closedError("receive from");
+    if ((received & 1) !== 0) this.#wakeSenders();
+    return take(received & ~1) as T;
+  }
+
+  /**
    * Receives the oldest value if there is one: `{ value }`, or `null` when the channel is empty
    * (check {@link closed} to tell whether more can come).
    */
   tryRecv(): { value: T } | null {
-    const outcome = core.channelTryRecv(this.#block);
-    if (outcome === core.ChannelOutcome.NotReady || outcome === core.ChannelOutcome.Closed) return null;
-    return { value: this.#received(outcome, core.channelMessage()) };
+    const received = core.channelTryRecv(this.#block);
+    if (received === core.ChannelOutcome.NotReady || received === core.ChannelOutcome.Closed) return null;
+    return { value: this.#receivedPacked(received) };
   }
 
   /**
@@ -266,11 +277,11 @@ export class Channel<T = unknown> {
   recvSync(options?: { readonly timeout?: number }): T {
     const { timeout } = checkWaitOptions(options, "receive from the Channel");
     if (!isWorkerThread()) throw blockingOnMainThread("receive from the Channel");
-    const outcome = core.channelRecvBlocking(this.#block, timeout ?? -1);
-    if (outcome === core.ChannelOutcome.NotReady) {
+    const received = core.channelRecvBlocking(this.#block, timeout ?? -1);
+    if (received === core.ChannelOutcome.NotReady) {
       throw new WeftError("WEFT_TIMED_OUT", `Cannot receive from the Channel within ${timeout} ms: it stayed empty`);
     }
-    return this.#received(outcome, core.channelMessage());
+    return this.#receivedPacked(received);
   }
 
   /**

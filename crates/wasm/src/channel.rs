@@ -19,8 +19,9 @@ use weft_sync::{Counter, RawChannel, RecvStep, SendStep, TryRecv, TrySend};
 use crate::memory::{alloc_bytes, free_bytes};
 use crate::sync::{sync_error, word, LastStep, LAST_STEP};
 
-/// What a channel call did. For `Received*` the message handle is read with `channelMessage()`;
-/// for `Wait` the value to wait on with `stepExpected()` (on word 0 to receive, word 1 to send).
+/// What a channel call did. After a receive step the message handle is read with
+/// `channelMessage()` (the other receives return it: see [`packed`]); for `Wait` the value to wait
+/// on with `stepExpected()` (on word 0 to receive, word 1 to send).
 #[wasm_bindgen]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelOutcome {
@@ -165,14 +166,26 @@ fn received(message: u32, wake: bool) -> ChannelOutcome {
     }
 }
 
-/// Dequeues a message if any: `Done`/`DoneWake` (wake senders; the handle via
-/// `channelMessage()`), `NotReady` or `Closed`.
+/// A received message handle and whether senders must be woken, as one number, so that the hot
+/// receives cross the JS boundary once: the handle (a block address: a multiple of 4, and never
+/// below 8) with bit 0 set to wake. A receive that got nothing returns its [`ChannelOutcome`]
+/// (`NotReady` or `Closed`) as the number instead, which is below 8 and so never a handle.
+fn packed(message: u32, wake: bool) -> u32 {
+    debug_assert!(
+        message.is_multiple_of(4) && message >= 8,
+        "not a message block: {message}"
+    );
+    message | u32::from(wake)
+}
+
+/// Dequeues a message if any: its handle [`packed`] with the wake bit (wake senders), or
+/// `NotReady` or `Closed`.
 #[wasm_bindgen(js_name = channelTryRecv)]
-pub fn channel_try_recv(addr: u32) -> ChannelOutcome {
+pub fn channel_try_recv(addr: u32) -> u32 {
     match channel(addr).try_recv() {
-        TryRecv::Received { message, wake } => received(message, wake),
-        TryRecv::Empty => ChannelOutcome::NotReady,
-        TryRecv::Closed => ChannelOutcome::Closed,
+        TryRecv::Received { message, wake } => packed(message, wake),
+        TryRecv::Empty => ChannelOutcome::NotReady as u32,
+        TryRecv::Closed => ChannelOutcome::Closed as u32,
     }
 }
 
@@ -274,21 +287,21 @@ fn received_or_sent(wake: bool) -> ChannelOutcome {
     }
 }
 
-/// Receives, blocking this worker while empty: `Done`/`DoneWake` (JS wakes senders; the handle
-/// via `channelMessage()`), `Closed`, or `NotReady` when `timeout_ms` (>= 0) ran out.
+/// Receives, blocking this worker while empty: the message handle [`packed`] with the wake bit
+/// (JS wakes senders), `Closed`, or `NotReady` when `timeout_ms` (>= 0) ran out.
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 #[wasm_bindgen(js_name = channelRecvBlocking)]
-pub fn channel_recv_blocking(addr: u32, timeout_ms: f64) -> ChannelOutcome {
+pub fn channel_recv_blocking(addr: u32, timeout_ms: f64) -> u32 {
     let deadline = deadline(timeout_ms);
     loop {
         match channel(addr).recv_step() {
-            RecvStep::Received { message, wake } => return received(message, wake),
-            RecvStep::Closed => return ChannelOutcome::Closed,
+            RecvStep::Received { message, wake } => return packed(message, wake),
+            RecvStep::Closed => return ChannelOutcome::Closed as u32,
             RecvStep::Wait(park) => {
                 if !channel(addr).spin_until_receivable()
                     && !block_on(addr, park.expected, deadline)
                 {
-                    return ChannelOutcome::NotReady;
+                    return ChannelOutcome::NotReady as u32;
                 }
             }
         }
