@@ -257,7 +257,8 @@ export class Channel<T = unknown> {
   #receivedPacked(received: number): T {
     if (received === core.ChannelOutcome.Closed) throw closedError("receive from");
     if ((received & 1) !== 0) this.#wakeSenders();
-    return take(received & ~1) as T;
+    // Not `& ~1`: a handle above 2 GiB would turn negative.
+    return take(received - (received & 1)) as T;
   }
 
   /**
