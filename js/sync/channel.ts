@@ -222,17 +222,19 @@ export class Channel<T = unknown> {
     const checked = checkWaitOptions(options, "receive from the Channel");
     const block = this.#block;
     const first = core.channelTryRecv(block);
-    if (first !== core.ChannelOutcome.NotReady) return this.#receivedPacked(first);
-    let outcome: number = first;
+    if (first !== core.ChannelOutcome.NotReady) return this.#received(first);
     if (checked.signal?.aborted === true) throw checked.signal.reason;
-    let message = 0;
+    // What the step that ended the wait got, as `channelTryRecv` returns it.
+    let received: number = core.ChannelOutcome.Closed;
     await acquireAsync(
       {
         addr: block,
         step: () => {
-          outcome = core.channelRecvStep(block);
+          const outcome = core.channelRecvStep(block);
           // Read at once: other code on this thread may step before this wait resumes.
-          if (outcome === core.ChannelOutcome.Done || outcome === core.ChannelOutcome.DoneWake) message = core.channelMessage();
+          if (outcome === core.ChannelOutcome.Done || outcome === core.ChannelOutcome.DoneWake) {
+            received = core.channelMessage() + (outcome === core.ChannelOutcome.DoneWake ? 1 : 0);
+          }
           return stepOf(outcome);
         },
         what: "receive from the Channel",
@@ -240,21 +242,15 @@ export class Channel<T = unknown> {
       0,
       checked,
     );
-    return this.#received(outcome, message);
-  }
-
-  /** After a receive that ended with `outcome`; `message` is the handle received, if any. */
-  #received(outcome: number, message: number): T {
-    if (outcome === core.ChannelOutcome.Closed) throw closedError("receive from");
-    if (outcome === core.ChannelOutcome.DoneWake) this.#wakeSenders();
-    return take(message) as T;
+    return this.#received(received);
   }
 
   /**
-   * After a receive that returned one number (`channelTryRecv`, `channelRecvBlocking`): a message
-   * handle with bit 0 set when senders must be woken, or `Closed`.
+   * After a receive that got a message or found the channel closed, as one number (what
+   * `channelTryRecv` and `channelRecvBlocking` return): a message handle with bit 0 set when
+   * senders must be woken, or `Closed`.
    */
-  #receivedPacked(received: number): T {
+  #received(received: number): T {
     if (received === core.ChannelOutcome.Closed) throw closedError("receive from");
     if ((received & 1) !== 0) this.#wakeSenders();
     // Not `& ~1`: a handle above 2 GiB would turn negative.
@@ -268,7 +264,7 @@ export class Channel<T = unknown> {
   tryRecv(): { value: T } | null {
     const received = core.channelTryRecv(this.#block);
     if (received === core.ChannelOutcome.NotReady || received === core.ChannelOutcome.Closed) return null;
-    return { value: this.#receivedPacked(received) };
+    return { value: this.#received(received) };
   }
 
   /**
@@ -282,7 +278,7 @@ export class Channel<T = unknown> {
     if (received === core.ChannelOutcome.NotReady) {
       throw new WeftError("WEFT_TIMED_OUT", `Cannot receive from the Channel within ${timeout} ms: it stayed empty`);
     }
-    return this.#receivedPacked(received);
+    return this.#received(received);
   }
 
   /**
