@@ -4,8 +4,8 @@
  * Messages live in the shared Wasm memory: a send encodes the value (protocol/bytes.ts), copies
  * the bytes into a block of the shared memory and queues the block's address in the channel, a
  * `weft-sync` `RawChannel` (a ring of handles with two wait words, receivers on word 0 and
- * senders on word 1). A receive dequeues an address, copies the bytes out, frees the block and
- * decodes. So any thread receives what any thread sent, with no message passing between them.
+ * senders on word 1). A receive dequeues an address, decodes the bytes where they lie and frees
+ * the block. So any thread receives what any thread sent, with no message passing between them.
  *
  * Values are copied as by structured cloning; weft primitives and SharedStructs inside them
  * cross as handles. A value that cannot be sent (a function, a class instance, a
