@@ -230,12 +230,10 @@ export class Channel<T = unknown> {
       {
         addr: block,
         step: () => {
-          const outcome = core.channelRecvStep(block);
-          // Read at once: other code on this thread may step before this wait resumes.
-          if (outcome === core.ChannelOutcome.Done || outcome === core.ChannelOutcome.DoneWake) {
-            received = core.channelMessage() + (outcome === core.ChannelOutcome.DoneWake ? 1 : 0);
-          }
-          return stepOf(outcome);
+          const step = core.channelRecvStep(block);
+          if (step === core.ChannelOutcome.Wait) return core.StepOutcome.Wait;
+          received = step;
+          return core.StepOutcome.Acquired;
         },
         what: "receive from the Channel",
       },

@@ -19,9 +19,9 @@ use weft_sync::{Counter, RawChannel, RecvStep, SendStep, TryRecv, TrySend};
 use crate::memory::{alloc_bytes, free_bytes};
 use crate::sync::{sync_error, word, LastStep, LAST_STEP};
 
-/// What a channel call did. After a receive step the message handle is read with
-/// `channelMessage()` (the other receives return it: see [`packed`]); for `Wait` the value to wait
-/// on with `stepExpected()` (on word 0 to receive, word 1 to send).
+/// What a channel call did. A receive returns a message handle or one of these as one number (see
+/// [`packed`]); for `Wait` the value to wait on is read with `stepExpected()` (on word 0 to
+/// receive, word 1 to send).
 #[wasm_bindgen]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelOutcome {
@@ -46,15 +46,6 @@ fn channel<'a>(addr: u32) -> RawChannel<'a> {
 fn refcount<'a>(addr: u32) -> Counter<'a> {
     let words = weft_sync::CHANNEL_HEADER_WORDS + channel(addr).capacity();
     Counter::new(word(addr + 4 * words))
-}
-
-fn set_message(message: u32) {
-    LAST_STEP.with(|s| {
-        s.set(LastStep {
-            expected: 0,
-            attempt: message,
-        });
-    });
 }
 
 fn set_expected(expected: u32) {
@@ -157,19 +148,10 @@ pub fn channel_send_step(addr: u32, message: u32) -> ChannelOutcome {
     }
 }
 
-fn received(message: u32, wake: bool) -> ChannelOutcome {
-    set_message(message);
-    if wake {
-        ChannelOutcome::DoneWake
-    } else {
-        ChannelOutcome::Done
-    }
-}
-
-/// A received message handle and whether senders must be woken, as one number, so that the hot
-/// receives cross the JS boundary once: the handle (a block address: a multiple of 4, and never
-/// below 8) with bit 0 set to wake. A receive that got nothing returns its [`ChannelOutcome`]
-/// (`NotReady` or `Closed`) as the number instead, which is below 8 and so never a handle.
+/// A received message handle and whether senders must be woken, as one number, so that a receive
+/// crosses the JS boundary once: the handle (a block address: a multiple of 4, and never below 8)
+/// with bit 0 set to wake. A receive that got nothing returns its [`ChannelOutcome`] (`NotReady`,
+/// `Closed`, or `Wait` for a step) as the number instead, which is below 8 and so never a handle.
 fn packed(message: u32, wake: bool) -> u32 {
     debug_assert!(
         message.is_multiple_of(4) && message >= 8,
@@ -189,23 +171,18 @@ pub fn channel_try_recv(addr: u32) -> u32 {
     }
 }
 
-/// One step of a waiting receive: `Done`, `DoneWake`, `Closed` or `Wait` (on word 0).
+/// One step of a waiting receive: the message handle [`packed`] with the wake bit (wake senders),
+/// `Closed`, or `Wait` (on word 0).
 #[wasm_bindgen(js_name = channelRecvStep)]
-pub fn channel_recv_step(addr: u32) -> ChannelOutcome {
+pub fn channel_recv_step(addr: u32) -> u32 {
     match channel(addr).recv_step() {
-        RecvStep::Received { message, wake } => received(message, wake),
-        RecvStep::Closed => ChannelOutcome::Closed,
+        RecvStep::Received { message, wake } => packed(message, wake),
+        RecvStep::Closed => ChannelOutcome::Closed as u32,
         RecvStep::Wait(park) => {
             set_expected(park.expected);
-            ChannelOutcome::Wait
+            ChannelOutcome::Wait as u32
         }
     }
-}
-
-/// The message handle of the last receive on this thread.
-#[wasm_bindgen(js_name = channelMessage)]
-pub fn channel_message() -> u32 {
-    LAST_STEP.with(|s| s.get().attempt)
 }
 
 /// Closes the channel. Returns a bit set: 1 wake receivers (word 0), 2 wake senders (word 1).
@@ -265,7 +242,7 @@ pub fn channel_send_blocking(addr: u32, message: u32, timeout_ms: f64) -> Channe
     let deadline = deadline(timeout_ms);
     loop {
         match channel(addr).send_step(message) {
-            SendStep::Sent { wake } => return received_or_sent(wake),
+            SendStep::Sent { wake } => return sent(wake),
             SendStep::Closed => return ChannelOutcome::Closed,
             SendStep::Wait(park) => {
                 if !channel(addr).spin_until_sendable()
@@ -279,7 +256,7 @@ pub fn channel_send_blocking(addr: u32, message: u32, timeout_ms: f64) -> Channe
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-fn received_or_sent(wake: bool) -> ChannelOutcome {
+fn sent(wake: bool) -> ChannelOutcome {
     if wake {
         ChannelOutcome::DoneWake
     } else {
