@@ -39,7 +39,8 @@ function closedError(what: "send on" | "receive from"): WeftError {
 
 /** Copies encoded bytes into a new message block of the shared memory; returns its address. */
 function store(bytes: Uint8Array): number {
-  const message = core.messageAlloc(bytes.length);
+  // The plain-number call first; the one that throws only to say why it failed.
+  const message = core.messageTryAlloc(bytes.length) || core.messageAlloc(bytes.length);
   // A cached view covering the block: reading `memory.buffer` anew costs more than the copy.
   bytesUpTo(message + 4 + bytes.length).set(bytes, message + 4);
   return message;
@@ -54,7 +55,7 @@ function take(message: number): unknown {
   try {
     return decodeMessage(bytesUpTo(message + 4 + length), message + 4);
   } finally {
-    core.messageFree(message);
+    if (!core.messageTryFree(message)) core.messageFree(message);
   }
 }
 

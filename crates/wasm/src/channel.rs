@@ -116,11 +116,25 @@ pub fn message_alloc(len: u32) -> Result<u32, JsValue> {
     Ok(addr)
 }
 
+/// [`message_alloc`] as a plain number, which crosses into JS more cheaply than a `Result`: 0 when
+/// the block cannot be allocated (`messageAlloc` then says why).
+#[wasm_bindgen(js_name = messageTryAlloc)]
+pub fn message_try_alloc(len: u32) -> u32 {
+    message_alloc(len).unwrap_or(0)
+}
+
 /// Frees a message block.
 #[wasm_bindgen(js_name = messageFree)]
 pub fn message_free(addr: u32) -> Result<(), JsValue> {
     let len = word(addr).load(Ordering::Relaxed);
     free_bytes(addr, len + 4, 4).map_err(JsValue::from)
+}
+
+/// [`message_free`] as a plain number: false when `addr` is not a block it can free
+/// (`messageFree` then says why), and nothing was freed.
+#[wasm_bindgen(js_name = messageTryFree)]
+pub fn message_try_free(addr: u32) -> bool {
+    message_free(addr).is_ok()
 }
 
 /// Queues `message` if there is room: `Done`, `DoneWake` (wake receivers), `NotReady`, `Closed`.
