@@ -4,7 +4,8 @@
 use wasm_bindgen_test::wasm_bindgen_test;
 use weft_wasm::{
     alloc_line_words, alloc_words, core_version, count_primes, diag_atomic_increments,
-    diag_plain_increments, free_line_words, free_words, grace_ms, MutexWord,
+    diag_plain_increments, free_line_words, free_words, grace_ms, message_alloc, message_try_alloc,
+    message_try_free, MutexWord,
 };
 
 #[wasm_bindgen_test]
@@ -52,6 +53,20 @@ fn bad_counts_and_addresses_are_errors() {
     assert!(free_words(0, 1).is_err());
     assert!(free_words(6, 1).is_err());
     assert!(diag_atomic_increments(2, 1).is_err());
+}
+
+#[wasm_bindgen_test]
+fn message_blocks_through_the_plain_number_calls() {
+    let m = message_try_alloc(10);
+    assert!(m >= 8 && m.is_multiple_of(4), "a message handle: {m}");
+    // SAFETY: `m` points at a message block just allocated, whose word 0 is its length.
+    assert_eq!(unsafe { *(m as usize as *const u32) }, 10);
+    assert!(message_try_free(m));
+    assert_eq!(message_try_alloc(u32::MAX), 0, "too large for a block");
+    assert!(
+        message_alloc(u32::MAX).is_err(),
+        "and the throwing call says why"
+    );
 }
 
 #[wasm_bindgen_test]
