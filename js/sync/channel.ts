@@ -67,7 +67,10 @@ function discard(message: number): void {
   take(message);
 }
 
-/** A `ChannelOutcome` that ends a step loop (sent, received, closed), as a `StepOutcome`. */
+/**
+ * A step's result as a `StepOutcome`: `Wait` goes on waiting; anything else (sent, a received
+ * message, closed) ends the step loop.
+ */
 function stepOf(outcome: number): number {
   return outcome === core.ChannelOutcome.Wait ? core.StepOutcome.Wait : core.StepOutcome.Acquired;
 }
@@ -232,9 +235,8 @@ export class Channel<T = unknown> {
         addr: block,
         step: () => {
           const step = core.channelRecvStep(block);
-          if (step === core.ChannelOutcome.Wait) return core.StepOutcome.Wait;
-          received = step;
-          return core.StepOutcome.Acquired;
+          if (step !== core.ChannelOutcome.Wait) received = step;
+          return stepOf(step);
         },
         what: "receive from the Channel",
       },
