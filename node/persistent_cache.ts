@@ -1,7 +1,8 @@
 /**
  * A private directory of small text files that outlive the process: weft's persistent analysis
  * cache (js/spawn/analysis_cache.ts decides what goes in). Used by the Node, Deno and Bun
- * adapters through `node:` modules, which all three provide.
+ * adapters through `node:` modules, which all three provide. On Node, the same directory holds
+ * V8's code cache of weft's worker script (node/worker_code.ts), written by {@link writeEntry}.
  *
  * Where: `$WEFT_CACHE_DIR`, else the OS cache directory (`$XDG_CACHE_HOME` or `~/.cache` on
  * Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows) + `/weft`. `WEFT_CACHE=0`
@@ -14,8 +15,8 @@
  * - Concurrent processes: an entry is written to a temporary file in the directory and renamed
  *   over its name, so a reader sees a whole entry or none; two writers of one key write the same
  *   content.
- * - Bounded: at most {@link MAX_ENTRIES} entries of at most {@link MAX_ENTRY_BYTES}; the first write
- *   of a process that finds more removes the oldest quarter.
+ * - Bounded: at most {@link MAX_ENTRIES} entries (files named `*.entry` or `*.code`) of at most
+ *   {@link MAX_ENTRY_BYTES}; the first write of a process that finds more removes the oldest quarter.
  * - Every failure (no permission, a full disk, a vanished file) means "not cached", never an error.
  * @module
  */
@@ -28,6 +29,8 @@ import { builtin } from "./builtins.js";
 export const MAX_ENTRIES = 2000;
 /** Largest entry written, in bytes. */
 export const MAX_ENTRY_BYTES = 4 * 1024 * 1024;
+/** The key of the directory in a Node worker's `workerData`, for V8's code cache (node/worker_code.ts). */
+export const CODE_CACHE_DIR = "weftCodeCache";
 
 /** What the cache needs of its host, each answered without prompting (Deno's permissions). */
 export interface CacheHost {
@@ -89,11 +92,40 @@ function isPrivate(dir: string, uid: number | undefined): boolean {
   return (uid === undefined || info.uid === uid) && (info.mode & 0o077) === 0;
 }
 
+/** Whether `name` is an entry of the cache, counted in its bound. */
+const isEntry = (name: string): boolean => name.endsWith(".entry") || name.endsWith(".code");
+
+/**
+ * Writes `data` as the entry `name` of the private directory `dir`: to a temporary file of mode
+ * 0600, renamed over `name`, so that a reader sees a whole entry or none. A failure leaves no
+ * temporary file behind and is not reported (the entry is simply not cached).
+ */
+export function writeEntry(dir: string, name: string, data: string | Uint8Array): void {
+  const temporary = join(dir, `${name}.${process.pid}.${randomSuffix()}.tmp`);
+  try {
+    fs().writeFileSync(temporary, data, { mode: 0o600 });
+    fs().chmodSync(temporary, 0o600);
+    fs().renameSync(temporary, join(dir, name));
+  } catch {
+    try {
+      fs().unlinkSync(temporary);
+    } catch {
+      // Never written.
+    }
+  }
+}
+
+/** The analysis cache, and the directory it keeps its entries in. */
+export interface DirectoryCache extends PersistentCache {
+  /** The private directory, or `undefined` when it cannot be used (then nothing is cached). */
+  directory(): string | undefined;
+}
+
 /**
  * The cache, or `undefined` when it is turned off. The directory is looked up once, on first
  * use; if it cannot be made private, nothing is cached.
  */
-export function persistentCache(host: CacheHost): PersistentCache | undefined {
+export function persistentCache(host: CacheHost): DirectoryCache | undefined {
   const off = host.env("WEFT_CACHE");
   if (off === "0" || off?.toLowerCase() === "false") return undefined;
   let dir: string | null | undefined; // null: unusable
@@ -119,7 +151,7 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
 
   const trim = (d: string): void => {
     trimmed = true;
-    const entries = fs().readdirSync(d).filter((name) => name.endsWith(".entry"));
+    const entries = fs().readdirSync(d).filter(isEntry);
     if (entries.length <= MAX_ENTRIES) return;
     const aged = entries
       .map((name) => {
@@ -140,6 +172,7 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
   };
 
   return {
+    directory,
     key(parts) {
       let text = "";
       for (const part of parts) text += `${part.length}:${part}`;
@@ -157,19 +190,12 @@ export function persistentCache(host: CacheHost): PersistentCache | undefined {
     write(key, text) {
       const d = directory();
       if (d === undefined || text.length > MAX_ENTRY_BYTES) return;
-      const temporary = join(d, `${key}.${process.pid}.${randomSuffix()}.tmp`);
       try {
         if (!trimmed) trim(d);
-        fs().writeFileSync(temporary, text, { mode: 0o600 });
-        fs().chmodSync(temporary, 0o600);
-        fs().renameSync(temporary, join(d, `${key}.entry`));
       } catch {
-        try {
-          fs().unlinkSync(temporary);
-        } catch {
-          // Never written.
-        }
+        // The directory went away: the write below fails too.
       }
+      writeEntry(d, `${key}.entry`, text);
     },
   };
 }

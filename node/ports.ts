@@ -21,12 +21,19 @@ export interface WorkerWatch {
   stop(): void;
 }
 
-/** Starts the worker entry at `url`, watched by `watch` if given. */
-export function startThreadWorker(url: URL, options: StartWorkerOptions, watch?: WorkerWatch): WorkerPort {
+/**
+ * Starts the worker entry at `url`, watched by `watch` if given; `data` is the worker's
+ * `workerData` (without a watch, whose own `workerData` it is then).
+ */
+export function startThreadWorker(url: URL, options: StartWorkerOptions, watch?: WorkerWatch, data?: Record<string, unknown>): WorkerPort {
   const worker = new Worker(url, {
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
-    ...(watch === undefined ? {} : { workerData: watch.workerData, transferList: [...watch.transferList] as never }),
+    ...(watch === undefined
+      ? data === undefined
+        ? {}
+        : { workerData: data }
+      : { workerData: watch.workerData, transferList: [...watch.transferList] as never }),
   });
   const errorListeners: ((error: unknown) => void)[] = [];
   worker.on("exit", () => watch?.stop());

@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread } from "node:worker_threads";
-import { persistentCache } from "../node/persistent_cache.js";
+import { CODE_CACHE_DIR, persistentCache } from "../node/persistent_cache.js";
 import type { CallSite, Runtime, StartWorkerOptions } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
 import { originalPosition } from "./source_maps.js";
@@ -92,15 +92,26 @@ function boundYoungGeneration(options: StartWorkerOptions): StartWorkerOptions {
   return { ...options, resourceLimits: { ...limits, maxYoungGenerationSizeMb: young } };
 }
 
+const cache = persistentCache({
+  env: (name) => process.env[name],
+  home: () => process.env.HOME ?? process.env.USERPROFILE,
+  uid: () => process.getuid?.(),
+  allowed: () => true,
+  rootThread: isMainThread,
+});
+
+/**
+ * The worker entry's `workerData`: the directory for V8's code cache of weft's worker script
+ * (node/worker_code.ts), the analysis cache's, when that cache is on and its directory usable.
+ */
+function entryData(): Record<string, unknown> | undefined {
+  const dir = cache?.directory();
+  return dir === undefined ? undefined : { [CODE_CACHE_DIR]: dir };
+}
+
 export const nodeRuntime: Runtime = {
   env: (name) => process.env[name],
-  persistentCache: persistentCache({
-    env: (name) => process.env[name],
-    home: () => process.env.HOME ?? process.env.USERPROFILE,
-    uid: () => process.getuid?.(),
-    allowed: () => true,
-    rootThread: isMainThread,
-  }),
+  persistentCache: cache,
   bufferClass: Buffer,
   name: "node",
   // The 'exit' event fires after the worker's thread has been joined.
@@ -113,7 +124,9 @@ export const nodeRuntime: Runtime = {
   receiveMessageSync,
   listen,
   startWorker: (options) =>
-    startThreadWorker(options.source === undefined ? workerUrl() : sourceWorkerUrl(options.source), boundYoungGeneration(options)),
+    options.source === undefined
+      ? startThreadWorker(workerUrl(), boundYoungGeneration(options), undefined, entryData())
+      : startThreadWorker(sourceWorkerUrl(options.source), boundYoungGeneration(options)),
   parentPort: threadParentPort,
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   hardwareConcurrency: () => availableParallelism(),

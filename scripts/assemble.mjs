@@ -103,10 +103,28 @@ for (const runtime of ["node", "deno", "bun"]) {
   exportNames ??= { api: exportsOf("mod"), internal: exportsOf("internal") };
   // Bun's `mod`, `internal` and `worker` are thin: they load weft from bun/package.cjs at run time.
   if (runtime === "bun") compileForBun();
+  // Node's worker code as one CommonJS script, which the worker entry runs through V8's code cache
+  // (node/worker_code.ts): it takes `import.meta.url` as a parameter of its wrapper.
+  if (runtime === "node") {
+    await build({
+      entryPoints: [at("build/ts/node/worker_main.js")],
+      outfile: join(npm, "node/worker_main.cjs"),
+      bundle: true,
+      format: "cjs",
+      platform: "node",
+      external: ["node:*"],
+      define: { "import.meta.url": "__weft_import_meta_url" },
+      target: "es2022",
+      legalComments: "none",
+      logLevel: "warning",
+      plugins: [wasmGlue],
+    });
+  }
   // The worker entry as one self-contained module, for bundles that embed weft (see js/core/embedded.ts).
-  // On Bun the worker entry loads weft at run time; the embedded one carries it.
+  // On Node the worker entry finds weft's code beside it, and on Bun loads it at run time; the
+  // embedded one carries it.
   await build({
-    entryPoints: [at("build/ts", runtime, runtime === "bun" ? "embedded_worker.js" : "worker.js")],
+    entryPoints: [at("build/ts", runtime, runtime === "deno" ? "worker.js" : "embedded_worker.js")],
     outfile: join(npm, runtime, "worker.bundle.js"),
     bundle: true,
     format: "esm",

@@ -97,3 +97,46 @@ test("the cache stays bounded: a write that finds too many entries removes the o
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** The code cache entries of weft's worker script in `cache` (Node). */
+const codeEntries = (cache) => {
+  try {
+    return readdirSync(cache).filter((n) => n.endsWith(".code"));
+  } catch {
+    return [];
+  }
+};
+
+test(
+  "Node: workers run weft's code through V8's code cache in the cache directory; a damaged entry is replaced",
+  async () => {
+    const dir = scratchDir("cache-");
+    const cache = join(dir, "cache");
+    try {
+      const path = scriptWith(dir, "k * 5");
+      assert.deepEqual(await run(path, cache), { value: "105", hit: false });
+      const [name, ...more] = codeEntries(cache);
+      assert.equal(more.length, 0, `one code cache entry, found ${[name, ...more]}`);
+      assert.ok(name.includes(`node${process.version}-${process.arch}`), name);
+      const file = join(cache, name);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      const written = statSync(file).ino;
+      // Accepted by V8: the next worker does not write it again (a rewrite renames a new file in).
+      assert.deepEqual(await run(path, cache), { value: "105", hit: true });
+      assert.equal(statSync(file).ino, written, "the entry was rewritten: V8 rejected it");
+      // Damaged in place, same length: V8 rejects it, the task still runs, the entry is replaced.
+      const size = statSync(file).size;
+      writeFileSync(file, Buffer.alloc(size, 0x5a));
+      assert.deepEqual(await run(path, cache), { value: "105", hit: true });
+      assert.deepEqual(codeEntries(cache), [name]);
+      assert.notEqual(statSync(file).ino, written, "the damaged entry was kept");
+      assert.ok(readFileSync(file).some((b) => b !== 0x5a), "the damaged entry was kept");
+      const off = join(dir, "off");
+      assert.deepEqual(await run(path, off, { WEFT_CACHE: "0" }), { value: "105", hit: false });
+      assert.deepEqual(codeEntries(off), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  { skip: runtimeName !== "node" ? "V8's code cache of the worker script is Node's (Deno and Bun cache compiled code themselves)" : false },
+);

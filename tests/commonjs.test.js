@@ -42,3 +42,51 @@ test("require('weft') works and spawn in a CommonJS file re-creates its require(
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const LOCKER = `// Loaded inside a worker by a task: weft from require() there is that worker's weft.
+exports.bump = (counter) => {
+  const { Mutex } = require("weft");
+  if (!(counter instanceof Mutex)) throw new Error("require('weft') in a worker gave another instance of weft");
+  const guard = counter.lockSync();
+  try {
+    return (new Int32Array(guard.value)[0] += 1);
+  } finally {
+    guard.unlock();
+  }
+};
+`;
+
+const BUMPS = `const { spawn, shutdown, Mutex } = require("weft");
+const { bump } = require("./locker.cjs");
+const counter = new Mutex(new SharedArrayBuffer(4));
+(async () => {
+  const out = {};
+  try {
+    out.results = await Promise.all([1, 2, 3, 4].map(() => eval(spawn(() => bump(counter)))));
+    const guard = await counter.lock();
+    out.total = new Int32Array(guard.value)[0];
+    guard.unlock();
+  } catch (e) {
+    out.error = String(e && e.stack || e);
+  }
+  await shutdown();
+  console.log("##result " + JSON.stringify(out));
+})();
+`;
+
+test("require('weft') in a module a task loads is the worker's own weft: a Mutex passed in is one of its Mutexes", async () => {
+  const dir = scratchDir("cjs-");
+  try {
+    writeFileSync(join(dir, "locker.cjs"), LOCKER);
+    writeFileSync(join(dir, "main.cjs"), BUMPS);
+    const { code, stdout, stderr } = await runScript(join(dir, "main.cjs"), { cwd: dir });
+    const line = stdout.split("\n").find((l) => l.startsWith("##result "));
+    assert.ok(line !== undefined, `exit ${code}: ${stderr}`);
+    const out = JSON.parse(line.slice("##result ".length));
+    assert.equal(out.error, undefined, out.error);
+    assert.deepEqual([...out.results].sort(), [1, 2, 3, 4]);
+    assert.equal(out.total, 4);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

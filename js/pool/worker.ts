@@ -72,8 +72,15 @@ interface Running {
   readonly name: string;
 }
 
-/** Runs the worker side of the protocol on this isolate's parent port. */
-export function workerMain(): void {
+/** Loads the ES module at a URL, as `import(url)` does in the worker entry's own module. */
+export type ImportModule = (url: string) => Promise<Record<string, unknown>>;
+
+/**
+ * Runs the worker side of the protocol on this isolate's parent port. `importModule` loads the
+ * modules calls name; an entry that runs weft's code as a script, where `import()` is not
+ * available, passes its own.
+ */
+export function workerMain(importModule: ImportModule = (url) => import(url) as Promise<Record<string, unknown>>): void {
   const parent = runtime().parentPort();
   if (parent === null) throw new Error("weft's worker entry was loaded outside a worker");
   const post: Post = (message, transfer) => parent.postMessage(encodeMessage(message), transfer);
@@ -166,7 +173,7 @@ export function workerMain(): void {
       run(message, url, namespace);
       return;
     }
-    (import(url) as Promise<Record<string, unknown>>).then(
+    importModule(url).then(
       (loaded) => {
         namespaces.set(url, loaded);
         run(message, url, loaded);
