@@ -22,18 +22,16 @@ export interface WorkerWatch {
 }
 
 /**
- * Starts the worker entry at `url`, watched by `watch` if given; `data` is the worker's
- * `workerData` (without a watch, whose own `workerData` it is then).
+ * Starts the worker entry at `url`, watched by `watch` if given. The worker's `workerData` is the
+ * watch's, or else `data`.
  */
 export function startThreadWorker(url: URL, options: StartWorkerOptions, watch?: WorkerWatch, data?: Record<string, unknown>): WorkerPort {
+  const workerData = watch === undefined ? data : watch.workerData;
   const worker = new Worker(url, {
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
-    ...(watch === undefined
-      ? data === undefined
-        ? {}
-        : { workerData: data }
-      : { workerData: watch.workerData, transferList: [...watch.transferList] as never }),
+    ...(workerData === undefined ? {} : { workerData }),
+    ...(watch === undefined ? {} : { transferList: [...watch.transferList] as never }),
   });
   const errorListeners: ((error: unknown) => void)[] = [];
   worker.on("exit", () => watch?.stop());
