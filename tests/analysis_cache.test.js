@@ -20,9 +20,10 @@ async function run(path, cache, extra = {}) {
   return { value: r.stdout.trim(), hit: HIT.test(r.stderr) };
 }
 
-const entries = (cache) => {
+/** The files of `cache` named `*${suffix}`: analysis entries by default. */
+const entries = (cache, suffix = ".entry") => {
   try {
-    return readdirSync(cache).filter((n) => n.endsWith(".entry"));
+    return readdirSync(cache).filter((n) => n.endsWith(suffix));
   } catch {
     return [];
   }
@@ -99,13 +100,7 @@ test("the cache stays bounded: a write that finds too many entries removes the o
 });
 
 /** The code cache entries of weft's worker script in `cache` (Node). */
-const codeEntries = (cache) => {
-  try {
-    return readdirSync(cache).filter((n) => n.endsWith(".code"));
-  } catch {
-    return [];
-  }
-};
+const codeEntries = (cache) => entries(cache, ".code");
 
 test(
   "Node: workers run weft's code through V8's code cache in the cache directory; a damaged entry is replaced",

@@ -24,23 +24,31 @@ const x = 7;
 })();
 `;
 
-test("require('weft') works and spawn in a CommonJS file re-creates its require()d bindings", async () => {
+/**
+ * Writes `files` (name → text) to a new directory and runs its `main.cjs` in a new process;
+ * returns what it printed after `##result `, having checked that it reports no error. No
+ * package.json "type": the .cjs files are CommonJS on every runtime.
+ */
+async function runCase(files) {
   const dir = scratchDir("cjs-");
   try {
-    // No package.json "type": the .cjs files are CommonJS on every runtime.
-    writeFileSync(join(dir, "helper.cjs"), HELPER);
-    writeFileSync(join(dir, "main.cjs"), MAIN);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     const { code, stdout, stderr } = await runScript(join(dir, "main.cjs"), { cwd: dir });
     const line = stdout.split("\n").find((l) => l.startsWith("##result "));
     assert.ok(line !== undefined, `exit ${code}: ${stderr}`);
     const out = JSON.parse(line.slice("##result ".length));
     assert.equal(out.error, undefined, out.error);
-    assert.deepEqual(out.types, ["function", "function", "function"]);
-    assert.deepEqual(out.result, [22, "b.txt"]);
-    assert.equal(out.isolated, "undefined");
+    return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test("require('weft') works and spawn in a CommonJS file re-creates its require()d bindings", async () => {
+  const out = await runCase({ "helper.cjs": HELPER, "main.cjs": MAIN });
+  assert.deepEqual(out.types, ["function", "function", "function"]);
+  assert.deepEqual(out.result, [22, "b.txt"]);
+  assert.equal(out.isolated, "undefined");
 });
 
 const LOCKER = `// Loaded inside a worker by a task: weft from require() there is that worker's weft.
@@ -75,18 +83,7 @@ const counter = new Mutex(new SharedArrayBuffer(4));
 `;
 
 test("require('weft') in a module a task loads is the worker's own weft: a Mutex passed in is one of its Mutexes", async () => {
-  const dir = scratchDir("cjs-");
-  try {
-    writeFileSync(join(dir, "locker.cjs"), LOCKER);
-    writeFileSync(join(dir, "main.cjs"), BUMPS);
-    const { code, stdout, stderr } = await runScript(join(dir, "main.cjs"), { cwd: dir });
-    const line = stdout.split("\n").find((l) => l.startsWith("##result "));
-    assert.ok(line !== undefined, `exit ${code}: ${stderr}`);
-    const out = JSON.parse(line.slice("##result ".length));
-    assert.equal(out.error, undefined, out.error);
-    assert.deepEqual([...out.results].sort(), [1, 2, 3, 4]);
-    assert.equal(out.total, 4);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const out = await runCase({ "locker.cjs": LOCKER, "main.cjs": BUMPS });
+  assert.deepEqual([...out.results].sort(), [1, 2, 3, 4]);
+  assert.equal(out.total, 4);
 });
