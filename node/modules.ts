@@ -13,11 +13,15 @@ import * as nodeModule from "node:module";
 const originals = new Map<string, string>();
 let hooked = false;
 
-type ResolveContext = { parentURL?: string | undefined; conditions?: readonly string[] };
-type Resolve = (specifier: string, context: ResolveContext) => unknown;
+/** What `module.registerHooks` gives a resolve hook, and what the next hook returns. */
+export type ResolveContext = { parentURL?: string | undefined; conditions?: readonly string[] };
+export type Resolved = { url: string };
+export type Resolve = (specifier: string, context: ResolveContext) => Resolved;
+/** `module.registerHooks` (Node >= 22.15), as far as weft uses it: an in-thread resolve hook. */
+export type RegisterHooks = (hooks: { resolve: (specifier: string, context: ResolveContext, next: Resolve) => Resolved }) => unknown;
 
 interface HooksApi {
-  registerHooks?(hooks: { resolve: (specifier: string, context: ResolveContext, next: Resolve) => unknown }): unknown;
+  registerHooks?: RegisterHooks;
 }
 
 /**

@@ -37,17 +37,13 @@ import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
 import type { ImportModule } from "../js/pool/worker.js";
 import { VERSION } from "../js/version.js";
+import type { RegisterHooks } from "./modules.js";
 import { MAX_ENTRY_BYTES, writeEntry } from "./persistent_cache.js";
 
 export { CODE_CACHE_DIR } from "./persistent_cache.js";
 
 /** The parameters the script's wrapper function takes, in order. */
 const PARAMETERS = "exports, require, module, __filename, __dirname, __weft_import_meta_url";
-
-type ResolveContext = { parentURL?: string | undefined };
-type Resolved = { url: string };
-type Resolve = (specifier: string, context: ResolveContext) => Resolved;
-type RegisterHooks = (hooks: { resolve: (specifier: string, context: ResolveContext, next: Resolve) => Resolved }) => unknown;
 
 /** Resolves this package's entries, as imported in this thread, to the modules reading the worker's weft. */
 function redirectEntries(file: URL, registerHooks: RegisterHooks): void {
