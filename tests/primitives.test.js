@@ -8,6 +8,8 @@ import { assert, test } from "./harness/mod.js";
 configure({ maxWorkers: 4 });
 
 const Stats = SharedStruct({ hits: "u32", total: "f64", flag: "bool", big: "i64", small: "i8", samples: ["f64", 4] });
+/** 12 fields of 128 MiB: one block of 1.5 GiB, past the shared memory's maximum (1 GiB). */
+const Huge = SharedStruct(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, ["f64", 16_777_216]])));
 
 /** Shared progress in this file's Global: the same memory for every thread that evaluates it. */
 const progress = new Global(new (SharedStruct({ done: "u32" }))());
@@ -502,6 +504,27 @@ test("SharedStruct: bad layouts and bad field names are refused naming the field
   assert.throws(() => new Stats({ nope: 1 }), (e) => e.code === "WEFT_INVALID_ARGUMENT" && /"nope"/.test(e.message));
   const s = new Stats();
   assert.throws(() => s.add("total", 1), (e) => e.code === "WEFT_INVALID_ARGUMENT" && /"total"/.test(e.message));
+});
+
+test("SharedStruct: an instance the shared memory cannot hold is WEFT_SHARED_MEMORY_EXHAUSTED, in a worker too; the memory still serves", async () => {
+  // Refused before any page is touched.
+  const exhausted = (e) => e instanceof WeftError && e.code === "WEFT_SHARED_MEMORY_EXHAUSTED" && /exhausted/.test(e.message);
+  assert.throws(() => new Huge(), exhausted);
+  const inWorker = await eval(
+    spawn(() => {
+      try {
+        new Huge();
+        return "created";
+      } catch (e) {
+        return [e instanceof WeftError, e.code];
+      }
+    }),
+  );
+  assert.deepEqual(inWorker, [true, "WEFT_SHARED_MEMORY_EXHAUSTED"]);
+  const s = new Stats({ hits: 3 });
+  const channel = new Channel(1);
+  await channel.send(s);
+  assert.equal((await channel.recv()).hits, 3);
 });
 
 test("Channel: references to the root and between objects keep their identity; similar short keys stay distinct", async () => {

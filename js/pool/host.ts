@@ -38,6 +38,7 @@ import { decodeThrown } from "../protocol/thrown.js";
 import { embeddedWorkerSource } from "../core/embedded.js";
 import { runtime, type StartWorkerOptions, type WorkerPort } from "../runtime.js";
 import { serveBlockingRequests } from "./blocking_requests.js";
+import { syncCall } from "../sync/blocking.js";
 
 type State = "starting" | "ready" | "closing" | "gone";
 
@@ -128,11 +129,20 @@ export class WorkerHost {
       if (host.#state !== "starting") return; // failed or shut down while waiting
       const { module, memory } = coreInit();
       const channel = new MessageChannel();
-      const requestFlag = core.allocWords(1);
-      host.#requests = { port: channel.port1, flag: requestFlag };
-      serveBlockingRequests(channel.port1, requestFlag);
-      const held = core.allocLineWords(HELD_WORDS);
-      host.#held = held;
+      let requestFlag: number;
+      let held: number;
+      try {
+        requestFlag = syncCall(() => core.allocWords(1));
+        host.#requests = { port: channel.port1, flag: requestFlag };
+        serveBlockingRequests(channel.port1, requestFlag);
+        held = syncCall(() => core.allocLineWords(HELD_WORDS));
+        host.#held = held;
+      } catch (error) {
+        // The shared memory cannot hold this worker's words (WEFT_SHARED_MEMORY_EXHAUSTED): it
+        // fails to start, before it was sent anything.
+        host.#fail(error);
+        return;
+      }
       const calls = new MessageChannel();
       host.#callPort = calls.port1;
       let call: { id: number; what: string; message: unknown; transfer: Transferable[] } | undefined;

@@ -39,8 +39,9 @@ function closedError(what: "send on" | "receive from"): WeftError {
 
 /** Copies encoded bytes into a new message block of the shared memory; returns its address. */
 function store(bytes: Uint8Array): number {
-  // The plain-number call first; the one that throws only to say why it failed.
-  const message = core.messageTryAlloc(bytes.length) || core.messageAlloc(bytes.length);
+  // The plain-number call first; the one that throws only to say why it failed
+  // (`WEFT_SHARED_MEMORY_EXHAUSTED` when the memory cannot hold the message).
+  const message = core.messageTryAlloc(bytes.length) || syncCall(() => core.messageAlloc(bytes.length));
   // A cached view covering the block: reading `memory.buffer` anew costs more than the copy.
   bytesUpTo(message + 4 + bytes.length).set(bytes, message + 4);
   return message;

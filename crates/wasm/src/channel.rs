@@ -67,7 +67,7 @@ pub fn channel_max_capacity() -> u32 {
 #[wasm_bindgen(js_name = channelCreate)]
 pub fn channel_create(capacity: u32) -> Result<u32, JsValue> {
     let words = RawChannel::words_for(capacity).map_err(sync_error)?;
-    let addr = crate::memory::alloc_words(words + 1).map_err(JsValue::from)?;
+    let addr = crate::memory::alloc_words(words + 1)?;
     // SAFETY: a fresh zeroed block of `words` words (and a refcount), not shared yet.
     let view = unsafe {
         std::slice::from_raw_parts(
@@ -110,7 +110,7 @@ pub fn message_alloc(len: u32) -> Result<u32, JsValue> {
     let size = len
         .checked_add(4)
         .ok_or_else(|| JsValue::from(JsError::new("Cannot send a message of 4 GiB or more")))?;
-    let addr = alloc_bytes(size, 4).map_err(JsValue::from)?;
+    let addr = alloc_bytes(size, 4)?;
     // Relaxed: the block is published by the queue's lock (Release) before anyone reads it.
     word(addr).store(len, Ordering::Relaxed);
     Ok(addr)

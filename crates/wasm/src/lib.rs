@@ -27,7 +27,9 @@ pub use analyzer::{analyze_call_site, generate_module, new_expression_at};
 pub use channel::*;
 #[cfg(feature = "diagnostics")]
 pub use diag::{count_primes, diag_atomic_increments, diag_plain_increments};
-pub use memory::{alloc_line_words, alloc_words, free_line_words, free_words};
+pub use memory::{
+    alloc_line_words, alloc_words, free_line_words, free_words, SHARED_MEMORY_EXHAUSTED,
+};
 pub use structs::*;
 pub use sync::*;
 pub use threads::{live_workers, worker_ended, worker_started};

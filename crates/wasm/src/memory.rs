@@ -7,6 +7,24 @@
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use wasm_bindgen::prelude::*;
 
+use crate::sync::failure;
+
+/// The code of the `SyncFailure` an allocation throws when the shared memory cannot grow to hold it.
+pub const SHARED_MEMORY_EXHAUSTED: &str = "WEFT_SHARED_MEMORY_EXHAUSTED";
+
+/// An allocation of `what` failed: the memory is at its maximum size, or cannot grow by enough.
+fn exhausted(what: &str) -> JsValue {
+    failure(
+        SHARED_MEMORY_EXHAUSTED,
+        &format!(
+            "Cannot allocate {what} as weft's shared memory is exhausted: it cannot grow any further. \
+             Free what holds it: drop primitives and channels no longer used (their memory is freed \
+             once every thread's handle is collected), receive queued Channel messages, or send \
+             smaller ones"
+        ),
+    )
+}
+
 fn words_layout(count: u32) -> Result<Layout, JsError> {
     if count == 0 {
         return Err(JsError::new(
@@ -20,16 +38,15 @@ fn words_layout(count: u32) -> Result<Layout, JsError> {
     })
 }
 
-/// Allocates `count` zeroed 32-bit words and returns the byte address of the first.
+/// Allocates `count` zeroed 32-bit words and returns the byte address of the first. Throws a
+/// `SyncFailure` ([`SHARED_MEMORY_EXHAUSTED`]) when the memory cannot hold them.
 #[wasm_bindgen(js_name = allocWords)]
-pub fn alloc_words(count: u32) -> Result<u32, JsError> {
+pub fn alloc_words(count: u32) -> Result<u32, JsValue> {
     let layout = words_layout(count)?;
     // SAFETY: `layout` has a non-zero size (count > 0 was checked above).
     let ptr = unsafe { alloc_zeroed(layout) };
     if ptr.is_null() {
-        return Err(JsError::new(&format!(
-            "Cannot allocate {count} shared words: the shared memory is exhausted"
-        )));
+        return Err(exhausted(&format!("{count} shared words")));
     }
     Ok(ptr as usize as u32)
 }
@@ -67,14 +84,13 @@ fn bytes_layout(size: u32, align: u32) -> Result<Layout, JsError> {
 }
 
 /// Allocates `size` zeroed bytes aligned to `align` (a power of two) and returns their address.
-pub(crate) fn alloc_bytes(size: u32, align: u32) -> Result<u32, JsError> {
+/// Throws a `SyncFailure` ([`SHARED_MEMORY_EXHAUSTED`]) when the memory cannot hold them.
+pub(crate) fn alloc_bytes(size: u32, align: u32) -> Result<u32, JsValue> {
     let layout = bytes_layout(size, align)?;
     // SAFETY: `layout` has a non-zero size (checked by `bytes_layout`).
     let ptr = unsafe { alloc_zeroed(layout) };
     if ptr.is_null() {
-        return Err(JsError::new(&format!(
-            "Cannot allocate {size} shared bytes: the shared memory is exhausted"
-        )));
+        return Err(exhausted(&format!("{size} shared bytes")));
     }
     Ok(ptr as usize as u32)
 }
@@ -119,7 +135,7 @@ fn line_size(count: u32) -> Result<u32, JsError> {
 /// words one thread writes at a high rate, such as a worker's record of the locks it holds:
 /// next to a lock word, every such write would slow down each thread using that lock.
 #[wasm_bindgen(js_name = allocLineWords)]
-pub fn alloc_line_words(count: u32) -> Result<u32, JsError> {
+pub fn alloc_line_words(count: u32) -> Result<u32, JsValue> {
     alloc_bytes(line_size(count)?, LINE_BYTES)
 }
 

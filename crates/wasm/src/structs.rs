@@ -24,7 +24,7 @@ pub fn struct_create(size: u32) -> Result<u32, JsValue> {
             "Cannot create a shared struct of {size} bytes: too large"
         )))
     })?;
-    let addr = alloc_bytes(total, 8).map_err(JsValue::from)?;
+    let addr = alloc_bytes(total, 8)?;
     // Relaxed: not shared yet; handing the block to other threads orders these stores.
     word(addr).store(1, Ordering::Relaxed);
     word(addr + 4).store(size, Ordering::Relaxed);

@@ -56,7 +56,7 @@ impl Block {
     }
 
     /// Allocates a zeroed block holding one reference.
-    pub(crate) fn create(self) -> Result<u32, JsError> {
+    pub(crate) fn create(self) -> Result<u32, JsValue> {
         let addr = alloc_words(self.words)?;
         self.refcount(addr)
             .increment()
@@ -132,9 +132,12 @@ thread_local! {
 
 #[wasm_bindgen(typescript_custom_section)]
 const SYNC_FAILURE: &str = r#"
-/** What a failing sync export throws (a `weft_sync::SyncError`): JS turns it into a `WeftError`. */
+/**
+ * What a failing sync export throws (a `weft_sync::SyncError`, or the shared memory exhausted):
+ * JS turns it into a `WeftError`.
+ */
 export interface SyncFailure {
-  /** The stable `WEFT_*` code of `SyncError::code`. */
+  /** The stable `WEFT_*` code: `SyncError::code`, or `WEFT_SHARED_MEMORY_EXHAUSTED`. */
   readonly code: string;
   /** What failed and why. */
   readonly message: string;
@@ -143,9 +146,14 @@ export interface SyncFailure {
 
 /// A `SyncFailure` (declared for TypeScript in [`SYNC_FAILURE`]) for JS to turn into a `WeftError`.
 pub(crate) fn sync_error(error: SyncError) -> JsValue {
+    failure(error.code(), &error.to_string())
+}
+
+/// A `SyncFailure` with the stable `code` and `message`.
+pub(crate) fn failure(code: &str, message: &str) -> JsValue {
     let out = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&out, &"code".into(), &error.code().into());
-    let _ = js_sys::Reflect::set(&out, &"message".into(), &error.to_string().into());
+    let _ = js_sys::Reflect::set(&out, &"code".into(), &code.into());
+    let _ = js_sys::Reflect::set(&out, &"message".into(), &message.into());
     out.into()
 }
 
@@ -199,7 +207,7 @@ pub fn step_attempt() -> u32 {
 
 /// Allocates an unlocked mutex block with one reference.
 #[wasm_bindgen(js_name = mutexCreate)]
-pub fn mutex_create() -> Result<u32, JsError> {
+pub fn mutex_create() -> Result<u32, JsValue> {
     MUTEX.create()
 }
 
@@ -274,7 +282,7 @@ pub fn mutex_lock_blocking(addr: u32, timeout_ms: f64) -> Result<(), JsValue> {
 pub fn semaphore_create(capacity: u32, available: u32) -> Result<u32, JsValue> {
     // Validate before allocating, so a bad capacity leaks nothing.
     weft_sync::SemaphoreWords::initial(capacity, available).map_err(sync_error)?;
-    let addr = SEMAPHORE.create().map_err(JsValue::from)?;
+    let addr = SEMAPHORE.create()?;
     semaphore(addr)
         .init(capacity, available)
         .map_err(sync_error)?;
@@ -382,7 +390,7 @@ const _: () = assert!(
 
 /// Allocates an unlocked readers–writer lock block with one reference.
 #[wasm_bindgen(js_name = rwlockCreate)]
-pub fn rwlock_create() -> Result<u32, JsError> {
+pub fn rwlock_create() -> Result<u32, JsValue> {
     let addr = RWLOCK.create()?;
     // Relaxed: the block is not shared yet; handing it to other threads orders this store.
     word(addr).store(RawRwLock::UNLOCKED, std::sync::atomic::Ordering::Relaxed);
@@ -525,7 +533,7 @@ pub fn barrier_max_parties() -> u32 {
 pub fn barrier_create(parties: u32) -> Result<u32, JsValue> {
     // Validate before allocating, so a bad count leaks nothing.
     weft_sync::BarrierWords::initial(parties).map_err(sync_error)?;
-    let addr = BARRIER.create().map_err(JsValue::from)?;
+    let addr = BARRIER.create()?;
     barrier(addr).init(parties).map_err(sync_error)?;
     Ok(addr)
 }
@@ -610,7 +618,7 @@ pub fn wait_group_max_count() -> u32 {
 
 /// Allocates a wait group block (count 0) with one reference.
 #[wasm_bindgen(js_name = waitGroupCreate)]
-pub fn wait_group_create() -> Result<u32, JsError> {
+pub fn wait_group_create() -> Result<u32, JsValue> {
     // A zeroed word is a fresh wait group.
     WAIT_GROUP.create()
 }
@@ -716,7 +724,7 @@ fn condvar<'a>(addr: u32) -> weft_sync::RawCondvar<'a> {
 
 /// Allocates a condition variable block (nobody waiting) with one reference.
 #[wasm_bindgen(js_name = condvarCreate)]
-pub fn condvar_create() -> Result<u32, JsError> {
+pub fn condvar_create() -> Result<u32, JsValue> {
     // A zeroed word is a condition variable nobody waits on.
     CONDVAR.create()
 }

@@ -5,7 +5,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use weft_wasm::{
     alloc_line_words, alloc_words, core_version, count_primes, diag_atomic_increments,
     diag_plain_increments, free_line_words, free_words, grace_ms, message_alloc, message_try_alloc,
-    message_try_free, MutexWord,
+    message_try_free, MutexWord, SHARED_MEMORY_EXHAUSTED,
 };
 
 #[wasm_bindgen_test]
@@ -67,6 +67,40 @@ fn message_blocks_through_the_plain_number_calls() {
         message_alloc(u32::MAX).is_err(),
         "and the throwing call says why"
     );
+}
+
+/// The `code` of a `SyncFailure` a glue call threw.
+fn failure_code(thrown: &wasm_bindgen::JsValue) -> Option<String> {
+    js_sys::Reflect::get(thrown, &"code".into())
+        .ok()
+        .and_then(|code| code.as_string())
+}
+
+#[wasm_bindgen_test]
+fn an_allocation_the_memory_cannot_hold_is_a_typed_failure() {
+    // 1.5 GiB: a valid layout (below 2 GiB) past the module's maximum memory (1 GiB, from
+    // scripts/toolchain.env), so the allocator fails without touching a page.
+    let words = alloc_words(3 << 27).expect_err("1.5 GiB of words");
+    assert_eq!(
+        failure_code(&words).as_deref(),
+        Some(SHARED_MEMORY_EXHAUSTED)
+    );
+    let lines = alloc_line_words(3 << 27).expect_err("1.5 GiB of line words");
+    assert_eq!(
+        failure_code(&lines).as_deref(),
+        Some(SHARED_MEMORY_EXHAUSTED)
+    );
+    assert_eq!(message_try_alloc(3 << 29), 0);
+    let message = message_alloc(3 << 29).expect_err("a 1.5 GiB message");
+    assert_eq!(
+        failure_code(&message).as_deref(),
+        Some(SHARED_MEMORY_EXHAUSTED)
+    );
+    // A request that is wrong in itself stays a plain error.
+    assert_eq!(failure_code(&alloc_words(0).unwrap_err()), None);
+    // And the memory still serves what fits.
+    let a = alloc_words(4).unwrap();
+    free_words(a, 4).unwrap();
 }
 
 #[wasm_bindgen_test]
