@@ -1,8 +1,8 @@
 // `make soak`: the long checks that `make test` leaves out, on every runtime, each part in a
 // process of its own (soak_run.js): 1,000,000 tasks with memory every 100,000, 10,000 call sites,
-// and the pool filled to the shared memory's capacity. Prints each runtime's lines as they come
+// the pool filled to the shared memory's capacity, and the shared memory filled with data. Prints each runtime's lines as they come
 // and a summary; exits non-zero when a part failed or hung.
-//   node tests/faults/soak.mjs [--runtimes node24,deno] [--parts tasks,sites,capacity]
+//   node tests/faults/soak.mjs [--runtimes node24,deno] [--parts tasks,sites,capacity,full]
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ const RUNTIMES = {
   deno: [bin(".bin/deno"), "run", "-A"],
   bun: [bin(".bin/bun")],
 };
-const PARTS = ["tasks", "sites", "capacity"];
+const PARTS = ["tasks", "sites", "capacity", "full"];
 const PART_TIMEOUT_MS = 20 * 60_000;
 
 let runtimes = Object.keys(RUNTIMES);

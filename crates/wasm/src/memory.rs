@@ -5,6 +5,7 @@
 //! "unlocked" / "0" to every state machine in `weft-sync`.
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::fmt::{self, Write as _};
 use wasm_bindgen::prelude::*;
 
 use crate::sync::failure;
@@ -12,17 +13,56 @@ use crate::sync::failure;
 /// The code of the `SyncFailure` an allocation throws when the shared memory cannot grow to hold it.
 pub const SHARED_MEMORY_EXHAUSTED: &str = "WEFT_SHARED_MEMORY_EXHAUSTED";
 
-/// An allocation of `what` failed: the memory is at its maximum size, or cannot grow by enough.
-fn exhausted(what: &str) -> JsValue {
-    failure(
-        SHARED_MEMORY_EXHAUSTED,
-        &format!(
-            "Cannot allocate {what} as weft's shared memory is exhausted: it cannot grow any further. \
-             Free what holds it: drop primitives and channels no longer used (their memory is freed \
-             once every thread's handle is collected), receive queued Channel messages, or send \
-             smaller ones"
-        ),
-    )
+/// An allocation of `count` `unit`s failed: the memory is at its maximum size, or cannot grow by
+/// enough. The message is formatted on the stack: with the memory full, a heap allocation here
+/// would fail too, and Rust aborts (a trap) on a failed allocation.
+fn exhausted(count: u32, unit: &str) -> JsValue {
+    let mut text = StackText::new();
+    let _ = write!(
+        text,
+        "Cannot allocate {count} shared {unit} as weft's shared memory is exhausted: it cannot \
+         grow any further. Free what holds it: drop primitives and channels no longer used (their \
+         memory is freed once every thread's handle is collected), receive queued Channel \
+         messages, or send smaller ones"
+    );
+    failure(SHARED_MEMORY_EXHAUSTED, text.as_str())
+}
+
+/// Text written into a fixed buffer on the stack, cut at its capacity (at a character boundary).
+struct StackText {
+    bytes: [u8; 512],
+    len: usize,
+}
+
+impl StackText {
+    fn new() -> Self {
+        Self {
+            bytes: [0; 512],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `str`s, or prefixes of them cut at a character boundary, are ever copied in.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.bytes.len() - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        if take < s.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 fn words_layout(count: u32) -> Result<Layout, JsError> {
@@ -46,7 +86,7 @@ pub fn alloc_words(count: u32) -> Result<u32, JsValue> {
     // SAFETY: `layout` has a non-zero size (count > 0 was checked above).
     let ptr = unsafe { alloc_zeroed(layout) };
     if ptr.is_null() {
-        return Err(exhausted(&format!("{count} shared words")));
+        return Err(exhausted(count, "words"));
     }
     Ok(ptr as usize as u32)
 }
@@ -90,7 +130,7 @@ pub(crate) fn alloc_bytes(size: u32, align: u32) -> Result<u32, JsValue> {
     // SAFETY: `layout` has a non-zero size (checked by `bytes_layout`).
     let ptr = unsafe { alloc_zeroed(layout) };
     if ptr.is_null() {
-        return Err(exhausted(&format!("{size} shared bytes")));
+        return Err(exhausted(size, "bytes"));
     }
     Ok(ptr as usize as u32)
 }
