@@ -30,13 +30,14 @@
  * @module
  */
 
-import { createRequire } from "node:module";
+import * as nodeModule from "node:module";
 import process from "node:process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
 import type { ImportModule } from "../js/pool/worker.js";
 import { VERSION } from "../js/version.js";
+import { builtin } from "./builtins.js";
 import type { RegisterHooks } from "./modules.js";
 import { MAX_ENTRY_BYTES, writeEntry } from "./persistent_cache.js";
 
@@ -65,9 +66,12 @@ interface WorkerScript {
   runWorker(importModule: ImportModule): void;
 }
 
-/** The code cache entry's name for `bytes`, or `undefined` where Node has no `zlib.crc32` (before 22.2). */
-function entryName(bytes: Uint8Array, require: NodeJS.Require): string | undefined {
-  const { crc32 } = require("node:zlib") as { crc32?: (data: Uint8Array) => number };
+/**
+ * The code cache entry's name for `bytes`, or `undefined` where Node has no `zlib.crc32` (before
+ * 22.2). `node:zlib` is loaded only here, by a worker given a cache directory.
+ */
+function entryName(bytes: Uint8Array): string | undefined {
+  const { crc32 } = builtin("node:zlib") as { crc32?: (data: Uint8Array) => number };
   if (typeof crc32 !== "function") return undefined;
   const crc = crc32(bytes).toString(16).padStart(8, "0");
   return `worker-${VERSION}-node${process.version}-${process.arch}-${bytes.length}-${crc}.code`;
@@ -79,17 +83,16 @@ function entryName(bytes: Uint8Array, require: NodeJS.Require): string | undefin
  * that fails to compile or run throws.
  */
 export function runWorkerScript(file: URL, dir: string | undefined, importModule: ImportModule): boolean {
-  const require = createRequire(file);
-  const { registerHooks } = require("node:module") as { registerHooks?: RegisterHooks };
+  const { registerHooks } = nodeModule as unknown as { registerHooks?: RegisterHooks };
   if (typeof registerHooks !== "function") return false;
-  const fs = require("node:fs") as typeof import("node:fs");
+  const fs = builtin("node:fs");
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
   } catch {
     return false;
   }
-  const name = dir === undefined ? undefined : entryName(bytes, require);
+  const name = dir === undefined ? undefined : entryName(bytes);
   let cachedData: Buffer | undefined;
   if (dir !== undefined && name !== undefined) {
     try {
@@ -103,7 +106,7 @@ export function runWorkerScript(file: URL, dir: string | undefined, importModule
   const script = new Script(`(function (${PARAMETERS}) {${bytes.toString("utf8")}\n})`, { filename, cachedData });
   const module = { exports: {} as Partial<WorkerScript> };
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
-  wrapper(module.exports, require, module, filename, dirname(filename), file.href);
+  wrapper(module.exports, nodeModule.createRequire(file), module, filename, dirname(filename), file.href);
   const { runWorker } = module.exports;
   if (typeof runWorker !== "function") throw new Error(`${filename} does not export runWorker: the package is damaged`);
   redirectEntries(file, registerHooks);
