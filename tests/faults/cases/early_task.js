@@ -18,7 +18,8 @@ const typeOf = (message) => (Array.isArray(message) ? message[0] : message?.type
 
 /**
  * Wraps every worker the pool starts from now on; `n` counts them from 0. `hold(n)`: whether to
- * keep that worker's `weft:ready` until its first result (or until `release()`); `spoil(n)`:
+ * keep that worker's `weft:ready` until its first result (or until `release()`, which also stops
+ * holding a ready that has not arrived yet); `spoil(n)`:
  * whether to replace that worker's module with a value that cannot be joined. `ports[n]` is its
  * port, `log[n]` what crossed it.
  */
@@ -28,6 +29,7 @@ function intercept({ hold = () => false, spoil = () => false }) {
   const log = [];
   const ports = [];
   const held = new Set();
+  let released = false;
   adapter.startWorker = (options) => {
     const port = startWorker.call(adapter, options);
     const n = log.length;
@@ -48,7 +50,7 @@ function intercept({ hold = () => false, spoil = () => false }) {
       original.call(port, (message) => {
         const type = typeOf(message);
         events.push(type);
-        if (type === "weft:ready" && hold(n)) {
+        if (type === "weft:ready" && !released && hold(n)) {
           ready = message;
           held.add(deliver);
           return;
@@ -69,7 +71,10 @@ function intercept({ hold = () => false, spoil = () => false }) {
   return {
     log,
     ports,
-    release: () => [...held].forEach((deliver) => deliver()),
+    release: () => {
+      released = true;
+      [...held].forEach((deliver) => deliver());
+    },
     restore: () => (adapter.startWorker = startWorker),
   };
 }
