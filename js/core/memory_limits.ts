@@ -28,6 +28,23 @@ const KIND_MEMORY = 2;
 const KIND_GLOBAL = 3;
 const KIND_TAG = 4;
 
+/**
+ * The analyzer's share of the shared memory, kept free of worker stacks and of data: the parses it
+ * caches for later call sites (`CACHE_BUDGET`, 192 MiB) and one running parse of the largest file
+ * it accepts (6 MiB of source at 48 bytes of memory per byte), as `crates/wasm/src/analyzer.rs`
+ * bounds them.
+ */
+export const ANALYZER_SHARE = 192 * 2 ** 20 + 6 * 2 ** 20 * 48;
+
+/**
+ * The bytes data (primitives, structs, channel messages) and worker stacks may take together in a
+ * memory of `limits`: all but its initial size and {@link ANALYZER_SHARE}, so that a memory full
+ * of data still has room for an analysis (`crates/wasm/src/memory.rs`, "The budget").
+ */
+export function sharedBudget(limits: MemoryLimits): number {
+  return Math.max(0, limits.maximum - limits.initial - ANALYZER_SHARE);
+}
+
 let recorded: MemoryLimits | undefined;
 
 /**

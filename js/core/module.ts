@@ -16,7 +16,7 @@
 
 import { coreLoadFailed, coreMismatch, noSharedMemory } from "../errors.js";
 import { runtime } from "../runtime.js";
-import { importedMemoryLimits, type MemoryLimits, recordMemoryLimits } from "./memory_limits.js";
+import { coreMemoryLimits, importedMemoryLimits, type MemoryLimits, recordMemoryLimits, sharedBudget } from "./memory_limits.js";
 import { VERSION } from "../version.js";
 import * as glue from "../wasm/weft.js";
 
@@ -106,6 +106,9 @@ export function loadCore(source: CoreSource): void {
   }
   loaded = { init: { module, memory }, exports, thread: null };
   checkVersion();
+  // Before any data is allocated; workers share the budget (a static of the module).
+  const limits = coreMemoryLimits();
+  if (limits !== undefined) glue.setSharedBudget(Math.min(sharedBudget(limits), 2 ** 32 - 1));
 }
 
 /** Joins the module and memory posted by the parent. Called once, first thing in a worker. */

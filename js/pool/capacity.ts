@@ -12,12 +12,15 @@
  *   by {@link WORKER_FOOTPRINT};
  * - the pool counts the workers of the whole process (`liveWorkers`, which includes workers
  *   started by hand) plus those it is starting, and starts none beyond the capacity
- *   ({@link roomForWorkers}).
+ *   ({@link roomForWorkers});
+ * - data shares that room with the stacks: each worker's {@link WORKER_FOOTPRINT} is charged to
+ *   the same budget as primitives, structs and messages before it starts (`reserveShared`, in
+ *   WorkerHost), so a worker whose stack would not fit fails to start instead.
  * @module
  */
 
 import { core, WORKER_STACK_SIZE } from "../core/module.js";
-import { coreMemoryLimits } from "../core/memory_limits.js";
+import { ANALYZER_SHARE, coreMemoryLimits } from "../core/memory_limits.js";
 import { memoryBytes } from "../core/memory.js";
 
 /** One page of Wasm memory. */
@@ -28,13 +31,6 @@ const PAGE = 65536;
  * thread's own allocations and the allocator's headers (about 11 KiB measured).
  */
 export const WORKER_FOOTPRINT = WORKER_STACK_SIZE + PAGE;
-
-/**
- * The analyzer's share of the shared memory, kept free of worker stacks: the parses it caches for
- * later call sites (`CACHE_BUDGET`, 192 MiB) and one running parse of the largest file it accepts
- * (6 MiB of source at 48 bytes of memory per byte), as `crates/wasm/src/analyzer.rs` bounds them.
- */
-export const ANALYZER_SHARE = 192 * 2 ** 20 + 6 * 2 ** 20 * 48;
 
 /** The most a 32-bit Wasm memory can hold, for a module whose declared maximum is unknown. */
 const WASM32_MAXIMUM = 2 ** 32;

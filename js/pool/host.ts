@@ -39,6 +39,7 @@ import { embeddedWorkerSource } from "../core/embedded.js";
 import { runtime, type StartWorkerOptions, type WorkerPort } from "../runtime.js";
 import { serveBlockingRequests } from "./blocking_requests.js";
 import { syncCall } from "../sync/blocking.js";
+import { WORKER_FOOTPRINT } from "./capacity.js";
 
 type State = "starting" | "ready" | "closing" | "gone";
 
@@ -53,6 +54,14 @@ export class WorkerHost {
   #state: State = "starting";
   #thread: ThreadResources | null = null;
   #threadFreed = false;
+  /**
+   * The worker's footprint charged to the shared memory's budget (`reserveShared`), from before
+   * its start until its stack is freed, or for good when the stack stays allocated (a killed
+   * worker whose thread may still run, see above). 0 once given back, or when none was charged.
+   */
+  #charged = 0;
+  /** Whether `weft:init` went out: from then on the worker may have allocated its stack. */
+  #initSent = false;
   /** Counted in the process tree's live workers (from ready until gone). */
   #counted = false;
   /** Set when this side ended the worker on purpose (close or kill), not the worker itself. */
@@ -132,14 +141,16 @@ export class WorkerHost {
       let requestFlag: number;
       let held: number;
       try {
+        syncCall(() => core.reserveShared(WORKER_FOOTPRINT));
+        host.#charged = WORKER_FOOTPRINT;
         requestFlag = syncCall(() => core.allocWords(1));
         host.#requests = { port: channel.port1, flag: requestFlag };
         serveBlockingRequests(channel.port1, requestFlag);
         held = syncCall(() => core.allocLineWords(HELD_WORDS));
         host.#held = held;
       } catch (error) {
-        // The shared memory cannot hold this worker's words (WEFT_SHARED_MEMORY_EXHAUSTED): it
-        // fails to start, before it was sent anything.
+        // The shared memory has no room for this worker's stack or words
+        // (WEFT_SHARED_MEMORY_EXHAUSTED): it fails to start, before it was sent anything.
         host.#fail(error);
         return;
       }
@@ -160,6 +171,7 @@ export class WorkerHost {
           encodeMessage({ type: "weft:init", module, memory, requestPort: channel.port2, requestFlag, held, callPort: calls.port2, call: withCall?.message }),
           [channel.port2, calls.port2, ...(withCall?.transfer ?? [])],
         );
+      host.#initSent = true;
       try {
         init(call);
       } catch (error) {
@@ -435,6 +447,12 @@ export class WorkerHost {
     if (this.#thread !== null && !this.#threadFreed && runtime().exitMeansThreadStopped) {
       this.#threadFreed = true;
       destroyThread(this.#thread);
+    }
+    // Given back once no stack can remain: freed, never allocated (init not sent), or refused
+    // (the worker could not join). A worker gone between init and ready may have allocated it.
+    if (this.#charged !== 0 && (this.#threadFreed || !this.#initSent || this.#joinRefused)) {
+      core.releaseShared(this.#charged);
+      this.#charged = 0;
     }
   }
 }

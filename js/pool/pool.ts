@@ -67,6 +67,14 @@ const CLOSE_GRACE_MS = 1000;
  */
 const START_GRACE_MS = 5000;
 
+/**
+ * After a worker failed to start while others run, no new worker is started for this long: the
+ * queued tasks wait for the running workers instead (also a worker whose task waits for them, so
+ * a nested spawn cannot wait for a start that keeps failing), and the start is tried again after.
+ * A failed start therefore repeats at most ten times a second, whatever the load.
+ */
+const START_RETRY_MS = 100;
+
 /** Logs the worker's exit (call only when debugging). */
 function logExit(host: WorkerHost): void {
   void host.exited.then((code) => debugLog(`worker exited${code === null ? "" : ` with code ${code}`}`));
@@ -209,6 +217,8 @@ export class Pool {
   #queue: Queued[] = [];
   #head = 0;
   #starting = 0;
+  /** The last failed start's error while starts are held back ({@link START_RETRY_MS}). */
+  #startsHeld: { error: unknown } | undefined;
   /** Workers of earlier generations still starting or closing: closed when they arrive, counted until closed. */
   #discarding = 0;
   /** Every start in progress, settled once its worker is in the pool, closed after a discard, or failed. */
@@ -362,6 +372,7 @@ export class Pool {
   /** Kills every worker and rejects every queued and running task. */
   async shutdown(): Promise<void> {
     this.#generation++;
+    this.#startsHeld = undefined;
     this.#discarding += this.#starting;
     this.#starting = 0;
     const queued = [...this.#early.values(), ...this.#takeAll()];
@@ -454,7 +465,7 @@ export class Pool {
         if (waiting === undefined && slot.running <= slot.children) waiting = slot;
         if (scope === undefined && burst && pipelined === undefined && slot.running - slot.children < 2) pipelined = slot;
       }
-      if (target === undefined && this.size < this.#options.maxWorkers && this.#room() > 0) {
+      if (target === undefined && this.#startsHeld === undefined && this.size < this.#options.maxWorkers && this.#room() > 0) {
         while (this.#starting < this.#waiting && this.size < this.#options.maxWorkers && this.#room() > 0) {
           this.#startWorker();
         }
@@ -462,7 +473,10 @@ export class Pool {
       }
       target ??= waiting ?? pipelined;
       if (target === undefined) {
-        if (this.size === 0 && this.#discarding === 0 && this.#retired.size === 0) this.#failQueued();
+        if (this.size === 0 && this.#discarding === 0 && this.#retired.size === 0) {
+          if (this.#startsHeld === undefined) this.#failQueued();
+          else for (const q of this.#takeAll()) this.#settle(q, "failed", this.#startsHeld.error);
+        }
         return;
       }
       this.#runOn(target, this.#take());
@@ -564,12 +578,30 @@ export class Pool {
         // Nothing can run: fail what waits rather than retry forever.
         if (this.#slots.size === 0 && this.#starting === 0) {
           for (const q of this.#takeAll()) this.#settle(q, "failed", error);
+          return;
         }
+        // Others run: what waits goes to them for a while (START_RETRY_MS).
+        this.#holdStarts(error);
+        this.#dispatch();
       },
     );
     this.#starts.add(settled);
     const done = () => void this.#starts.delete(settled);
     settled.then(done, done);
+  }
+
+  /** Starts no worker for {@link START_RETRY_MS}, then dispatches again. */
+  #holdStarts(error: unknown): void {
+    if (this.#startsHeld !== undefined) {
+      this.#startsHeld.error = error;
+      return;
+    }
+    this.#startsHeld = { error };
+    const timer = setTimeout(() => {
+      this.#startsHeld = undefined;
+      this.#dispatch();
+    }, START_RETRY_MS);
+    runtime().unrefTimer(timer);
   }
 
   /**

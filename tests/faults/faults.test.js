@@ -170,3 +170,20 @@ test("the analyzer's odd inputs fail only their own site: not inline, too large,
   refused(f.aliasedEval, "WEFT_CAPTURE_UNREADABLE", /analysis\.js:\d+:\d+/, /secret is not defined/, /direct eval/);
   assert.deepEqual(f.after, { value: "after" });
 });
+
+test("a shared memory full of data: refusals are WEFT_SHARED_MEMORY_EXHAUSTED, analyses and nested spawns still run, every task settles, freed memory serves again", async () => {
+  const f = await findingsOf("memory_full");
+  assert.equal(f.before, 42);
+  // The data's budget: the 1 GiB memory less its initial size and the analyzer's 480 MiB share.
+  assert.ok(f.filledMiB > 500 && f.filledMiB < 544, `filled ${f.filledMiB} MiB`);
+  assert.deepEqual(Object.keys(f.refusals), ["WEFT_SHARED_MEMORY_EXHAUSTED"]);
+  refused(f.send, "WEFT_SHARED_MEMORY_EXHAUSTED", /exhausted/);
+  refused(f.newChannel, "WEFT_SHARED_MEMORY_EXHAUSTED", /exhausted/);
+  assert.deepEqual(f.analysed, { value: "full 4" }, "an analysis found no room: the data took the analyzer's share");
+  assert.deepEqual(f.nested, { value: 10 }, "the nested spawn waited for a worker that could not start");
+  assert.deepEqual(f.concurrent, [{ value: 100 }, { value: 200 }]);
+  assert.equal(f.workersWhileFull, 1, "a second worker started although its stack had no room");
+  assert.equal(f.again, 16_777_216, "the collected data did not give its room back");
+  assert.deepEqual(f.after, [42, 49]);
+  assert.equal(f.workersAfter, 2, "no worker started once there was room again");
+});

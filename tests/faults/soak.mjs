@@ -2,7 +2,7 @@
 // process of its own (soak_run.js): 1,000,000 tasks with memory every 100,000, 10,000 call sites,
 // the pool filled to the shared memory's capacity, and the shared memory filled with data. Prints each runtime's lines as they come
 // and a summary; exits non-zero when a part failed or hung.
-//   node tests/faults/soak.mjs [--runtimes node24,deno] [--parts tasks,sites,capacity,full]
+//   node tests/faults/soak.mjs [--runtimes node24,deno] [--parts tasks,sites,capacity]
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ const RUNTIMES = {
   deno: [bin(".bin/deno"), "run", "-A"],
   bun: [bin(".bin/bun")],
 };
-const PARTS = ["tasks", "sites", "capacity", "full"];
+const PARTS = ["tasks", "sites", "capacity"];
 const PART_TIMEOUT_MS = 20 * 60_000;
 
 let runtimes = Object.keys(RUNTIMES);

@@ -5,14 +5,11 @@
 //             1,000: the time they took;
 //   capacity  as many workers as the shared memory holds, each running a task that waits until
 //             all of them run, plus queued tasks beyond them: every task settles, none fails;
-//   full      the shared memory filled with SharedStructs, each size down to 8 bytes until none
-//             fits: every refusal is WEFT_SHARED_MEMORY_EXHAUSTED (none a trap), and so is a
-//             Channel send that no longer fits. Touches about 1 GiB.
 // Prints `soak <json>` lines; exits 1 when a check fails.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Channel, configure, shutdown, SharedStruct, spawn, WeftError } from "weft";
+import { configure, shutdown, spawn } from "weft";
 import { core, memoryBytes } from "weft/_internal";
 import { runtimeName, scratchDir } from "../harness/mod.js";
 
@@ -122,36 +119,7 @@ async function capacity() {
   check(failures.length === 0, `${failures.length} tasks failed`);
 }
 
-async function full() {
-  const start = performance.now();
-  const channel = new Channel(4);
-  const held = [];
-  const refusals = new Map();
-  for (let length = 16_777_216; length >= 1; length = Math.floor(length / 8)) {
-    const Block = SharedStruct({ values: ["f64", length] });
-    for (;;) {
-      try {
-        held.push(new Block());
-      } catch (e) {
-        const code = e instanceof WeftError ? e.code : `${e?.constructor?.name}: ${e?.message}`;
-        refusals.set(code, (refusals.get(code) ?? 0) + 1);
-        break;
-      }
-    }
-  }
-  let sent;
-  try {
-    channel.trySend(new Uint8Array(1 << 20));
-    sent = "sent";
-  } catch (e) {
-    sent = e instanceof WeftError ? e.code : `${e?.constructor?.name}: ${e?.message}`;
-  }
-  line({ structs: held.length, sharedMb: mb(memoryBytes()), refusals: Object.fromEntries(refusals), send: sent, ms: Math.round(performance.now() - start) });
-  check(refusals.size === 1 && refusals.has("WEFT_SHARED_MEMORY_EXHAUSTED"), "a refusal other than WEFT_SHARED_MEMORY_EXHAUSTED");
-  check(sent === "WEFT_SHARED_MEMORY_EXHAUSTED", `a send into the full memory: ${sent}`);
-}
-
-const parts = { tasks, sites, capacity, full };
+const parts = { tasks, sites, capacity };
 if (!(part in parts)) {
   console.error(`usage: soak_run.js ${Object.keys(parts).join("|")}`);
   process.exit(2);

@@ -51,7 +51,7 @@ export function here(relative, base) {
 export function runScript(scriptPath, { cwd, env, timeoutMs = 60_000, nodeFlags = [] } = {}) {
   const args =
     runtimeName === "deno"
-      ? ["run", "-A", scriptPath]
+      ? ["run", "-A", "--v8-flags=--expose-gc", scriptPath] // as tests/run.mjs runs the suites
       : [...process.execArgv, ...(runtimeName === "node" ? nodeFlags : []), scriptPath];
   return new Promise((resolve, reject) => {
     const child = spawnProcess(process.execPath, args, {

@@ -28,7 +28,8 @@ pub use channel::*;
 #[cfg(feature = "diagnostics")]
 pub use diag::{count_primes, diag_atomic_increments, diag_plain_increments};
 pub use memory::{
-    alloc_line_words, alloc_words, free_line_words, free_words, SHARED_MEMORY_EXHAUSTED,
+    alloc_line_words, alloc_words, free_line_words, free_words, release_shared, reserve_shared,
+    set_shared_budget, SHARED_MEMORY_EXHAUSTED,
 };
 pub use structs::*;
 pub use sync::*;

@@ -5,7 +5,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use weft_wasm::{
     alloc_line_words, alloc_words, core_version, count_primes, diag_atomic_increments,
     diag_plain_increments, free_line_words, free_words, grace_ms, message_alloc, message_try_alloc,
-    message_try_free, MutexWord, SHARED_MEMORY_EXHAUSTED,
+    message_try_free, release_shared, reserve_shared, set_shared_budget, MutexWord,
+    SHARED_MEMORY_EXHAUSTED,
 };
 
 #[wasm_bindgen_test]
@@ -101,6 +102,30 @@ fn an_allocation_the_memory_cannot_hold_is_a_typed_failure() {
     // And the memory still serves what fits.
     let a = alloc_words(4).unwrap();
     free_words(a, 4).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn allocations_past_the_shared_budget_are_typed_failures_that_charge_nothing() {
+    // A budget of one byte: nothing fits (the tests run one at a time, and a budget of 0 means none).
+    set_shared_budget(1);
+    let words = alloc_words(1).expect_err("past the budget");
+    let reserved = reserve_shared(4096).expect_err("past the budget");
+    let message = message_try_alloc(8);
+    set_shared_budget(0);
+    assert_eq!(
+        failure_code(&words).as_deref(),
+        Some(SHARED_MEMORY_EXHAUSTED)
+    );
+    assert_eq!(
+        failure_code(&reserved).as_deref(),
+        Some(SHARED_MEMORY_EXHAUSTED)
+    );
+    assert_eq!(message, 0);
+    // Without a budget, the same requests are served, and given back.
+    let a = alloc_words(1).unwrap();
+    free_words(a, 1).unwrap();
+    reserve_shared(4096).unwrap();
+    release_shared(4096);
 }
 
 #[wasm_bindgen_test]
