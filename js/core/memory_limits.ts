@@ -39,10 +39,11 @@ export const ANALYZER_SHARE = 192 * 2 ** 20 + 6 * 2 ** 20 * 48;
 /**
  * The bytes data (primitives, structs, channel messages) and worker stacks may take together in a
  * memory of `limits`: all but its initial size and {@link ANALYZER_SHARE}, so that a memory full
- * of data still has room for an analysis (`crates/wasm/src/memory.rs`, "The budget").
+ * of data still has room for an analysis (`crates/wasm/src/memory.rs`, "The budget"). At most
+ * 2³² - 1: the budget is a 32-bit word.
  */
 export function sharedBudget(limits: MemoryLimits): number {
-  return Math.max(0, limits.maximum - limits.initial - ANALYZER_SHARE);
+  return Math.min(Math.max(0, limits.maximum - limits.initial - ANALYZER_SHARE), 2 ** 32 - 1);
 }
 
 let recorded: MemoryLimits | undefined;

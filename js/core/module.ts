@@ -108,7 +108,7 @@ export function loadCore(source: CoreSource): void {
   checkVersion();
   // Before any data is allocated; workers share the budget (a static of the module).
   const limits = coreMemoryLimits();
-  if (limits !== undefined) glue.setSharedBudget(Math.min(sharedBudget(limits), 2 ** 32 - 1));
+  if (limits !== undefined) glue.setSharedBudget(sharedBudget(limits));
 }
 
 /** Joins the module and memory posted by the parent. Called once, first thing in a worker. */

@@ -55,11 +55,11 @@ export class WorkerHost {
   #thread: ThreadResources | null = null;
   #threadFreed = false;
   /**
-   * The worker's footprint charged to the shared memory's budget (`reserveShared`), from before
-   * its start until its stack is freed, or for good when the stack stays allocated (a killed
-   * worker whose thread may still run, see above). 0 once given back, or when none was charged.
+   * Whether the worker's {@link WORKER_FOOTPRINT} is charged to the shared memory's budget
+   * (`reserveShared`): from before its start until its stack is freed, or for good when the stack
+   * stays allocated (a killed worker whose thread may still run, see above).
    */
-  #charged = 0;
+  #reserved = false;
   /** Whether `weft:init` went out: from then on the worker may have allocated its stack. */
   #initSent = false;
   /** Counted in the process tree's live workers (from ready until gone). */
@@ -142,7 +142,7 @@ export class WorkerHost {
       let held: number;
       try {
         syncCall(() => core.reserveShared(WORKER_FOOTPRINT));
-        host.#charged = WORKER_FOOTPRINT;
+        host.#reserved = true;
         requestFlag = syncCall(() => core.allocWords(1));
         host.#requests = { port: channel.port1, flag: requestFlag };
         serveBlockingRequests(channel.port1, requestFlag);
@@ -450,9 +450,9 @@ export class WorkerHost {
     }
     // Given back once no stack can remain: freed, never allocated (init not sent), or refused
     // (the worker could not join). A worker gone between init and ready may have allocated it.
-    if (this.#charged !== 0 && (this.#threadFreed || !this.#initSent || this.#joinRefused)) {
-      core.releaseShared(this.#charged);
-      this.#charged = 0;
+    if (this.#reserved && (this.#threadFreed || !this.#initSent || this.#joinRefused)) {
+      core.releaseShared(WORKER_FOOTPRINT);
+      this.#reserved = false;
     }
   }
 }

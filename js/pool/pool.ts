@@ -474,8 +474,9 @@ export class Pool {
       target ??= waiting ?? pipelined;
       if (target === undefined) {
         if (this.size === 0 && this.#discarding === 0 && this.#retired.size === 0) {
-          if (this.#startsHeld === undefined) this.#failQueued();
-          else for (const q of this.#takeAll()) this.#settle(q, "failed", this.#startsHeld.error);
+          const held = this.#startsHeld;
+          if (held === undefined) this.#failQueued();
+          else this.#failWaiting(() => held.error);
         }
         return;
       }
@@ -513,7 +514,12 @@ export class Pool {
   #failQueued(): void {
     if (this.#waiting === 0) return;
     const live = workerCapacity().workers - this.#room();
-    for (const q of this.#takeAll()) this.#settle(q, "failed", noRoomForWorker(q.task.what, live, workerCapacity().workers));
+    this.#failWaiting((q) => noRoomForWorker(q.task.what, live, workerCapacity().workers));
+  }
+
+  /** Fails every queued task with `errorFor(task)`. */
+  #failWaiting(errorFor: (queued: Queued) => unknown): void {
+    for (const q of this.#takeAll()) this.#settle(q, "failed", errorFor(q));
   }
 
   #startWorker(): void {
@@ -577,7 +583,7 @@ export class Pool {
         this.#starting--;
         // Nothing can run: fail what waits rather than retry forever.
         if (this.#slots.size === 0 && this.#starting === 0) {
-          for (const q of this.#takeAll()) this.#settle(q, "failed", error);
+          this.#failWaiting(() => error);
           return;
         }
         // Others run: what waits goes to them for a while (START_RETRY_MS).

@@ -102,13 +102,14 @@ pub fn release_shared(bytes: u32) {
     refund(bytes);
 }
 
-/// Allocates zeroed memory for `layout`, charged to the budget; null when it does not fit.
+/// Allocates zeroed memory for `layout`, charged to the budget; null when it does not fit, or
+/// when `layout` is empty (which the layout constructors here refuse before).
 fn alloc_charged(layout: Layout) -> *mut u8 {
     let bytes = footprint(layout);
-    if !charge(bytes) {
+    if layout.size() == 0 || !charge(bytes) {
         return std::ptr::null_mut();
     }
-    // SAFETY: every layout passed here has a non-zero size (checked by its constructor).
+    // SAFETY: `layout` has a non-zero size (checked above).
     let ptr = unsafe { alloc_zeroed(layout) };
     if ptr.is_null() {
         refund(bytes);

@@ -69,7 +69,8 @@ for (let i = 0; i < 100 && again === undefined; i++) {
   }
 }
 findings.again = again ?? null;
-// Past the pause after the failed start (100 ms), two tasks at once start the second worker.
+// Past the pause after the failed start, two tasks at once start the second worker. The pause's
+// 100 ms timer was armed before this 300 ms one and fires first (timers fire in deadline order).
 await new Promise((resolve) => setTimeout(resolve, 300));
 findings.after = await Promise.all([6, 7].map((i) => eval(spawn(() => i * 7))));
 findings.workersAfter = stats().workers;
