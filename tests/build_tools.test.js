@@ -5,10 +5,10 @@
 // Bun), so this file does its work in the node24 run and starts each output on the runtime it was
 // built for; the other runs skip it.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assert, scratchDir, test } from "./harness/mod.js";
+import { assert, isolatedDir, scratchDir, test } from "./harness/mod.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = {
@@ -144,14 +144,19 @@ function buildMoveRun(script, outputs, { runtime = "node24" } = {}) {
   const built = run(runtime, [name], dir);
   assert.equal(built.code, 0, built.text);
   for (const [file, runtimes] of outputs) {
-    const moved = scratchDir("moved-");
-    const target = join(moved, file.split("/").at(-1));
-    cpSync(join(dir, file), target);
-    for (const r of runtimes) {
-      const result = r === "exe" ? spawnSync(target, [], { cwd: "/", encoding: "utf8", timeout: 120_000 }) : null;
-      const out = result !== null ? { code: result.status, stdout: result.stdout, text: `${result.stdout}${result.stderr}` } : run(r, [target], moved);
-      assert.equal(out.code, 0, `${file} on ${r}: ${out.text}`);
-      assert.equal(out.stdout.trim(), EXPECTED, `${file} on ${r}`);
+    // Outside the repository: no node_modules above the output can lend it weft or its sources.
+    const moved = isolatedDir("moved-");
+    try {
+      const target = join(moved, file.split("/").at(-1));
+      cpSync(join(dir, file), target);
+      for (const r of runtimes) {
+        const result = r === "exe" ? spawnSync(target, [], { cwd: "/", encoding: "utf8", timeout: 120_000 }) : null;
+        const out = result !== null ? { code: result.status, stdout: result.stdout, text: `${result.stdout}${result.stderr}` } : run(r, [target], moved);
+        assert.equal(out.code, 0, `${file} on ${r}: ${out.text}`);
+        assert.equal(out.stdout.trim(), EXPECTED, `${file} on ${r}`);
+      }
+    } finally {
+      rmSync(moved, { recursive: true, force: true });
     }
   }
 }
@@ -317,9 +322,10 @@ test(
     const dir = sharedApp();
     const built = run("bun", ["build", "src/app.ts", "--target=bun", "--outfile=out/bun-plain/app.js"], dir);
     assert.equal(built.code, 0, built.text);
-    const moved = scratchDir("moved-");
+    const moved = isolatedDir("moved-");
     cpSync(join(dir, "out/bun-plain/app.js"), join(moved, "app.js"));
     const out = run("bun", [join(moved, "app.js")], moved);
+    rmSync(moved, { recursive: true, force: true });
     assert.notEqual(out.code, 0, out.text);
     assert.match(out.text, /WEFT_CORE_LOAD_FAILED|Cannot load weft's core module/);
     assert.match(out.text, /weft\/bun[^]*leave weft external/);

@@ -4,7 +4,7 @@
 // Exits non-zero when anything failed.
 //   node tests/run.mjs [--runtimes node24,deno] [file filter...]
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,7 +52,15 @@ const FILE_TIMEOUT_MS = 10 * 60_000;
 // weft's persistent analysis cache, for this run only: the suite never reads entries of an
 // earlier build, and leaves nothing in the user's cache directory.
 const cacheDir = mkdtempSync(join(tmpdir(), "weft-test-cache-"));
-process.on("exit", () => rmSync(cacheDir, { recursive: true, force: true }));
+// The tests' scratch folders (harness `scratchDir`), for this run only: bundles, compiled
+// executables and generated apps are removed when the run ends, whatever failed.
+mkdirSync(join(testsDir, ".scratch"), { recursive: true });
+const scratch = mkdtempSync(join(testsDir, ".scratch", "run-"));
+process.on("exit", () => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 
 /** Files a runtime cannot parse, reported as skipped with the reason. */
 function unsupported(runtime, file) {
@@ -68,7 +76,7 @@ function runFile(runtime, file) {
   const [cmd, ...pre] = RUNTIMES[runtime];
   const args = [...pre, join(testsDir, "harness/run-file.js"), join(testsDir, file)];
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: testsDir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WEFT_CACHE_DIR: cacheDir } });
+    const child = spawn(cmd, args, { cwd: testsDir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WEFT_CACHE_DIR: cacheDir, WEFT_TEST_SCRATCH: scratch } });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));

@@ -5,6 +5,7 @@
 // suite). Results go to stdout as lines the driver (tests/run.mjs) reads.
 import { spawn as spawnProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export { strict as assert } from "node:assert";
@@ -30,12 +31,22 @@ export function registeredTests() {
 
 /**
  * A new folder inside tests/.scratch (git-ignored), where "weft" resolves to the installed package
- * as it does for the tests. The caller removes it.
+ * as it does for the tests. Under tests/run.mjs it lies in that run's own folder
+ * (`WEFT_TEST_SCRATCH`), which the driver removes when the run ends, so a test that fails before
+ * its own clean-up leaves nothing behind; a caller still removes what it no longer needs.
  */
 export function scratchDir(prefix) {
-  const base = new URL("../.scratch/", import.meta.url).pathname;
+  const base = process.env.WEFT_TEST_SCRATCH ?? new URL("../.scratch/", import.meta.url).pathname;
   mkdirSync(base, { recursive: true });
   return mkdtempSync(join(base, prefix));
+}
+
+/**
+ * A new folder in the system's temporary directory, outside the repository: no node_modules above
+ * it, so nothing there resolves "weft" unless it carries weft itself. The caller removes it.
+ */
+export function isolatedDir(prefix) {
+  return mkdtempSync(join(tmpdir(), `weft-${prefix}`));
 }
 
 /** A URL next to the calling test file. */
