@@ -24,7 +24,6 @@ interface Lazy {
   "node:path": typeof import("node:path");
   "node:url": typeof import("node:url");
   "node:worker_threads": typeof import("node:worker_threads");
-  "node:zlib": typeof import("node:zlib");
 }
 
 const loaded = new Map<keyof Lazy, unknown>();

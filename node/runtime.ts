@@ -7,10 +7,10 @@
 import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { findSourceMap } from "node:module";
-import { availableParallelism } from "node:os";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread } from "node:worker_threads";
+import { builtin } from "./builtins.js";
 import { CODE_CACHE_DIR, persistentCache } from "../node/persistent_cache.js";
 import type { CallSite, Runtime, StartWorkerOptions } from "../js/runtime.js";
 import { v8CallerOf } from "./v8_stack.js";
@@ -129,7 +129,8 @@ export const nodeRuntime: Runtime = {
       : startThreadWorker(sourceWorkerUrl(options.source), boundYoungGeneration(options)),
   parentPort: threadParentPort,
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
-  hardwareConcurrency: () => availableParallelism(),
+  // `node:os` is loaded on first use: a new worker asks only once its first task is answered.
+  hardwareConcurrency: () => builtin("node:os").availableParallelism(),
   callerOf,
   originalPosition,
   resourceLimits: v8ResourceLimits(1, "a smaller stack overflows while the worker starts, or crashes the process"),

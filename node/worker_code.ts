@@ -9,9 +9,12 @@
  * runs without a cache.
  *
  * An entry is named by everything its bytes depend on: weft's version, Node's version and
- * architecture, and the script's length and CRC-32. V8 checks its own (its version, its flags, the
- * source's length) and rejects data that fails them, but it does not compare the source itself,
- * so the content check is this module's. Data missing or rejected is produced again from the
+ * architecture, and the script itself, identified by the hash of its content the build computed
+ * ({@link WORKER_SCRIPT_ID}) together with its length and modification time as the file system
+ * reports them (a script edited in place gets new ones). V8 checks its own (its version, its
+ * flags, the source's length) and rejects data that fails them, but it does not compare the
+ * source itself, so the content check is this module's. Hashing the script here instead would
+ * cost a new worker more than a millisecond (loading `node:zlib` alone takes most of it). Data missing or rejected is produced again from the
  * script just run (its top level and the functions it called, so the worker's set-up too) and
  * written as the analysis cache writes its entries: a temporary file of mode 0600 renamed into
  * place, counted in that cache's bound.
@@ -43,6 +46,13 @@ import { MAX_ENTRY_BYTES, writeEntry } from "./persistent_cache.js";
 
 export { CODE_CACHE_DIR } from "./persistent_cache.js";
 
+/**
+ * The first 16 hex digits of the SHA-256 of node/worker_main.cjs, set by the build
+ * (scripts/assemble.mjs) when it bundles this module; absent in a build that has no such script.
+ */
+declare const WEFT_WORKER_SCRIPT_ID: string | undefined;
+const WORKER_SCRIPT_ID = typeof WEFT_WORKER_SCRIPT_ID === "string" ? WEFT_WORKER_SCRIPT_ID : undefined;
+
 /** The parameters the script's wrapper function takes, in order. */
 const PARAMETERS = "exports, require, module, __filename, __dirname, __weft_import_meta_url";
 
@@ -66,15 +76,24 @@ interface WorkerScript {
   runWorker(importModule: ImportModule): void;
 }
 
+/** The code cache entry's name for the script at `file`, or `undefined` without a build id. */
+function entryName(file: URL, length: number): string | undefined {
+  if (WORKER_SCRIPT_ID === undefined) return undefined;
+  let modified: number;
+  try {
+    modified = builtin("node:fs").statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  return `worker-${VERSION}-node${process.version}-${process.arch}-${WORKER_SCRIPT_ID}-${length}-${Math.trunc(modified)}.code`;
+}
+
 /**
- * The code cache entry's name for `bytes`, or `undefined` where Node has no `zlib.crc32` (before
- * 22.2). `node:zlib` is loaded only here, by a worker given a cache directory.
+ * The script's text. The build leaves the script pure ASCII, which decodes as Latin-1 at a
+ * fraction of UTF-8's cost; a script that is not (edited in place) decodes as UTF-8.
  */
-function entryName(bytes: Uint8Array): string | undefined {
-  const { crc32 } = builtin("node:zlib") as { crc32?: (data: Uint8Array) => number };
-  if (typeof crc32 !== "function") return undefined;
-  const crc = crc32(bytes).toString(16).padStart(8, "0");
-  return `worker-${VERSION}-node${process.version}-${process.arch}-${bytes.length}-${crc}.code`;
+function scriptText(bytes: Buffer): string {
+  return builtin("node:buffer").isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
 }
 
 /**
@@ -92,7 +111,7 @@ export function runWorkerScript(file: URL, dir: string | undefined, importModule
   } catch {
     return false;
   }
-  const name = dir === undefined ? undefined : entryName(bytes);
+  const name = dir === undefined ? undefined : entryName(file, bytes.length);
   let cachedData: Buffer | undefined;
   if (dir !== undefined && name !== undefined) {
     try {
@@ -103,7 +122,7 @@ export function runWorkerScript(file: URL, dir: string | undefined, importModule
   }
   const filename = fileURLToPath(file);
   // On the script's first line, so that its line numbers are the file's.
-  const script = new Script(`(function (${PARAMETERS}) {${bytes.toString("utf8")}\n})`, { filename, cachedData });
+  const script = new Script(`(function (${PARAMETERS}) {${scriptText(bytes)}\n})`, { filename, cachedData });
   const module = { exports: {} as Partial<WorkerScript> };
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   wrapper(module.exports, nodeModule.createRequire(file), module, filename, dirname(filename), file.href);

@@ -7,6 +7,7 @@
 // Refuses to assemble when the versions in Cargo.toml, js/version.ts and the templates disagree.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -75,14 +76,44 @@ function compileForBun() {
   });
   if (run.status !== 0) fail(`scripts/bun-bytecode.mjs failed (${run.error?.message ?? `exit ${run.status}`})`);
 }
+/**
+ * Bundles node/worker_main.cjs and returns the first 16 hex digits of its SHA-256. The script is
+ * left pure ASCII, so that a worker decodes it as Latin-1 (node/worker_code.ts): esbuild escapes
+ * every other character in code, which leaves the comments it keeps, where they are escaped here.
+ */
+async function buildWorkerScript() {
+  const outfile = join(npm, "node/worker_main.cjs");
+  await build({
+    entryPoints: [at("build/ts/node/worker_main.js")],
+    outfile,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    external: ["node:*"],
+    define: { "import.meta.url": "__weft_import_meta_url" },
+    target: "es2022",
+    charset: "ascii",
+    legalComments: "none",
+    logLevel: "warning",
+    plugins: [wasmGlue],
+  });
+  const text = readFileSync(outfile, "utf8").replace(/[^\0-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+  writeFileSync(outfile, text);
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
 /** The build plugins (node/plugins/), one entry each, on Node's side of the package. */
 const PLUGINS = ["esbuild", "rollup", "vite", "webpack", "webpack_loader", "jest"];
 let exportNames;
 for (const runtime of ["node", "deno", "bun"]) {
   const entries = ["mod", "internal", "worker", "embedded", "embedded_internal"];
   const plugins = runtime === "node" ? PLUGINS.map((p) => `plugins/${p}`) : runtime === "bun" ? ["plugin"] : [];
+  // Node's worker code as one CommonJS script, which the worker entry runs through V8's code cache
+  // (node/worker_code.ts): it takes `import.meta.url` as a parameter of its wrapper. Built first:
+  // the entries name its code cache entries by its hash.
+  const define = runtime === "node" ? { WEFT_WORKER_SCRIPT_ID: JSON.stringify(await buildWorkerScript()) } : {};
   const result = await build({
     entryPoints: [...entries, ...plugins].map((entry) => ({ in: at("build/ts", runtime, `${entry}.js`), out: entry })),
+    define,
     outdir: join(npm, runtime),
     bundle: true,
     splitting: true,
@@ -103,23 +134,6 @@ for (const runtime of ["node", "deno", "bun"]) {
   exportNames ??= { api: exportsOf("mod"), internal: exportsOf("internal") };
   // Bun's `mod`, `internal` and `worker` are thin: they load weft from bun/package.cjs at run time.
   if (runtime === "bun") compileForBun();
-  // Node's worker code as one CommonJS script, which the worker entry runs through V8's code cache
-  // (node/worker_code.ts): it takes `import.meta.url` as a parameter of its wrapper.
-  if (runtime === "node") {
-    await build({
-      entryPoints: [at("build/ts/node/worker_main.js")],
-      outfile: join(npm, "node/worker_main.cjs"),
-      bundle: true,
-      format: "cjs",
-      platform: "node",
-      external: ["node:*"],
-      define: { "import.meta.url": "__weft_import_meta_url" },
-      target: "es2022",
-      legalComments: "none",
-      logLevel: "warning",
-      plugins: [wasmGlue],
-    });
-  }
   // The worker entry as one self-contained module, for bundles that embed weft (see js/core/embedded.ts).
   // On Node the worker entry finds weft's code beside it, and on Bun loads it at run time; the
   // embedded one carries it.

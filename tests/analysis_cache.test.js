@@ -2,6 +2,7 @@
 // analysis from the cache; an edit, a corrupt entry, an unsafe directory or WEFT_CACHE=0 never
 // make weft run anything but the closure written there.
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assert, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 
@@ -113,6 +114,13 @@ test(
       const [name, ...more] = codeEntries(cache);
       assert.equal(more.length, 0, `one code cache entry, found ${[name, ...more]}`);
       assert.ok(name.includes(`node${process.version}-${process.arch}`), name);
+      // Named by the script's content as the build hashed it, and its length and modification
+      // time; the build leaves the script ASCII, which the worker decodes as Latin-1.
+      const script = new URL("./node_modules/weft/node/worker_main.cjs", import.meta.url);
+      const bytes = readFileSync(script);
+      const id = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+      assert.ok(name.endsWith(`-${id}-${bytes.length}-${Math.trunc(statSync(script).mtimeMs)}.code`), name);
+      assert.ok(bytes.every((b) => b < 0x80), "the worker script is not ASCII");
       const file = join(cache, name);
       assert.equal(statSync(file).mode & 0o777, 0o600);
       const written = statSync(file).ino;
