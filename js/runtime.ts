@@ -46,6 +46,12 @@ export interface ParentPort {
    * instead, so that weft can send them to the parent intact.
    */
   onUncaught?(listener: (error: unknown) => void): void;
+  /**
+   * The next message already waiting on this port, taken synchronously, or `undefined` (none
+   * waiting, or a port that cannot be read synchronously). Where it exists, a worker takes the
+   * init its parent posted before it started without waiting for a turn of its event loop.
+   */
+  takeWaiting?(): unknown;
 }
 
 /** Options for {@link Runtime.startWorker}. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { isMainThread, parentPort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { LimitRange, ParentPort, ResourceLimit, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
 
 /**
@@ -72,6 +72,19 @@ export function threadParentPort(deferMessages = false): ParentPort | null {
     postMessage: (message, transfer) => port.postMessage(message, transfer as never),
     onMessage: (listener) =>
       void port.on("message", deferMessages ? (message: unknown) => queueMicrotask(() => listener(message)) : listener),
+    // Not where messages are deferred (Deno, whose parent port `receiveMessageOnPort` also
+    // refuses as not a MessagePort): a message taken here would run outside that microtask.
+    ...(deferMessages
+      ? {}
+      : {
+          takeWaiting: () => {
+            try {
+              return receiveMessageOnPort(port)?.message;
+            } catch {
+              return undefined;
+            }
+          },
+        }),
     // Caught here rather than left to the runtime: Node would deliver them through the Worker's
     // 'error' event, but Deno can abort the whole process when such an error races with the
     // worker's termination.

@@ -277,4 +277,8 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
     }
   };
   parent.onMessage(receive);
+  // The pool posts a worker's init as it starts it, so the init is usually waiting already: taken
+  // now, the worker joins and runs its first task without first returning to its event loop.
+  const waiting = parent.takeWaiting?.();
+  if (waiting !== undefined) receive(waiting);
 }
