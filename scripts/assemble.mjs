@@ -77,6 +77,18 @@ function compileForBun() {
   if (run.status !== 0) fail(`scripts/bun-bytecode.mjs failed (${run.error?.message ?? `exit ${run.status}`})`);
 }
 /**
+ * `node:process` as the global `process` (the same object on Node, the script's only runtime):
+ * esbuild turns each default import of a CommonJS `require` into a copy of every property of the
+ * module, which for `process` cost a new worker 0.3-0.4 ms.
+ */
+const globalProcess = {
+  name: "global-process",
+  setup(b) {
+    b.onResolve({ filter: /^node:process$/ }, () => ({ path: "process", namespace: "global-process" }));
+    b.onLoad({ filter: /.*/, namespace: "global-process" }, () => ({ contents: "export default globalThis.process;", loader: "js" }));
+  },
+};
+/**
  * Bundles node/worker_main.cjs and returns the first 16 hex digits of its SHA-256. The script is
  * left pure ASCII, so that a worker decodes it as Latin-1 (node/worker_code.ts): esbuild escapes
  * every other character in code, which leaves the comments it keeps, where they are escaped here.
@@ -95,7 +107,7 @@ async function buildWorkerScript() {
     charset: "ascii",
     legalComments: "none",
     logLevel: "warning",
-    plugins: [wasmGlue],
+    plugins: [wasmGlue, globalProcess],
   });
   const text = readFileSync(outfile, "utf8").replace(/[^\0-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
   writeFileSync(outfile, text);
