@@ -161,7 +161,7 @@ async function roundtrip(runtime) {
     what: `weft vs raw worker (${r.mechanism}), sequential, ${runs.length} processes × ${r.samples.weft.length} rounds × ${r.ops} calls`,
     weft: fmtStats(m.weft, u), baseline: fmtStats(m.raw, u), ratio: r.ratios["weft/raw"], ratioLabel: "weft/raw",
     target: { op: "<=", value: 1.3 },
-    note: `fastest rounds: ${fmt(m.weft.min / m.raw.min)}× (a raw worker's per-call times are bimodal: two threads that sleep on separate cores, or share one; an idle weft worker does not sleep at once)`,
+    note: `fastest rounds: ${fmt(m.weft.min / m.raw.min)}× (a raw worker's per-call times are bimodal: two threads that sleep on separate cores, or share one; an idle weft worker spins or sleeps, whichever has served its caller better)`,
   });
   if (m.rawOther) {
     compare({

@@ -15,6 +15,7 @@ export const {
   rootPool,
   runBuilt,
   runtime,
+  spinPolicy,
   words,
   wordsAt,
   WORKER_STACK_SIZE,

@@ -10,6 +10,7 @@ export { runtime } from "./runtime.js";
 export { WorkerHost } from "./pool/host.js";
 export { rootPool } from "./pool/submit.js";
 export { Histogram } from "./pool/histogram.js";
+export * as spinPolicy from "./pool/spin_policy.js";
 export { runBuilt, type BuiltModule } from "./spawn/built.js";
 export { decodeBase64 } from "./core/embedded.js";
 export { closureAt } from "./spawn/analysis_cache.js";

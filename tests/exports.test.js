@@ -11,7 +11,8 @@ const API = [
 ];
 const INTERNAL = [
   "BUNDLED_API", "Histogram", "WORKER_STACK_SIZE", "WorkerHost", "closureAt", "core", "coreMemory",
-  "decodeBase64", "isCoreReady", "memoryBytes", "rootPool", "runBuilt", "runtime", "words", "wordsAt",
+  "decodeBase64", "isCoreReady", "memoryBytes", "rootPool", "runBuilt", "runtime", "spinPolicy", "words",
+  "wordsAt",
 ];
 
 test("weft and weft/_internal export the same names on every runtime", () => {

@@ -11,13 +11,15 @@
  * call (the pool sends a new worker its first task with the module): it runs right after a
  * successful join, before any message of the call port, and never after a failed one.
  *
- * A worker whose last call just settled keeps taking messages from that port synchronously for
+ * A worker whose last call just settled may keep taking messages from that port synchronously for
  * {@link IDLE_SPIN_MS} before it returns to its event loop to sleep: a caller that awaits one task
  * and spawns the next then reaches a thread that is still running, where a sleeping one must
- * first be woken (on a virtual machine, tens of microseconds; bench/ row 1). The spin ends at once when a call that
- * awaits arrives, and never runs while a call is in progress. Workers spin only while the process
- * has a core to spare beyond its workers (fewer live workers than hardware threads it may run
- * on), so that a spinning worker never takes a core the caller's thread needs.
+ * first be woken (on a virtual machine, tens of microseconds; bench/ row 1). The spin ends at once
+ * when a call that awaits arrives, and never runs while a call is in progress. Workers spin only
+ * while the process has a core to spare beyond its workers (fewer live workers than hardware
+ * threads it may run on), and only while spinning has served this worker's caller better than
+ * sleeping: a {@link SpinPolicy} measures both (./spin_policy.ts), because where the caller shares
+ * a core with the worker a spin takes the core the caller needs.
  *
  * Workers are reused: one runs many tasks, one after another or interleaved while they await.
  * An error that escapes a task's code outside its promise (a timer or listener it set, a rejection
@@ -53,6 +55,7 @@ import { runtime } from "../runtime.js";
 import { rewriteStack } from "../spawn/sites.js";
 import { forwardTasks } from "./submit.js";
 import { useBlockingRequests } from "./blocking_requests.js";
+import { SpinPolicy } from "./spin_policy.js";
 
 /**
  * How long an idle worker keeps checking its call port before it sleeps, in milliseconds: longer
@@ -108,6 +111,9 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
       pollutionReported = true;
       retire(polluted);
     }
+    // Taken before the answer is posted: a caller on this worker's core may run as soon as the
+    // post wakes it, before the post returns, and that time belongs to the cycle.
+    answeredAt = running.size === 0 ? performance.now() : undefined;
     answer(post, id, outcome, describe(call), rewriteStack);
     spin();
   };
@@ -217,6 +223,10 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
   let spinning = false;
   /** The hardware threads this process may run on. */
   let cores: number | undefined;
+  /** Whether to spin, from the cycles measured (see the module's doc). */
+  const policy = new SpinPolicy();
+  /** When this worker last answered with no call left running: the start of a cycle. */
+  let answeredAt: number | undefined;
 
   /**
    * Takes the parent's next messages synchronously while this worker is idle, for up to
@@ -224,7 +234,7 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
    * needs the event loop) or the time is up.
    */
   const spin = (): void => {
-    if (spinning || running.size !== 0 || calls === undefined || closed || unusable) return;
+    if (spinning || running.size !== 0 || calls === undefined || closed || unusable || !policy.spinning) return;
     if (core.liveWorkers() >= (cores ??= runtime().hardwareConcurrency())) return;
     spinning = true;
     try {
@@ -263,6 +273,10 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
         if (message.call !== undefined) receive(message.call);
         return;
       case "weft:call":
+        if (answeredAt !== undefined) {
+          policy.record(performance.now() - answeredAt);
+          answeredAt = undefined;
+        }
         call(message);
         return;
       case "weft:result":
