@@ -230,12 +230,18 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
 
   /**
    * Takes the parent's next messages synchronously while this worker is idle, for up to
-   * {@link IDLE_SPIN_MS} after the last one; returns once a call is in progress (its promise
-   * needs the event loop) or the time is up.
+   * {@link IDLE_SPIN_MS} after the last one, if the policy says to; returns once a call is in
+   * progress (its promise needs the event loop), the policy changes its mind, or the time is up.
+   * Where this worker may not spin at all, the cycle that just began is not measured: neither mode
+   * was chosen.
    */
   const spin = (): void => {
-    if (spinning || running.size !== 0 || calls === undefined || closed || unusable || !policy.spinning) return;
-    if (core.liveWorkers() >= (cores ??= runtime().hardwareConcurrency())) return;
+    if (spinning || running.size !== 0 || calls === undefined || closed || unusable) return;
+    if (core.liveWorkers() >= (cores ??= runtime().hardwareConcurrency())) {
+      answeredAt = undefined;
+      return;
+    }
+    if (!policy.spinning) return;
     spinning = true;
     try {
       const rt = runtime();
@@ -244,7 +250,7 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
         const raw = rt.receiveMessageSync(calls);
         if (raw === undefined) continue;
         receive(raw);
-        if (running.size !== 0 || closed || unusable) return;
+        if (running.size !== 0 || closed || unusable || !policy.spinning) return;
         until = performance.now() + IDLE_SPIN_MS;
       }
     } finally {
