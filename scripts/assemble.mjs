@@ -113,6 +113,16 @@ async function buildWorkerScript() {
   writeFileSync(outfile, text);
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
+/** esbuild's options for a worker entry bundled into one ES module. */
+const ONE_MODULE = {
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  external: ["node:*"],
+  target: "es2022",
+  legalComments: "none",
+  logLevel: "warning",
+};
 /**
  * Rebuilds `<runtime>/worker.js`, the entry of every worker, as one module: a new worker loads it
  * first, and each chunk it imports is one more module to read and compile before weft's code
@@ -126,17 +136,11 @@ async function buildStandaloneWorker(runtime, chunks, define) {
   if (chunks.length > 1) fail(`${runtime}/worker.js imports ${chunks.length} chunks dynamically; one is handled`);
   const chunk = chunks.length === 0 ? undefined : `./${basename(chunks[0])}`;
   await build({
+    ...ONE_MODULE,
     entryPoints: [at("build/ts", runtime, "worker.js")],
     outfile: join(npm, runtime, "worker.js"),
     allowOverwrite: true,
     define,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    external: ["node:*"],
-    target: "es2022",
-    legalComments: "none",
-    logLevel: "warning",
     plugins: [
       {
         name: "worker-fallback",
@@ -190,15 +194,9 @@ for (const runtime of ["node", "deno", "bun"]) {
   // On Node the worker entry finds weft's code beside it, and on Bun loads it at run time; the
   // embedded one carries it.
   await build({
+    ...ONE_MODULE,
     entryPoints: [at("build/ts", runtime, runtime === "deno" ? "worker.js" : "embedded_worker.js")],
     outfile: join(npm, runtime, "worker.bundle.js"),
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    external: ["node:*"],
-    target: "es2022",
-    legalComments: "none",
-    logLevel: "warning",
     plugins: [wasmGlue],
   });
 }
