@@ -171,6 +171,17 @@ export function workerStartFailed(cause: unknown): WeftError {
   return new WeftError("WEFT_WORKER_START_FAILED", `Cannot start a weft worker: ${reason}${hint}`, { cause });
 }
 
+/**
+ * @internal A worker did not report ready within `ms` of being sent the module, and was
+ * terminated. A task sent with the module fails with this too: it may have run.
+ */
+export function workerStartTimedOut(ms: number): WeftError {
+  return new WeftError(
+    "WEFT_WORKER_START_FAILED",
+    `Cannot start a weft worker: it did not join within ${ms} ms of being sent the module, and was terminated`,
+  );
+}
+
 /** @internal A worker exited while calls were pending on it. */
 export function workerExited(code: number | null, pending: string): WeftError {
   const how = code === null ? "was terminated" : `exited with code ${code}`;

@@ -29,6 +29,7 @@ import {
   workerExited,
   workerOutOfMemory,
   workerStartFailed,
+  workerStartTimedOut,
 } from "../errors.js";
 import type { ModuleRef } from "../spawn/modules.js";
 import { CAPTURE, encode } from "../protocol/codec.js";
@@ -47,7 +48,19 @@ type State = "starting" | "ready" | "closing" | "gone";
 let joinTurn: Promise<void> = Promise.resolve();
 
 export class WorkerHost {
+  /**
+   * How long a worker may take from being sent `weft:init` to `weft:ready`, in milliseconds,
+   * before its start fails (`WEFT_WORKER_START_FAILED`) and it is terminated. Workers join one at
+   * a time, so a worker that never reports (a runtime that lost the thread or its messages) would
+   * otherwise hold every later start back, and the tasks waiting for one, for good. Far above a
+   * start's tens of milliseconds, or the seconds of hundreds of workers starting at once on two
+   * cores. Settable for weft's own tests.
+   */
+  static startTimeoutMs = 60_000;
+
   #port: WorkerPort;
+  /** Fails the start if the worker has not joined in time (set once `weft:init` is sent). */
+  #startTimer: ReturnType<typeof setTimeout> | undefined;
   /** The parent's end of the worker's call port (from init on, every message to the worker). */
   #callPort: MessagePort | undefined;
   #post: Post;
@@ -181,6 +194,9 @@ export class WorkerHost {
         host.#calls.reject(call.id, transferRefused(call.what, error));
         init(undefined);
       }
+      const ms = WorkerHost.startTimeoutMs;
+      host.#startTimer = setTimeout(() => host.#startTimedOut(ms), ms);
+      runtime().unrefTimer(host.#startTimer);
     });
     return joined;
   }
@@ -346,6 +362,7 @@ export class WorkerHost {
   #receive(message: FromWorker): void {
     switch (message.type) {
       case "weft:ready": {
+        this.#stopStartTimer();
         this.#thread = message.thread;
         this.#state = "ready";
         this.#counted = true;
@@ -409,16 +426,39 @@ export class WorkerHost {
       (escaped as { code?: unknown } | null)?.code === "ERR_WORKER_OUT_OF_MEMORY"
         ? (what: string) => workerOutOfMemory(what, escaped)
         : (what: string) => workerCrashed(what, escaped);
+    this.#abandon(workerStartFailed(escaped), error);
+  }
+
+  /** The worker did not join within `ms` of its init: as a failed start, with its own errors. */
+  #startTimedOut(ms: number): void {
+    this.#startTimer = undefined;
+    if (this.#state !== "starting") return;
+    const error = workerStartTimedOut(ms);
+    this.#abandon(error, () => error);
+  }
+
+  /**
+   * Gives the worker up: a start still pending fails with `startError`, its calls with
+   * `callError`, and it is killed.
+   */
+  #abandon(startError: unknown, callError: (what: string) => unknown): void {
     if (this.#ready !== undefined) {
-      this.#ready.reject(workerStartFailed(escaped));
+      this.#ready.reject(startError);
       this.#ready = undefined;
     }
     this.#leave("closing");
-    this.#calls.rejectAll(error);
+    this.#calls.rejectAll(callError);
     void this.kill();
   }
 
+  #stopStartTimer(): void {
+    if (this.#startTimer === undefined) return;
+    clearTimeout(this.#startTimer);
+    this.#startTimer = undefined;
+  }
+
   #gone(code: number | null): void {
+    this.#stopStartTimer();
     if (this.#state !== "gone") this.#exitCode = code;
     this.#leave("gone");
     if (this.#ready !== undefined) {

@@ -9,7 +9,10 @@
 //   4. the worker dies while that task runs, before the ready: the task fails, and is not run
 //      again on another worker;
 //   5. the runtime refuses a transfer list: the task (or a call sent with the module) fails with
-//      an error naming it, and the worker stays.
+//      an error naming it, and the worker stays;
+//   6. a worker's ready and answers are lost for good: its start fails after the start timeout,
+//      and so does the task sent with it; the worker started for the next task, whose join waited
+//      for the lost one's, joins then and runs it.
 import { configure, shutdown, spawn, stats } from "weft";
 import { core, runtime, WorkerHost } from "weft/_internal";
 import { outcome, report } from "./_report.js";
@@ -20,10 +23,11 @@ const typeOf = (message) => (Array.isArray(message) ? message[0] : message?.type
  * Wraps every worker the pool starts from now on; `n` counts them from 0. `hold(n)`: whether to
  * keep that worker's `weft:ready` until its first result (or until `release()`, which also stops
  * holding a ready that has not arrived yet); `spoil(n)`:
- * whether to replace that worker's module with a value that cannot be joined. `ports[n]` is its
- * port, `log[n]` what crossed it.
+ * whether to replace that worker's module with a value that cannot be joined; `drop(n)`: whether
+ * to lose that worker's `weft:ready` and results for good. `ports[n]` is its port, `log[n]` what
+ * crossed it.
  */
-function intercept({ hold = () => false, spoil = () => false }) {
+function intercept({ hold = () => false, spoil = () => false, drop = () => false }) {
   const adapter = runtime();
   const startWorker = adapter.startWorker;
   const log = [];
@@ -50,6 +54,7 @@ function intercept({ hold = () => false, spoil = () => false }) {
       original.call(port, (message) => {
         const type = typeOf(message);
         events.push(type);
+        if ((type === "weft:ready" || type === "weft:result") && drop(n)) return;
         if (type === "weft:ready" && !released && hold(n)) {
           ready = message;
           held.add(deliver);
@@ -179,6 +184,26 @@ configure({ maxWorkers: 2 });
   findings.refusedWithModule = await first;
   findings.hostAfterRefusal = await outcome(() => host.call(fixture, "fib", [1]));
   await host.close();
+}
+
+{
+  // 6. Worker 0's ready and result are lost. Both tasks are spawned at once, so the pool starts
+  // a worker for each; workers join one at a time, and without a start timeout worker 1 would wait
+  // for worker 0's join, and both tasks with it, for good. After the timeout worker 0's start
+  // fails, the task sent with it fails (it may have run), and worker 1 joins and runs the other.
+  const wrap = intercept({ drop: (n) => n === 0 });
+  WorkerHost.startTimeoutMs = 300;
+  const lost = outcome(() => eval(spawn(() => "its answer is lost")));
+  const behind = outcome(() => eval(spawn(() => "behind the lost one")));
+  await new Promise((resolve) => setTimeout(resolve, 0)); // worker 0's init is sent
+  WorkerHost.startTimeoutMs = 60_000; // for the workers started after it
+  findings.lost = await lost;
+  findings.behindLost = await behind;
+  findings.lostFirstEvent = wrap.log[0][0];
+  findings.afterLoss = await outcome(() => eval(spawn(() => "after the loss")));
+  findings.workersAfterLoss = stats().workers;
+  wrap.restore();
+  await shutdown();
 }
 
 report(findings);
