@@ -14,10 +14,11 @@
  * reports them (a script edited in place gets new ones). V8 checks its own (its version, its
  * flags, the source's length) and rejects data that fails them, but it does not compare the
  * source itself, so the content check is this module's. Hashing the script here instead would
- * cost a new worker more than a millisecond (loading `node:zlib` alone takes most of it). Data missing or rejected is produced again from the
- * script just run (its top level and the functions it called, so the worker's set-up too) and
- * written as the analysis cache writes its entries: a temporary file of mode 0600 renamed into
- * place, counted in that cache's bound.
+ * cost a new worker more than a millisecond (loading `node:zlib` alone takes most of it).
+ *
+ * Data missing or rejected is produced again from the script just run (its top level and the
+ * functions it called, so the worker's set-up too) and written as the analysis cache writes its
+ * entries: a temporary file of mode 0600 renamed into place, counted in that cache's bound.
  *
  * The script is CommonJS (no `import()` outside modules without an experimental flag), run with
  * the wrapper Node gives CommonJS modules plus the value of `import.meta.url` the bundle refers
