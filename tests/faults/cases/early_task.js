@@ -1,6 +1,6 @@
 // A new worker is sent its first task together with the module, before it has joined
-// (pool/pool.ts). The runtime adapter's worker ports are wrapped here, so that the case decides
-// when the pool hears a worker's `weft:ready`, and can spoil a worker's init.
+// (pool/pool.ts). The runtime adapter's worker ports are wrapped (./_intercept.js), so that the
+// case decides when the pool hears a worker's `weft:ready`, and can spoil a worker's init.
 //   1. ready held back until the task's result comes: the task still runs, so it was sent early;
 //   2. the first worker's init spoiled: that worker fails to start, and the task it was sent goes
 //      back to the queue and runs on the next worker;
@@ -9,80 +9,11 @@
 //   4. the worker dies while that task runs, before the ready: the task fails, and is not run
 //      again on another worker;
 //   5. the runtime refuses a transfer list: the task (or a call sent with the module) fails with
-//      an error naming it, and the worker stays;
-//   6. a worker's ready and answers are lost for good: its start fails after the start timeout,
-//      and so does the task sent with it; the worker started for the next task, whose join waited
-//      for the lost one's, joins then and runs it.
+//      an error naming it, and the worker stays.
 import { configure, shutdown, spawn, stats } from "weft";
-import { core, runtime, WorkerHost } from "weft/_internal";
+import { core, WorkerHost } from "weft/_internal";
+import { intercept } from "./_intercept.js";
 import { outcome, report } from "./_report.js";
-
-const typeOf = (message) => (Array.isArray(message) ? message[0] : message?.type);
-
-/**
- * Wraps every worker the pool starts from now on; `n` counts them from 0. `hold(n)`: whether to
- * keep that worker's `weft:ready` until its first result (or until `release()`, which also stops
- * holding a ready that has not arrived yet); `spoil(n)`:
- * whether to replace that worker's module with a value that cannot be joined; `drop(n)`: whether
- * to lose that worker's `weft:ready` and results for good. `ports[n]` is its port, `log[n]` what
- * crossed it.
- */
-function intercept({ hold = () => false, spoil = () => false, drop = () => false }) {
-  const adapter = runtime();
-  const startWorker = adapter.startWorker;
-  const log = [];
-  const ports = [];
-  const held = new Set();
-  let released = false;
-  adapter.startWorker = (options) => {
-    const port = startWorker.call(adapter, options);
-    const n = log.length;
-    ports.push(port);
-    const events = [];
-    log.push(events);
-    let listener;
-    let ready;
-    const deliver = () => {
-      if (ready === undefined) return;
-      const message = ready;
-      ready = undefined;
-      held.delete(deliver);
-      listener(message);
-    };
-    port.onMessage = ((original) => (l) => {
-      listener = l;
-      original.call(port, (message) => {
-        const type = typeOf(message);
-        events.push(type);
-        if ((type === "weft:ready" || type === "weft:result") && drop(n)) return;
-        if (type === "weft:ready" && !released && hold(n)) {
-          ready = message;
-          held.add(deliver);
-          return;
-        }
-        if (type === "weft:result") deliver();
-        listener(message);
-      });
-    })(port.onMessage);
-    port.postMessage = ((original) => (message, transfer) => {
-      if (typeOf(message) === "weft:init") {
-        events.push("init");
-        if (spoil(n)) message = { ...message, module: "not a module" };
-      }
-      original.call(port, message, transfer);
-    })(port.postMessage);
-    return port;
-  };
-  return {
-    log,
-    ports,
-    release: () => {
-      released = true;
-      [...held].forEach((deliver) => deliver());
-    },
-    restore: () => (adapter.startWorker = startWorker),
-  };
-}
 
 /** Whether word 0 of `words` leaves 0 within 30 s (a task running elsewhere sets it). */
 async function becomesNonZero(words) {
@@ -184,26 +115,6 @@ configure({ maxWorkers: 2 });
   findings.refusedWithModule = await first;
   findings.hostAfterRefusal = await outcome(() => host.call(fixture, "fib", [1]));
   await host.close();
-}
-
-{
-  // 6. Worker 0's ready and result are lost. Both tasks are spawned at once, so the pool starts
-  // a worker for each; workers join one at a time, and without a start timeout worker 1 would wait
-  // for worker 0's join, and both tasks with it, for good. After the timeout worker 0's start
-  // fails, the task sent with it fails (it may have run), and worker 1 joins and runs the other.
-  const wrap = intercept({ drop: (n) => n === 0 });
-  WorkerHost.startTimeoutMs = 300;
-  const lost = outcome(() => eval(spawn(() => "its answer is lost")));
-  const behind = outcome(() => eval(spawn(() => "behind the lost one")));
-  await new Promise((resolve) => setTimeout(resolve, 0)); // worker 0's init is sent
-  WorkerHost.startTimeoutMs = 60_000; // for the workers started after it
-  findings.lost = await lost;
-  findings.behindLost = await behind;
-  findings.lostFirstEvent = wrap.log[0][0];
-  findings.afterLoss = await outcome(() => eval(spawn(() => "after the loss")));
-  findings.workersAfterLoss = stats().workers;
-  wrap.restore();
-  await shutdown();
 }
 
 report(findings);
