@@ -12,11 +12,17 @@ interface WorkerExtras {
   unref?(): void;
 }
 
+/** The longest `terminate()` waits for the worker's `close` event, in milliseconds. */
+const CLOSE_WAIT_MS = 1_000;
+
 /** Wraps a web `Worker`. `onExit` fires for runtimes that emit a `close` event (Bun). */
 export function webWorkerPort(worker: Worker): WorkerPort {
   const extras = worker as Worker & WorkerExtras;
   let exitListener: ((code: number | null) => void) | undefined;
   let exited = false;
+  let terminated = false;
+  let closed!: () => void;
+  const closing = new Promise<void>((resolve) => (closed = resolve));
   const exit = (code: number | null) => {
     if (exited) return;
     exited = true;
@@ -24,7 +30,8 @@ export function webWorkerPort(worker: Worker): WorkerPort {
   };
   worker.addEventListener("close", (event) => {
     const code = (event as Event & { code?: unknown }).code;
-    exit(typeof code === "number" ? code : null);
+    closed();
+    exit(terminated || typeof code !== "number" ? null : code);
   });
   return {
     postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
@@ -43,8 +50,14 @@ export function webWorkerPort(worker: Worker): WorkerPort {
     onExit: (listener) => {
       exitListener = listener;
     },
+    // Bun emits `close` once the terminated worker's thread has stopped, a few milliseconds
+    // later; a runtime that emits none is taken at its word after CLOSE_WAIT_MS.
     terminate: async () => {
+      terminated = true;
       worker.terminate();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([closing, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
       exit(null);
     },
     ref: () => extras.ref?.(),

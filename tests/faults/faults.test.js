@@ -135,12 +135,6 @@ test(
     assert.deepEqual(f.afterLoss, { value: "after the loss" });
     assert.equal(f.workersAfterLoss, 1);
   },
-  {
-    skip:
-      runtimeName === "bun"
-        ? "Bun 1.4 crashes (SIGSEGV) in about 1 of 30 runs of this case, when the next worker is sent the module as the timed-out one is terminated; with one worker, 0 of 50"
-        : undefined,
-  },
 );
 
 test("a caller's path is read as the file it is: %20, newlines and tabs stay literal", async () => {
