@@ -334,7 +334,7 @@ export class WorkerHost {
     this.#reference(); // keep the process alive until the worker has freed its resources
     this.#post({ type: "weft:close" });
     await Promise.race([closed, this.#exited]);
-    await this.#port.terminate();
+    await this.#terminate();
     this.#gone(null);
   }
 
@@ -347,6 +347,12 @@ export class WorkerHost {
     this.#leave("closing");
     this.#endedHere = true;
     if (reason !== undefined) this.#calls.rejectAll(reason);
+    await this.#terminate();
+    this.#gone(null);
+  }
+
+  /** Terminates the worker; no worker is sent the module until it is gone (see {@link ending}). */
+  async #terminate(): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const gone = Promise.race([this.#exited, new Promise((resolve) => (timer = setTimeout(resolve, END_WAIT_MS)))]);
     runtime().unrefTimer(timer);
@@ -356,7 +362,6 @@ export class WorkerHost {
       ending.delete(gone);
     });
     await this.#port.terminate();
-    this.#gone(null);
   }
 
   #reference(): void {
