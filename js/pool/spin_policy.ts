@@ -40,8 +40,8 @@ export const MARGIN = 0.85;
 const KEPT = PROBE_CYCLES - SETTLE_CYCLES;
 
 export class SpinPolicy {
-  /** The mode the policy prefers. */
-  #prefersSpin: boolean;
+  /** The mode the policy prefers: spinning at first, as an idle worker did before it measured. */
+  #prefersSpin = true;
   /** Whether the cycles now are a trial of the other mode. */
   #probing = false;
   /** Cycles counted since the last change of mode (including the settling ones). */
@@ -51,11 +51,6 @@ export class SpinPolicy {
   /** The latest counted cycles of each mode. */
   #spin: number[] = [];
   #sleep: number[] = [];
-
-  /** `spinFirst`: the mode to start in. */
-  constructor(spinFirst = true) {
-    this.#prefersSpin = spinFirst;
-  }
 
   /** Whether the worker should spin after its next answer. */
   get spinning(): boolean {
@@ -67,9 +62,9 @@ export class SpinPolicy {
     if (!(ms >= 0 && ms < BACK_TO_BACK_MS)) return;
     this.#cycles++;
     if (this.#cycles > SETTLE_CYCLES) {
-      const kept = this.spinning ? this.#spin : this.#sleep;
-      kept.push(ms);
-      if (kept.length > KEPT) kept.shift();
+      const samples = this.spinning ? this.#spin : this.#sleep;
+      samples.push(ms);
+      if (samples.length > KEPT) samples.shift();
     }
     if (!this.#probing) {
       if (this.#cycles >= this.#run) this.#change(true);
