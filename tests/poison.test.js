@@ -2,7 +2,7 @@
 // owned it. A Mutex or a write-locked RwLock is released and marked poisoned; waiters get the lock
 // (with a PoisonError holding the guard), never a hang.
 import { Mutex, PoisonError, RwLock, Semaphore, shutdown, spawn } from "weft";
-import { runtime } from "weft/_internal";
+import { runtime, wordsAt } from "weft/_internal";
 import { assert, runtimeName, test } from "./harness/mod.js";
 
 /** Exits the worker this runs in. */
@@ -97,6 +97,36 @@ test("Semaphore permits held by a worker that exits are given back", async () =>
   assert.equal(semaphore.available, 3);
   const all = await semaphore.acquire(3, { timeout: 1_000 });
   all.release();
+});
+
+test("a worker that exits while waiting for a Mutex has the mutex's waiters woken, as it may have swallowed an unlock's wake-up", async () => {
+  const lock = new Mutex(new SharedArrayBuffer(4));
+  const held = await lock.lock();
+  // [waiting, exit now]
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  const waiter = eval(
+    spawn(async () => {
+      void lock.lock(); // registers its wait at once, and never gets the lock
+      Atomics.store(flags, 0, 1);
+      while (Atomics.load(flags, 1) === 0) await new Promise((r) => setTimeout(r, 1));
+      exitNow(0);
+    }),
+  );
+  while (Atomics.load(flags, 0) === 0) await new Promise((r) => setTimeout(r, 1));
+  // Another waiter on the lock word, as a waiter the exiting worker's wake-up was meant for. The
+  // lock stays held here, so only the reaper of the exited worker can wake it.
+  const block = Mutex._block(lock);
+  const word = wordsAt(block + 4);
+  const other = Atomics.waitAsync(word, block >>> 2, Atomics.load(word, block >>> 2), 10_000);
+  assert.ok(other.async, "the lock word is as read: held, with a waiter");
+  Atomics.store(flags, 1, 1);
+  await exited(waiter);
+  assert.equal(await other.value, "ok", "woken, not timed out");
+  assert.ok(!lock.poisoned, "the exited worker never held it");
+  held.unlock();
+  const again = lock.tryLock();
+  assert.ok(again !== null);
+  again.unlock();
 });
 
 const terminates = runtime().exitMeansThreadStopped

@@ -1,7 +1,7 @@
 // Mutex, Semaphore and Global across threads, on every runtime. Node 22 has no `using`, so these
 // tests unlock explicitly; sync_using.test.js covers `using` where the runtime parses it.
 import { configure, Global, Mutex, Semaphore, spawn, WeftError } from "weft";
-import { memoryBytes } from "weft/_internal";
+import { memoryBytes, wordsAt } from "weft/_internal";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assert, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
@@ -275,6 +275,27 @@ test("abort and timeout reject and leave the lock and the semaphore usable", asy
   const both = sem.tryAcquire(2);
   assert.ok(both !== null, "the reservation of the timed-out acquire was given up");
   both.release();
+});
+
+test("an aborted lock does not swallow the wake-up of another waiter for the same mutex", async () => {
+  // An unlock wakes one waiter. The aborted lock's waitAsync is registered before the other
+  // waiter's, so it is first in the engine's list; giving up must remove it, or the unlock's one
+  // wake-up would go to it and the other waiter would sleep on.
+  const mutex = new Mutex();
+  const held = await mutex.lock();
+  const controller = new AbortController();
+  const aborted = mutex.lock({ signal: controller.signal });
+  const block = Mutex._block(mutex);
+  const word = wordsAt(block + 4);
+  const other = Atomics.waitAsync(word, block >>> 2, Atomics.load(word, block >>> 2), 10_000);
+  assert.ok(other.async, "the lock word is as read: held, with a waiter");
+  controller.abort();
+  await assert.rejects(aborted, { name: "AbortError" });
+  held.unlock();
+  assert.equal(await other.value, "ok", "woken, not timed out");
+  const again = mutex.tryLock();
+  assert.ok(again !== null, "free and owed to nobody afterwards");
+  again.unlock();
 });
 
 test("guards: a second unlock does nothing; using a guard after unlock throws", async () => {

@@ -117,12 +117,15 @@ export class Condvar {
     if (!isWorkerThread()) throw blockingOnMainThread("wait on the Condvar");
     const mutex = MutexGuard._suspend(guard, "wait on the Condvar");
     const block = Mutex._block(mutex);
-    // The wait releases the mutex: while it lasts, this thread does not hold it.
+    // The wait releases the mutex: while it lasts, this thread does not hold it, and it ends by
+    // waiting for the mutex (see `Held.Waiting`).
     released(Held.Mutex, block);
+    held(Held.Waiting, block);
     let notified: boolean;
     try {
       notified = syncCall(() => core.condvarWaitBlocking(this.#block, block, timeout ?? -1));
     } finally {
+      released(Held.Waiting, block);
       held(Held.Mutex, block);
       MutexGuard._resume(guard, mutex);
     }

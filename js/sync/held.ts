@@ -3,7 +3,9 @@
  * shared memory so that, when the worker dies holding them (exit, crash, out of memory, terminated
  * by `shutdown()` or a cancellation), the thread that owned it gives them back: a Mutex or a write
  * lock of an RwLock is released and marked poisoned, a read lock is released, permits are
- * returned.
+ * returned. The list also records the mutexes the worker is waiting for (`Held.Waiting`): a
+ * mutex's unlock wakes one waiter, and a worker that dies while it waits may have swallowed that
+ * wake-up, so the reaper wakes all waiters of such a mutex, which pass it on.
  *
  * Only workers record (the main thread's death ends the process). The parent allocates a worker's
  * list before starting it (`weft:init` carries its address), on cache lines of its own
@@ -36,7 +38,7 @@ export const CAPACITY = 64;
 export const HELD_WORDS = 1 + 2 * CAPACITY;
 
 /** What an entry records. */
-export const Held = { Mutex: 1, Read: 2, Write: 3, Permits: 4 } as const;
+export const Held = { Mutex: 1, Read: 2, Write: 3, Permits: 4, Waiting: 5 } as const;
 /** One of {@link Held}'s values. */
 export type Held = (typeof Held)[keyof typeof Held];
 
@@ -120,6 +122,9 @@ export function reapHeld(address: number): number {
           break;
         case Held.Permits:
           wake = core.semaphoreReleasePermits(block, word & 0xff_ffff);
+          break;
+        case Held.Waiting:
+          wake = true;
           break;
       }
     } catch {

@@ -3,7 +3,7 @@
  * `Mutex<T>`: mutual exclusion across every thread of the process tree, guarding a shared value.
  *
  * The lock is a word in the shared Wasm memory driven by `weft-sync`'s `RawMutex`:
- * bit 0 locked, bit 1 waiters parked (unlock wakes them all), bit 2 owed to a waiter. An
+ * bit 0 locked, bit 1 waiters parked (unlock wakes one of them), bit 2 owed to a waiter. An
  * uncontended lock and unlock are one compare-exchange each and never notify.
  *
  * Fast path: those two compare-exchanges run here, in JS, on the same word (`0 → LOCKED` is
@@ -15,8 +15,14 @@
  * newcomers, including the thread that just unlocked, so no thread starves; until then the thread
  * that holds the lock may take it again at once. The async path measures the wait with
  * `performance.now()` (acquireAsync's `waitedMs`), the blocking path in Rust with the same clock.
- * There is no hand-off to a particular waiter: a waiter that gave up, or a worker that died
- * while waiting, never holds things up.
+ * There is no hand-off to a particular waiter.
+ *
+ * Wake-ups: a contended unlock wakes one waiter, which passes the wake-up on when it takes the lock
+ * or sleeps again (`RawMutex`'s docs). A waiter that vanishes while registered could swallow it,
+ * so whoever drops one wakes all waiters of the word: an async lock that gives up while its
+ * `waitAsync` is pending (`mutexAbandon` says so), and the thread reaping a worker that died while
+ * waiting, which finds the word in the worker's held list (`Held.Waiting`, recorded for the
+ * duration of every wait in a worker).
  *
  * Cancellation: `lock({ signal, timeout })` rejects with `signal.reason` or a `WEFT_TIMED_OUT`
  * WeftError and leaves the lock exactly as it was: nothing is held, nothing owed.
@@ -190,19 +196,21 @@ export class Mutex<T = undefined> {
     const block = this.#block;
     if (this.#tryLock() || core.mutexSpinLock(block)) return this.#lockedOrThrow();
     if (checked.signal?.aborted === true) throw checked.signal.reason;
-    await acquireAsync(
-      {
-        addr: block,
-        step: (a, waitedMs) => core.mutexLockStep(block, a, waitedMs),
-        abandon: (a) => {
-          core.mutexAbandon(block, a);
-          return false;
+    held(Held.Waiting, block);
+    try {
+      await acquireAsync(
+        {
+          addr: block,
+          step: (a, waitedMs) => core.mutexLockStep(block, a, waitedMs),
+          abandon: (a) => core.mutexAbandon(block, a),
+          what: "lock the mutex",
         },
-        what: "lock the mutex",
-      },
-      0,
-      checked,
-    );
+        0,
+        checked,
+      );
+    } finally {
+      released(Held.Waiting, block);
+    }
     return this.#lockedOrThrow();
   }
 
@@ -237,7 +245,12 @@ export class Mutex<T = undefined> {
     if (!isWorkerThread()) throw blockingOnMainThread("lock the mutex");
     if (!this.#tryLock()) {
       const block = this.#block;
-      syncCall(() => core.mutexLockBlocking(block, timeout ?? -1));
+      held(Held.Waiting, block);
+      try {
+        syncCall(() => core.mutexLockBlocking(block, timeout ?? -1));
+      } finally {
+        released(Held.Waiting, block);
+      }
     }
     return this.#lockedOrThrow();
   }
@@ -247,7 +260,7 @@ export class Mutex<T = undefined> {
     const block = this.#block;
     released(Held.Mutex, block);
     if (Atomics.compareExchange(this.#words, this.#at, LOCKED, UNLOCKED) === LOCKED) return;
-    if (syncCall(() => core.mutexUnlock(block))) Atomics.notify(this.#words, this.#at);
+    if (syncCall(() => core.mutexUnlock(block))) Atomics.notify(this.#words, this.#at, 1);
   }
 }
 

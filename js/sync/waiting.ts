@@ -12,8 +12,9 @@
  * attempt (the semaphore and the rwlock drop a reservation, a barrier takes its arrival back). A
  * barrier's withdrawal can come too late, when the barrier has already let the waiter through:
  * the wait then succeeds rather than rejects, so that it either completes or leaves no trace. A
- * `waitAsync` left pending is resolved by the next release, which wakes all waiters, and is
- * ignored: no wake-up is ever owed to a particular waiter.
+ * `waitAsync` left pending is ignored when it resolves. No wake-up is owed to a particular waiter:
+ * the words whose releases wake all waiters resolve it at the next release, and the mutex, whose
+ * unlock wakes one, has its `abandon` ask for a wake-all that removes it at once.
  * @module
  */
 

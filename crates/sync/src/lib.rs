@@ -5,9 +5,11 @@
 //! (`Atomics.waitAsync`).
 //!
 //! Every primitive is a view over words it borrows, split into non-blocking steps
-//! (`try_lock`, `lock_step` → [`Step`], `unlock` → "wake all?"). The blocking Rust paths run the
-//! very same steps and sleep through a [`Futex`]. Every wake-up wakes all waiters of a word and
-//! hands nothing to a particular one, so a waiter that gave up or vanished never holds others up.
+//! (`try_lock`, `lock_step` → [`Step`], `unlock` → "wake?"). The blocking Rust paths run the
+//! very same steps and sleep through a [`Futex`]. No wake-up hands anything to a particular
+//! waiter. Every wake-up wakes all waiters of a word, so that a waiter that gave up or vanished
+//! never holds others up, except the mutex's unlock, which wakes one and is passed along by the
+//! waiter it wakes (see [`RawMutex`] for how a vanished waiter's swallowed wake-up is passed on).
 //!
 //! | primitive | words | engine |
 //! |---|---|---|

@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 use crate::atomic::{spin_loop, AtomicU32, Ordering};
-use crate::futex::{Clock, Futex, WAKE_ALL};
+use crate::futex::{Clock, Futex};
 use crate::step::{Park, Step};
 use crate::SyncError;
 
@@ -50,7 +50,7 @@ const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 100 };
 /// | bit | name     | meaning |
 /// |-----|----------|---------|
 /// | 0   | `LOCKED` | the mutex is held |
-/// | 1   | `PARKED` | a thread may be waiting on the word; unlock must wake all waiters |
+/// | 1   | `PARKED` | a thread may be waiting on the word; unlock must wake one waiter |
 /// | 2   | `FAIR`   | a waiter is owed the mutex: until a waiter acquires it, newcomers defer |
 /// | 3–31| —        | always 0 |
 ///
@@ -59,17 +59,32 @@ const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 100 };
 /// `5`/`7` = locked with waiters owed it. An uncontended `lock`/`unlock` pair is one
 /// compare-exchange each and never wakes anyone.
 ///
-/// # Waking: always all, never a hand-off
+/// # Waking: one waiter per contended unlock, never a hand-off
 ///
-/// A contended unlock clears `LOCKED` and `PARKED` and then wakes **every** waiter of the word
-/// (`Atomics.notify(view, index)` with no count). Each woken waiter runs its step again; the losers
-/// set `PARKED` again and go back to sleep. Nothing is ever handed to one particular waiter, so a
-/// wake-up that reaches a waiter that is gone (its worker was terminated) or no longer interested
-/// (a JS `waitAsync` whose caller was aborted or timed out, still sitting in the engine's list) is
-/// never the only wake-up: every live waiter was woken by the same notify. Nothing has to be passed
-/// on and nothing has to be undone when a waiter gives up. The cost is a thundering herd of at most
-/// the number of waiting threads per contended unlock, which is small for a pool sized to the
-/// cores; the losers each do one failed step and sleep again.
+/// A contended unlock clears `LOCKED` and `PARKED` and then wakes **one** waiter of the word
+/// (`Atomics.notify(view, index, 1)`). The woken waiter runs its step again and either takes the
+/// mutex or sets `PARKED` and sleeps again; a waiter that takes the mutex after having waited sets
+/// `PARKED` as it takes it, because other threads may still sleep. Either way `PARKED` is set again
+/// while anyone may sleep, so the next unlock wakes the next waiter: the wake-up is passed along
+/// the waiters one at a time, as a classic three-state futex mutex does. Nothing is handed to the
+/// woken waiter: a thread that arrives meanwhile may take the mutex first, and the waiter sleeps
+/// again (see Fairness).
+///
+/// Waking one rather than all matters under contention: every thread woken for nothing costs a
+/// core its time to wake, fail and sleep again, which on a machine with few cores is time taken
+/// from the holder. In `bench/mutex.bench.js` (two workers and the main thread on 2 cores,
+/// alternating builds, 3 to 7 runs each), waking all gave 0.69–0.91 of an unfair futex mutex's
+/// throughput on Node, 0.81–0.84 on Deno and 0.88–1.26 on Bun; waking one 0.84–1.05, 0.84–0.86
+/// and 1.13–1.47.
+///
+/// The price is that a wake-up must reach a waiter that will step again. A waiter that vanishes
+/// while registered in the engine's list (a JS `waitAsync` whose caller gave up, a worker
+/// terminated while it waits) could swallow the one wake-up while others sleep on. Whoever drops
+/// such a waiter therefore wakes **all** waiters of the word: [`abandon`](Self::abandon) says so
+/// for an attempt that has waited (its `waitAsync` may still be registered; waking all removes it
+/// and makes every live waiter step again), and the JS side records which word a worker waits on
+/// so that the thread reaping a dead worker wakes that word's waiters. A wake-up swallowed by a
+/// vanished waiter is thereby passed on as soon as the vanishing is noticed.
 ///
 /// # Fairness
 ///
@@ -117,11 +132,13 @@ const SPIN_LIMIT: u32 = if cfg!(loom) { 2 } else { 100 };
 ///
 /// # Cancellation and timeouts
 ///
-/// An attempt may be abandoned after any [`Step::Wait`] (timeout, `AbortSignal`, the worker going
-/// away) without calling anything: a waiting attempt holds nothing and nobody depends on it. Its
-/// leftovers are harmless: a `PARKED` bit costs one spurious wake-all, a `FAIR` bit at most one
-/// grace period for newcomers, and its `waitAsync` still in the engine's list is resolved by the
-/// next wake-all (the JS wrapper ignores that late resolution).
+/// An attempt may be given up after any [`Step::Wait`] (timeout, `AbortSignal`, the worker going
+/// away): a waiting attempt holds nothing. What it may leave behind is a `PARKED` bit (one
+/// spurious wake-up), a `FAIR` bit (at most one grace period for newcomers) and, for a JS waiter,
+/// a `waitAsync` still registered in the engine's list, which could swallow an unlock's one
+/// wake-up. [`abandon`](Self::abandon) clears `FAIR` and says when all waiters must be woken to
+/// remove such a registration; a waiter whose own wait ended (a blocking wait that timed out) is
+/// no longer registered and needs nothing.
 ///
 /// # Examples
 ///
@@ -389,7 +406,7 @@ impl<'a> RawMutex<'a> {
     /// let mut a = LockAttempt::new();
     /// // Held: wait on "locked + waiters parked" (3); the unlock will wake us.
     /// assert_eq!(mutex.lock_step(&mut a), Step::Wait(Park { expected: 3, bounded: false }));
-    /// assert_eq!(mutex.unlock(), Ok(true)); // must wake all waiters
+    /// assert_eq!(mutex.unlock(), Ok(true)); // must wake one waiter
     /// assert_eq!(mutex.lock_step(&mut a), Step::Acquired);
     /// # }
     /// ```
@@ -399,11 +416,13 @@ impl<'a> RawMutex<'a> {
             if v & LOCKED == 0 {
                 if v & FAIR == 0 || attempt.has_waited() {
                     // Take it; a fairness request is satisfied by any waiter taking it. Keep
-                    // PARKED: other threads may still sleep and our unlock must wake them.
+                    // PARKED, and set it if we have waited: other threads may still sleep (the
+                    // unlock that woke us woke only us), and our unlock must wake the next one.
                     // Acquire: pairs with the Release of the unlock that cleared LOCKED.
+                    let parked = if attempt.has_waited() { PARKED } else { 0 };
                     match self.word.compare_exchange_weak(
                         v,
-                        (v | LOCKED) & !FAIR,
+                        (v | LOCKED | parked) & !FAIR,
                         Ordering::Acquire,
                         Ordering::Relaxed,
                     ) {
@@ -446,10 +465,16 @@ impl<'a> RawMutex<'a> {
         }
     }
 
-    /// Gives up a waiting attempt (abort, timeout). Nothing is held, so nothing must be undone for
-    /// correctness; but an attempt that waited may have set `FAIR`, which would make
-    /// [`try_lock`](Self::try_lock) fail on a free mutex until some later waiter takes it. Clearing
-    /// the bit costs at most some fairness to other waiters, who set it again when they park.
+    /// Gives up a waiting attempt (abort, timeout). Nothing is held; but an attempt that waited
+    /// may have set `FAIR`, which would make [`try_lock`](Self::try_lock) fail on a free mutex
+    /// until some later waiter takes it, so the bit is cleared (costing at most some fairness to
+    /// other waiters, who set it again when they park).
+    ///
+    /// Returns `true` when the attempt has waited: if its last wait may still be registered in the
+    /// futex's list (a JS `waitAsync` left pending), the caller must wake **all** waiters of the
+    /// word ([`Futex::wake`] with [`crate::WAKE_ALL`]), which removes it, so that it cannot
+    /// swallow the one wake-up of a later unlock (see the type's docs). A caller whose wait has
+    /// ended may ignore it.
     ///
     /// # Examples
     ///
@@ -462,20 +487,23 @@ impl<'a> RawMutex<'a> {
     /// assert!(mutex.try_lock());
     /// let mut a = LockAttempt::new();
     /// assert!(matches!(mutex.lock_step(&mut a), Step::Wait(_)));
-    /// mutex.abandon(&a); // the waiter timed out
+    /// assert!(mutex.abandon(&a)); // the waiter gave up: wake all waiters if its wait is pending
     /// assert_eq!(mutex.unlock(), Ok(true));
     /// assert!(mutex.try_lock(), "free, and owed to nobody");
     /// # }
     /// ```
-    pub fn abandon(&self, attempt: &LockAttempt) {
-        if attempt.has_waited() {
-            // Relaxed: FAIR is a scheduling hint read by RMWs of this word; it guards no data.
-            self.word.fetch_and(!FAIR, Ordering::Relaxed);
+    #[must_use = "when this returns true, a pending wait of the attempt must be removed by waking all waiters"]
+    pub fn abandon(&self, attempt: &LockAttempt) -> bool {
+        if !attempt.has_waited() {
+            return false;
         }
+        // Relaxed: FAIR is a scheduling hint read by RMWs of this word; it guards no data.
+        self.word.fetch_and(!FAIR, Ordering::Relaxed);
+        true
     }
 
-    /// Releases the mutex. Returns `Ok(true)` when the caller must then wake **all** waiters of
-    /// the word (`Atomics.notify(view, index)` / [`Futex::wake`] with [`WAKE_ALL`]); `Ok(false)`
+    /// Releases the mutex. Returns `Ok(true)` when the caller must then wake **one** waiter of the
+    /// word (`Atomics.notify(view, index, 1)` / [`Futex::wake`] with a count of 1); `Ok(false)`
     /// when nobody waits.
     ///
     /// # Errors
@@ -495,7 +523,7 @@ impl<'a> RawMutex<'a> {
     /// assert_eq!(mutex.unlock(), Ok(false));
     /// # }
     /// ```
-    #[must_use = "when this returns Ok(true) every waiter of the word must be woken"]
+    #[must_use = "when this returns Ok(true) one waiter of the word must be woken"]
     pub fn unlock(&self) -> Result<bool, SyncError> {
         let mut v = self.word.load(Ordering::Relaxed);
         loop {
@@ -630,7 +658,7 @@ impl<'a> RawMutex<'a> {
         }
     }
 
-    /// [`unlock`](Self::unlock), then wakes every waiter on `futex` if needed. Returns how many
+    /// [`unlock`](Self::unlock), then wakes one waiter on `futex` if needed. Returns how many
     /// were woken.
     ///
     /// # Errors
@@ -638,7 +666,7 @@ impl<'a> RawMutex<'a> {
     /// [`SyncError::NotLocked`] as for [`unlock`](Self::unlock).
     pub fn unlock_and_wake<F: Futex + ?Sized>(&self, futex: &F) -> Result<u32, SyncError> {
         Ok(if self.unlock()? {
-            futex.wake(self.word, WAKE_ALL)
+            futex.wake(self.word, 1)
         } else {
             0
         })
@@ -679,8 +707,16 @@ mod tests {
         assert_eq!(a.waits(), 1);
         assert_eq!(m.unlock(), Ok(true));
         assert_eq!(w.load(Ordering::Relaxed), 0);
+        // A waiter that takes the mutex sets PARKED: others may still sleep, and the unlock
+        // woke only one of them.
         assert_eq!(m.lock_step(&mut a), Step::Acquired);
+        assert_eq!(w.load(Ordering::Relaxed), LOCKED | PARKED);
+        assert_eq!(m.unlock(), Ok(true));
+        // A newcomer's uncontended lock and unlock wake nobody.
+        let mut b = LockAttempt::new();
+        assert_eq!(m.lock_step(&mut b), Step::Acquired);
         assert_eq!(w.load(Ordering::Relaxed), LOCKED);
+        assert_eq!(m.unlock(), Ok(false));
     }
 
     #[test]

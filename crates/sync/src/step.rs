@@ -27,7 +27,7 @@ pub const GRACE: Duration = Duration::from_millis(GRACE_MS as u64);
 ///   attempt = step.attempt;                        // the attempt's new bits
 ///   if (step.acquired) return;
 ///   if (aborted || pastDeadline) {                 // give up: nothing is held
-///     // semaphore only: if (abandon(addr, attempt)) Atomics.notify(i32, addr >> 2);
+///     if (abandon(addr, attempt)) Atomics.notify(i32, addr >> 2);   // wake all
 ///     throw ...;
 ///   }
 ///   // msLeft: ms until the caller's deadline, Infinity without one.
@@ -36,7 +36,7 @@ pub const GRACE: Duration = Duration::from_millis(GRACE_MS as u64);
 ///   if (r.async) await Promise.race([r.value, abortedPromise]);
 ///   // Any outcome ("ok", "not-equal", "timed-out", aborted): loop and step again.
 /// }
-/// // release: if (unlock(addr)) Atomics.notify(i32, addr >> 2);   // no count: wake all
+/// // release: if (unlock(addr)) Atomics.notify(i32, addr >> 2, 1);   // mutex: wake one
 /// //          semaphore: if (release(addr, n)) Atomics.notify(i32, addr >> 2);
 /// ```
 ///
@@ -45,9 +45,10 @@ pub const GRACE: Duration = Duration::from_millis(GRACE_MS as u64);
 /// and there is nothing to release; a barrier follower that gives up calls `withdraw`, which may
 /// report that the wait had in fact completed.
 ///
-/// A `waitAsync` promise left pending by an abort needs no care: it stays in the engine's list
-/// until the next wake-all resolves it, and its resolution is ignored. Nothing is passed on,
-/// because every wake-up here wakes all waiters.
+/// A `waitAsync` promise left pending by an abort stays in the engine's list until a wake-all
+/// resolves it, and its resolution is ignored. For a word whose releases wake all waiters it needs
+/// no care; the mutex's unlock wakes one, so the mutex's `abandon` returns true for an attempt
+/// that has waited, and the caller's wake-all removes the pending promise at once.
 ///
 /// # Examples
 ///

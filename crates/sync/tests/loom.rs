@@ -128,12 +128,21 @@ fn mutex_wake_swallowed_by_a_vanished_waiter_is_not_lost() {
     model(|| {
         let s = Shared::new();
         s.mutex().lock(&s.futex);
-        // A JS waiter stepped, joined the engine's list, and vanished: first in FIFO order.
+        // A JS waiter stepped, joined the engine's list, and vanished: first in FIFO order, so an
+        // unlock's one wake-up may go to it. Its owner notices at some point and abandons it.
         let mut ghost = LockAttempt::new();
         let Step::Wait(park) = s.mutex().lock_step(&mut ghost) else {
             panic!("held")
         };
         assert!(s.futex.ghost(&s.word, park.expected));
+        let owner = {
+            let s = s.clone();
+            thread::spawn(move || {
+                if s.mutex().abandon(&ghost) {
+                    s.futex.wake(&s.word, WAKE_ALL);
+                }
+            })
+        };
         let t = {
             let s = s.clone();
             thread::spawn(move || s.increment())
@@ -143,6 +152,7 @@ fn mutex_wake_swallowed_by_a_vanished_waiter_is_not_lost() {
             unsafe { *d += 1 }
         });
         s.mutex().unlock_and_wake(&s.futex).unwrap();
+        owner.join().unwrap();
         t.join().unwrap();
         assert_eq!(s.value(), 2);
     });

@@ -242,13 +242,14 @@ pub fn mutex_lock_step(addr: u32, attempt: u32, waited_ms: f64) -> StepOutcome {
     record(step, attempt.into_bits())
 }
 
-/// Gives up a waiting lock attempt (abort, timeout).
+/// Gives up a waiting lock attempt (abort, timeout); true when the caller must wake all waiters
+/// of word 0 (`RawMutex::abandon`: a `waitAsync` of the attempt may still be registered).
 #[wasm_bindgen(js_name = mutexAbandon)]
-pub fn mutex_abandon(addr: u32, attempt: u32) {
-    RawMutex::new(word(addr)).abandon(&LockAttempt::from_bits(attempt));
+pub fn mutex_abandon(addr: u32, attempt: u32) -> bool {
+    RawMutex::new(word(addr)).abandon(&LockAttempt::from_bits(attempt))
 }
 
-/// Unlocks; true when waiters must be woken (`Atomics.notify` on word 0, all of them).
+/// Unlocks; true when one waiter must be woken (`Atomics.notify` on word 0 with a count of 1).
 #[wasm_bindgen(js_name = mutexUnlock)]
 pub fn mutex_unlock(addr: u32) -> Result<bool, JsValue> {
     RawMutex::new(word(addr)).unlock().map_err(sync_error)
