@@ -2,8 +2,9 @@
 // owned it. A Mutex or a write-locked RwLock is released and marked poisoned; waiters get the lock
 // (with a PoisonError holding the guard), never a hang.
 import { Mutex, PoisonError, RwLock, Semaphore, shutdown, spawn } from "weft";
-import { runtime, wordsAt } from "weft/_internal";
+import { runtime } from "weft/_internal";
 import { assert, runtimeName, test } from "./harness/mod.js";
+import { waitOnLockWord } from "./fixtures/lock_word.js";
 
 /** Exits the worker this runs in. */
 function exitNow(code) {
@@ -115,9 +116,7 @@ test("a worker that exits while waiting for a Mutex has the mutex's waiters woke
   while (Atomics.load(flags, 0) === 0) await new Promise((r) => setTimeout(r, 1));
   // Another waiter on the lock word, as a waiter the exiting worker's wake-up was meant for. The
   // lock stays held here, so only the reaper of the exited worker can wake it.
-  const block = Mutex._block(lock);
-  const word = wordsAt(block + 4);
-  const other = Atomics.waitAsync(word, block >>> 2, Atomics.load(word, block >>> 2), 10_000);
+  const other = waitOnLockWord(lock, 10_000);
   assert.ok(other.async, "the lock word is as read: held, with a waiter");
   Atomics.store(flags, 1, 1);
   await exited(waiter);

@@ -1,11 +1,12 @@
 // Mutex, Semaphore and Global across threads, on every runtime. Node 22 has no `using`, so these
 // tests unlock explicitly; sync_using.test.js covers `using` where the runtime parses it.
 import { configure, Global, Mutex, Semaphore, spawn, WeftError } from "weft";
-import { memoryBytes, wordsAt } from "weft/_internal";
+import { memoryBytes } from "weft/_internal";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assert, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 import { firstWorker } from "./fixtures/chain.js";
+import { waitOnLockWord } from "./fixtures/lock_word.js";
 import { counterLock } from "./fixtures/plain_mutex.js";
 import { events, log, sharedLock as lockInModule } from "./fixtures/shared_lock.js";
 
@@ -285,9 +286,7 @@ test("an aborted lock does not swallow the wake-up of another waiter for the sam
   const held = await mutex.lock();
   const controller = new AbortController();
   const aborted = mutex.lock({ signal: controller.signal });
-  const block = Mutex._block(mutex);
-  const word = wordsAt(block + 4);
-  const other = Atomics.waitAsync(word, block >>> 2, Atomics.load(word, block >>> 2), 10_000);
+  const other = waitOnLockWord(mutex, 10_000);
   assert.ok(other.async, "the lock word is as read: held, with a waiter");
   controller.abort();
   await assert.rejects(aborted, { name: "AbortError" });

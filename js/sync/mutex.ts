@@ -202,7 +202,8 @@ export class Mutex<T = undefined> {
         {
           addr: block,
           step: (a, waitedMs) => core.mutexLockStep(block, a, waitedMs),
-          abandon: (a) => core.mutexAbandon(block, a),
+          // A wait that ended (a timeout) is no longer registered: nothing to clear.
+          abandon: (a, pending) => core.mutexAbandon(block, a) && pending,
           what: "lock the mutex",
         },
         0,

@@ -78,8 +78,13 @@ export interface Acquire {
    * acquire has waited since its first wait began, 0 before (the mutex's eventual fairness).
    */
   step(attempt: number, waitedMs: number): number;
-  /** Undoes a waiting attempt (semaphore, rwlock, barrier): see {@link Abandoned}. */
-  abandon?(attempt: number): Abandoned;
+  /**
+   * Undoes a waiting attempt (mutex, semaphore, rwlock, barrier): see {@link Abandoned}.
+   * `pending`: whether the attempt's last `waitAsync` may still be registered in the engine's
+   * list (an abort won the race against it), which a word whose releases wake one waiter must
+   * clear by waking all.
+   */
+  abandon?(attempt: number, pending: boolean): Abandoned;
   /**
    * Called when a `waitAsync` this wait left pending (it gave up while asleep) is later woken by a
    * notify: a condition variable's `notifyOne` wakes one waiter, so a wake-up landing on a waiter
@@ -138,7 +143,7 @@ export async function acquireAsync(acquire: Acquire, firstAttempt: number, optio
       firstWait ??= now;
       const left = deadline - now;
       if (signal?.aborted === true || left <= 0) {
-        const abandoned = acquire.abandon?.(attempt) ?? false;
+        const abandoned = acquire.abandon?.(attempt, pending !== undefined) ?? false;
         if (abandoned === "completed") return;
         if (abandoned) Atomics.notify(wordsAt(acquire.addr), acquire.addr >>> 2);
         if (signal?.aborted === true) throw signal.reason;
