@@ -2,17 +2,22 @@
 // through a weft Channel vs a MessageChannel between two raw workers of the mechanism weft uses.
 // RwLock: an uncontended read lock + unlock vs a Mutex lock + unlock, on the main thread. Barrier:
 // rounds of 2 workers meeting at a weft Barrier vs a plain-JS SharedArrayBuffer barrier, both in
-// weft workers.
+// weft workers. Semaphore: 2 workers (blocking acquireSync) and the main thread (await acquire())
+// pass through a section that admits 2 at once, under a weft Semaphore vs a plain-JS
+// SharedArrayBuffer futex semaphore, both in weft workers.
 import { Worker as ThreadsWorker, MessageChannel as ThreadsChannel } from "node:worker_threads";
-import { Barrier, Channel, configure, Mutex, RwLock, shutdown, spawn } from "weft";
+import { Barrier, Channel, configure, Mutex, RwLock, Semaphore, shutdown, spawn } from "weft";
 import { emit, interleave, now, ratioOf, scaled, summarize } from "./lib/stats.mjs";
 import { mechanismLabel, weftMechanism } from "./lib/raw.mjs";
 import { item } from "./lib/port_endpoint.mjs";
 import { sabBarrierWait } from "./lib/sab_barrier.mjs";
+import { acquire as futexAcquire, acquireAsync as futexAcquireAsync, pass, release as futexRelease } from "./lib/futex_semaphore.mjs";
 
 const MESSAGES = scaled(100_000, 10_000);
 const LOCK_OPS = scaled(1_000_000, 100_000);
 const ROUNDS = scaled(20_000, 2_000);
+const PASSES = scaled(200_000, 20_000);
+const PERMITS = 2;
 
 configure({ maxWorkers: 2 });
 
@@ -131,6 +136,73 @@ async function sabBarrier() {
 
 const barriers = await interleave({ weft: weftBarrier, sab: sabBarrier }, { warmup: 1, rounds: 7 });
 
+// ---- Semaphore vs a plain-JS futex semaphore ----
+
+function weftPasses(semaphore, cellBuffer, times) {
+  const cell = new Int32Array(cellBuffer);
+  for (let i = 0; i < times; i++) {
+    const permit = semaphore.acquireSync(1);
+    pass(cell, PERMITS);
+    permit.release();
+  }
+  return times;
+}
+
+function futexPasses(words, cellBuffer, times) {
+  const cell = new Int32Array(cellBuffer);
+  for (let i = 0; i < times; i++) {
+    futexAcquire(words);
+    pass(cell, PERMITS);
+    futexRelease(words);
+  }
+  return times;
+}
+
+/** Checks a round's counts: every pass made, and never more than PERMITS threads inside at once. */
+function checkPasses(name, cell, total) {
+  if (cell[0] !== total) throw new Error(`${name} counted ${cell[0]} passes, expected ${total}`);
+  if (cell[2] !== 0) throw new Error(`${name} let more than ${PERMITS} threads in at once, ${cell[2]} times`);
+}
+
+/** Passes per ms by main + 2 workers under a weft Semaphore of PERMITS permits. */
+async function weftSemaphore() {
+  const semaphore = new Semaphore(PERMITS);
+  const cellBuffer = new SharedArrayBuffer(12);
+  const cell = new Int32Array(cellBuffer);
+  const t0 = now();
+  const workers = [eval(spawn(() => weftPasses(semaphore, cellBuffer, PASSES))), eval(spawn(() => weftPasses(semaphore, cellBuffer, PASSES)))];
+  for (let i = 0; i < PASSES; i++) {
+    const permit = await semaphore.acquire(1);
+    pass(cell, PERMITS);
+    permit.release();
+  }
+  await Promise.all(workers);
+  const ms = now() - t0;
+  checkPasses("weft's Semaphore", cell, 3 * PASSES);
+  return (3 * PASSES) / ms;
+}
+
+/** The same under the plain-JS futex semaphore, in the same weft workers. */
+async function futexSemaphore() {
+  const words = new Int32Array(new SharedArrayBuffer(8));
+  words[0] = PERMITS;
+  const cellBuffer = new SharedArrayBuffer(12);
+  const cell = new Int32Array(cellBuffer);
+  const t0 = now();
+  const workers = [eval(spawn(() => futexPasses(words, cellBuffer, PASSES))), eval(spawn(() => futexPasses(words, cellBuffer, PASSES)))];
+  for (let i = 0; i < PASSES; i++) {
+    await futexAcquireAsync(words);
+    pass(cell, PERMITS);
+    futexRelease(words);
+  }
+  await Promise.all(workers);
+  const ms = now() - t0;
+  checkPasses("the futex semaphore", cell, 3 * PASSES);
+  return (3 * PASSES) / ms;
+}
+
+const semaphores = await interleave({ weft: weftSemaphore, futex: futexSemaphore }, { warmup: 2, rounds: scaled(21, 5) });
+
 const summary = (unit, xs) => ({ unit, ...summarize(xs) });
 emit({
   bench: "primitives",
@@ -143,13 +215,16 @@ emit({
     mutexLock: summary("ns/op", locks.mutexLock),
     barrierWeft: summary("rounds/ms", barriers.weft),
     barrierSab: summary("rounds/ms", barriers.sab),
+    semaphoreWeft: summary("passes/ms", semaphores.weft),
+    semaphoreFutex: summary("passes/ms", semaphores.futex),
   },
   ratios: {
     "channelWeft/channelMessageChannel": ratioOf(channels.weft, channels.messageChannel),
     "rwlockRead/mutexLock": ratioOf(locks.rwlockRead, locks.mutexLock),
     "barrierWeft/barrierSab": ratioOf(barriers.weft, barriers.sab),
+    "semaphoreWeft/semaphoreFutex": ratioOf(semaphores.weft, semaphores.futex),
   },
-  samples: { channels, locks, barriers },
+  samples: { channels, locks, barriers, semaphores },
 });
 await Promise.all(portWorkers.map((w) => w.terminate()));
 await shutdown();

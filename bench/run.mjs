@@ -336,6 +336,12 @@ async function primitives(runtime) {
     weft: fmtStats(m.barrierWeft, "rounds/ms"), baseline: fmtStats(m.barrierSab, "rounds/ms"),
     ratio: r.ratios["barrierWeft/barrierSab"], ratioLabel: "weft/SAB barrier (throughput)",
   });
+  compare({
+    workload: "8 Semaphore contended", runtime,
+    what: "2 workers (acquireSync) + main (await acquire()) through a section 2 may enter at once, vs a plain-JS SAB futex semaphore in the same workers",
+    weft: fmtStats(m.semaphoreWeft, "passes/ms"), baseline: fmtStats(m.semaphoreFutex, "passes/ms"),
+    ratio: r.ratios["semaphoreWeft/semaphoreFutex"], ratioLabel: "weft/futex (throughput)", target: { op: ">=", value: 1 },
+  });
 }
 
 async function analyzer(runtime) {
@@ -494,6 +500,7 @@ function summarySection() {
     ["6 analyzer first use", "analyzer first use from the persistent analysis cache, typescript / weft", (r) => r.what.includes("persistent analysis cache")],
     ["6 analyzer second call site", "second call site in an analysed file / first analysis"],
     ["8 Channel", "Channel throughput between two workers, weft / MessageChannel"],
+    ["8 Semaphore contended", "contended Semaphore throughput, weft / plain-JS futex semaphore"],
   ];
   const names = { node: "Node 24", deno: "Deno", bun: "Bun" };
   const out = [];

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assert, runScript, runtimeName, scratchDir, test } from "./harness/mod.js";
 import { firstWorker } from "./fixtures/chain.js";
-import { waitOnLockWord } from "./fixtures/lock_word.js";
+import { parkedBit, reservedPermits, waitOnLockWord } from "./fixtures/lock_word.js";
 import { counterLock } from "./fixtures/plain_mutex.js";
 import { events, log, sharedLock as lockInModule } from "./fixtures/shared_lock.js";
 
@@ -276,6 +276,36 @@ test("abort and timeout reject and leave the lock and the semaphore usable", asy
   const both = sem.tryAcquire(2);
   assert.ok(both !== null, "the reservation of the timed-out acquire was given up");
   both.release();
+});
+
+test("a waiting acquire reserves its permits only after losing races to newcomers for half a millisecond", async () => {
+  const sem = new Semaphore(1);
+  let permit = sem.tryAcquire(1);
+  const waiter = sem.acquire(1);
+  const tick = () => new Promise((r) => setTimeout(r, 1));
+  /** Until the waiter has stepped after a release: parked again (bit 31) or reserved. */
+  const stepped = async () => {
+    for (const until = Date.now() + 10_000; !(parkedBit(sem) || reservedPermits(sem) > 0) && Date.now() < until; ) await tick();
+  };
+  await tick(); // more than 0.5 ms since its first wait, which found no permit
+  let races = 0;
+  while (reservedPermits(sem) === 0 && races < 20) {
+    assert.ok(parkedBit(sem), "the waiter is parked");
+    permit.release(); // wakes the waiter, which runs on this thread only at the next await
+    permit = sem.tryAcquire(1);
+    assert.ok(permit !== null, "an unreserved permit goes to whoever asks first");
+    races++;
+    await stepped();
+  }
+  // Its first wait and seven wake-ups to no permit make it overdue (weft_sync's
+  // RESERVE_AFTER_WAITS is 8), so the eighth wake-up to no permit reserves.
+  assert.equal(races, 8, "the waiter reserved when it lost its eighth race");
+  assert.equal(reservedPermits(sem), 1);
+  permit.release();
+  assert.equal(sem.tryAcquire(1), null, "a released permit is kept for the reserving waiter");
+  (await waiter).release();
+  assert.equal(reservedPermits(sem), 0);
+  assert.equal(sem.available, 1);
 });
 
 test("an aborted lock does not swallow the wake-up of another waiter for the same mutex", async () => {

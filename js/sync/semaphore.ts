@@ -201,7 +201,7 @@ export class Semaphore {
     await acquireAsync(
       {
         addr: block,
-        step: (a) => syncCall(() => core.semaphoreAcquireStep(block, a)),
+        step: (a, waitedMs) => syncCall(() => core.semaphoreAcquireStep(block, a, waitedMs)),
         abandon: (a) => core.semaphoreAbandon(block, a),
         what: `acquire ${count} permit${count === 1 ? "" : "s"}`,
       },

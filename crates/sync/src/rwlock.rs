@@ -18,7 +18,9 @@ pub const MAX_READERS: u32 = MAX_PERMITS;
 /// constant, so no second word holds it): a read lock takes one permit, a write lock takes all of
 /// them. It runs the very engine of [`crate::RawSemaphore`] (as tokio's `RwLock` runs on its batch
 /// semaphore), so it has the same wake-ups, the same reservation and lease, and the same
-/// cancellation rules; what follows says what they mean for readers and writers.
+/// cancellation rules, with one difference: its waiters reserve at their first wait, where a
+/// semaphore's reserve only once overdue. What follows says what that means for readers and
+/// writers.
 ///
 /// Like [`crate::RawMutex`] it is a view that borrows its word, holds no guard and tracks no
 /// owner: whoever locked must unlock, in the same mode. It is not reentrant: a thread that holds a
@@ -144,6 +146,7 @@ impl<'a> RawRwLock<'a> {
         Permits {
             state: self.word,
             capacity: MAX_READERS,
+            reserve_at_once: true,
         }
     }
 
@@ -199,13 +202,13 @@ impl<'a> RawRwLock<'a> {
     /// Starts a read lock to be driven by [`lock_step`](Self::lock_step).
     #[must_use]
     pub const fn begin_read(&self) -> AcquireAttempt {
-        AcquireAttempt::with_permits(1)
+        AcquireAttempt::with_permits(1).reserving()
     }
 
     /// Starts a write lock to be driven by [`lock_step`](Self::lock_step).
     #[must_use]
     pub const fn begin_write(&self) -> AcquireAttempt {
-        AcquireAttempt::with_permits(MAX_READERS)
+        AcquireAttempt::with_permits(MAX_READERS).reserving()
     }
 
     /// One non-blocking step of a contended read or write lock (the attempt says which): takes the

@@ -4,6 +4,7 @@ use core::time::Duration;
 
 use crate::atomic::{AtomicU32, Ordering};
 use crate::futex::{Clock, Futex, WAKE_ALL};
+use crate::mutex::FAIR_AFTER;
 use crate::step::{Park, Step};
 use crate::SyncError;
 
@@ -20,6 +21,12 @@ const BEAT_SHIFT: u32 = 28;
 const BEAT_MASK: u32 = 0b111 << BEAT_SHIFT;
 /// Bit 31: some thread may be waiting on the state word; the next release must wake all waiters.
 const PARKED: u32 = 1 << 31;
+
+/// How many times an acquire must have waited before it may reserve: its first wait and each
+/// wake-up that found too few permits. With a clock it must also have waited [`FAIR_AFTER`]; without
+/// one this count alone makes it overdue. (In loom 1, so that the models reach a reservation within
+/// their preemption bound.) See "Fairness" in [`RawSemaphore`]'s docs for why both.
+const RESERVE_AFTER_WAITS: u32 = if cfg!(loom) { 1 } else { 8 };
 
 /// A waiter kept out by a reservation drops it after seeing the same heartbeat this many times
 /// in a row, i.e. after two of its bounded waits without a beat from the reserver.
@@ -140,17 +147,42 @@ impl SemaphoreWords {
 ///
 /// Eventual fairness through a single reservation, not FIFO order:
 ///
-/// - An acquire in progress ([`AcquireAttempt`]) that has to wait and finds no reservation writes
-///   its `n` into `NEED`. From then on everybody else, newcomers and other waiters alike,
-///   may only take permits *beyond* the reserved ones (`AVAIL − n' >= NEED`). Releases accumulate
-///   until `AVAIL >= NEED`; the reserving waiter is woken by that release, takes its `n` and clears
+/// - An acquire in progress ([`AcquireAttempt`]) becomes *overdue* once it has both waited
+///   [`FAIR_AFTER`](crate::FAIR_AFTER) (0.5 ms) since it first parked and waited 8 times, i.e. it
+///   was woken seven times to too few permits ([`AcquireAttempt::note_waited`]; a driver without
+///   a clock goes by the count alone). Until then it competes for released permits with
+///   everybody else, and whoever runs first takes them.
+/// - An overdue acquire that has to wait and finds no reservation writes its `n` into `NEED`.
+///   From then on everybody else, newcomers and other waiters alike, may only take permits
+///   *beyond* the reserved ones (`AVAIL − n' >= NEED`). Releases accumulate until
+///   `AVAIL >= NEED`; the reserving waiter is woken by that release, takes its `n` and clears
 ///   `NEED`. So a waiter that needs many permits is not starved by a stream of single-permit
 ///   acquirers, and a single-permit waiter is not starved by one thread that keeps releasing and
-///   re-acquiring.
+///   re-acquiring: every release wakes it, so it loses its seven races within a few wake-ups.
 /// - One reservation at a time: other waiters reserve after it is served. The order among waiters
-///   is otherwise whoever runs first after a wake-up. Reserving at the first wait rather than
-///   after a few losses matters for the same reason as for [`crate::RawMutex`]: every loss costs
-///   a whole wake-up, during which a hot thread can acquire hundreds of times.
+///   is otherwise whoever runs first after a wake-up.
+///
+/// Why reserve so late: a reservation hands the next released permits to a sleeping thread, and
+/// they lie unused for its wake-up, 50–100 µs between two cores of a virtual machine, while a
+/// running thread could have taken and returned them many times. And with more threads than
+/// cores, a waiter often waits longer than 0.5 ms only because no core was free to run it, not
+/// because others took its permits: time alone makes it reserve at nearly every wait, so the
+/// permits go from one descheduled thread to the next. Two workers and the main thread passing
+/// through a semaphore of 2 permits on 2 cores (`bench/primitives.bench.js`, "Semaphore
+/// contended", alternating builds, 1 to 12 runs each) reached, as a share of an unfair futex
+/// semaphore's throughput:
+///
+/// | a waiter reserves | Node | Bun |
+/// |---|---|---|
+/// | at its first wait | 0.53–0.62 | 0.32–0.35 |
+/// | after 0.5 ms | 0.60–0.77 | 0.36–0.47 |
+/// | after 0.5 ms and 4 waits | 0.68–0.88 | 0.45–0.98 |
+/// | after 0.5 ms and 8 waits | 0.85–0.92 | 0.67–0.99 |
+/// | never (unfair, for comparison) | 0.92–0.96 | 1.04 |
+///
+/// [`crate::RawRwLock`] keeps reserving at the first wait ([`AcquireAttempt`]s made by its
+/// `begin_*` are [`reserving`](AcquireAttempt::reserving) from the start): a writer that waits
+/// stops new readers at once, as its docs promise.
 ///
 /// A reservation whose owner vanished must not block the semaphore forever, and nobody can tell
 /// a vanished owner from a slow one except by time, so the reservation is a lease:
@@ -209,7 +241,8 @@ pub struct RawSemaphore<'a> {
 /// | 14    | this attempt wrote the reservation |
 /// | 15–16 | how many steps in a row saw a foreign reservation with the same heartbeat |
 /// | 17–19 | that heartbeat |
-/// | 20–31 | number of waits (saturating) |
+/// | 20    | overdue: it has waited long enough to reserve its permits |
+/// | 21–31 | number of waits (saturating) |
 ///
 /// # Examples
 ///
@@ -233,13 +266,37 @@ const ATTEMPT_SIGHTINGS_SHIFT: u32 = 15;
 const ATTEMPT_SIGHTINGS_MASK: u32 = 0b11 << ATTEMPT_SIGHTINGS_SHIFT;
 const ATTEMPT_BEAT_SHIFT: u32 = 17;
 const ATTEMPT_BEAT_MASK: u32 = 0b111 << ATTEMPT_BEAT_SHIFT;
-const ATTEMPT_WAITS_SHIFT: u32 = 20;
+const ATTEMPT_OVERDUE: u32 = 1 << 20;
+const ATTEMPT_WAITS_SHIFT: u32 = 21;
 const ATTEMPT_WAITS_MAX: u32 = u32::MAX >> ATTEMPT_WAITS_SHIFT;
 
 impl AcquireAttempt {
     pub(crate) const fn with_permits(n: u32) -> Self {
         Self {
             bits: n & AVAIL_MASK,
+        }
+    }
+
+    /// The attempt made overdue at once: its next step that has to wait reserves its permits (if
+    /// nobody else holds a reservation). [`crate::RawRwLock`]'s `begin_read` and `begin_write`
+    /// make their attempts so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{RawSemaphore, SemaphoreWords};
+    ///
+    /// let words = SemaphoreWords::new(2, 2).unwrap();
+    /// let a = RawSemaphore::new(&words).begin_acquire(1).unwrap();
+    /// assert!(!a.is_overdue());
+    /// assert!(a.reserving().is_overdue());
+    /// # }
+    /// ```
+    #[must_use]
+    pub const fn reserving(self) -> Self {
+        Self {
+            bits: self.bits | ATTEMPT_OVERDUE,
         }
     }
 
@@ -266,6 +323,54 @@ impl AcquireAttempt {
     #[must_use]
     pub const fn waits(&self) -> u32 {
         self.bits >> ATTEMPT_WAITS_SHIFT
+    }
+
+    /// Tells the attempt how long it has waited since it first parked. Once that is
+    /// [`FAIR_AFTER`](crate::FAIR_AFTER) or more and it has waited 8 times (its first wait and
+    /// seven wake-ups to too few permits), it is overdue, and its next step that has to wait
+    /// reserves its permits (if nobody else holds a reservation). Drivers with a clock call this
+    /// after each wait; a shorter time than before changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use std::time::Duration;
+    /// use weft_sync::{RawSemaphore, SemaphoreWords, FAIR_AFTER};
+    ///
+    /// let words = SemaphoreWords::new(2, 2).unwrap();
+    /// let sem = RawSemaphore::new(&words);
+    /// let mut a = sem.begin_acquire(1).unwrap();
+    /// a.note_waited(FAIR_AFTER);
+    /// assert!(!a.is_overdue(), "it has not lost a race yet");
+    /// let _held = sem.try_acquire(2).unwrap();
+    /// for _ in 0..8 {
+    ///     let _ = sem.acquire_step(&mut a).unwrap(); // waits: no permits
+    /// }
+    /// a.note_waited(Duration::from_micros(100));
+    /// assert!(!a.is_overdue(), "it has not waited long enough yet");
+    /// a.note_waited(FAIR_AFTER);
+    /// assert!(a.is_overdue());
+    /// # }
+    /// ```
+    pub fn note_waited(&mut self, waited: Duration) {
+        if waited >= FAIR_AFTER && self.waits() >= RESERVE_AFTER_WAITS {
+            self.bits |= ATTEMPT_OVERDUE;
+        }
+    }
+
+    /// Whether the attempt has waited long enough to reserve its permits.
+    #[must_use]
+    pub const fn is_overdue(&self) -> bool {
+        self.bits & ATTEMPT_OVERDUE != 0
+    }
+
+    /// The clockless stand-in for [`note_waited`](Self::note_waited): overdue after
+    /// `RESERVE_AFTER_WAITS` waits.
+    fn count_waits(&mut self) {
+        if self.waits() >= RESERVE_AFTER_WAITS {
+            self.bits |= ATTEMPT_OVERDUE;
+        }
     }
 
     fn is_reserver(&self) -> bool {
@@ -380,6 +485,7 @@ impl<'a> RawSemaphore<'a> {
         Permits {
             state: &self.words.state,
             capacity: self.capacity(),
+            reserve_at_once: false,
         }
     }
 
@@ -434,8 +540,10 @@ impl<'a> RawSemaphore<'a> {
     /// is about to wait and says on which value of the state word.
     ///
     /// Protocol: `let mut a = begin_acquire(n)?; loop { match acquire_step(&mut a)? { Acquired =>
-    /// break, Wait(p) => wait on the state word while it is p.expected (at most GRACE if
-    /// p.bounded) } }`; on giving up, [`abandon`](Self::abandon).
+    /// break, Wait(p) => { wait on the state word while it is p.expected (at most GRACE if
+    /// p.bounded); a.note_waited(time since the first wait began) } } }`; on giving up,
+    /// [`abandon`](Self::abandon). A driver without a clock may skip `note_waited`: the attempt
+    /// then never reserves (the blocking [`acquire`](Self::acquire) counts waits instead).
     ///
     /// # Errors
     ///
@@ -451,6 +559,9 @@ impl<'a> RawSemaphore<'a> {
     /// let words = SemaphoreWords::new(2, 0).unwrap();
     /// let sem = RawSemaphore::new(&words);
     /// let mut a = sem.begin_acquire(2).unwrap();
+    /// let Step::Wait(park) = sem.acquire_step(&mut a).unwrap() else { panic!() };
+    /// assert!(!park.bounded); // no permits: a release will wake us
+    /// let mut a = a.reserving(); // as if woken to too few permits, again and again, for 0.5 ms
     /// let Step::Wait(park) = sem.acquire_step(&mut a).unwrap() else { panic!() };
     /// assert!(park.bounded); // we reserved 2 permits: step again within GRACE to keep them
     /// assert_eq!(sem.release(1), Ok(true)); // wake all waiters
@@ -478,7 +589,7 @@ impl<'a> RawSemaphore<'a> {
     ///
     /// let words = SemaphoreWords::new(2, 0).unwrap();
     /// let sem = RawSemaphore::new(&words);
-    /// let mut first = sem.begin_acquire(2).unwrap();
+    /// let mut first = sem.begin_acquire(2).unwrap().reserving();
     /// let _ = sem.acquire_step(&mut first).unwrap(); // waits, reserving 2
     /// let mut second = sem.begin_acquire(1).unwrap();
     /// let _ = sem.acquire_step(&mut second).unwrap(); // waits behind the reservation
@@ -545,6 +656,37 @@ impl<'a> RawSemaphore<'a> {
         Ok(())
     }
 
+    /// Like [`acquire`](Self::acquire), reserving its permits once it has waited
+    /// [`FAIR_AFTER`](crate::FAIR_AFTER) on `clock`.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError::ExceedsCapacity`] at once if `n` is more than the capacity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_sync::__doc_example! {
+    /// use weft_sync::{ParkingFutex, RawSemaphore, SemaphoreWords, StdClock};
+    ///
+    /// let words = SemaphoreWords::new(2, 2).unwrap();
+    /// let sem = RawSemaphore::new(&words);
+    /// sem.acquire_with_clock(2, &ParkingFutex, &StdClock::new()).unwrap();
+    /// assert_eq!(sem.available(), 0);
+    /// # }
+    /// ```
+    pub fn acquire_with_clock<F: Futex + ?Sized, C: Clock + ?Sized>(
+        &self,
+        n: u32,
+        futex: &F,
+        clock: &C,
+    ) -> Result<(), SyncError> {
+        self.check_request(n)?;
+        let acquired = self.permits().acquire_until(n, futex, clock, None);
+        debug_assert!(acquired.is_ok(), "no deadline, so no timeout");
+        Ok(())
+    }
+
     /// Like [`acquire`](Self::acquire), giving up after `timeout` (measured on `clock`); giving up
     /// runs [`abandon`](Self::abandon) and its wake-up.
     ///
@@ -587,9 +729,21 @@ impl<'a> RawSemaphore<'a> {
 pub(crate) struct Permits<'a> {
     pub(crate) state: &'a AtomicU32,
     pub(crate) capacity: u32,
+    /// Whether the attempts this engine starts itself (its blocking loops) reserve at their first
+    /// wait ([`AcquireAttempt::reserving`]), as the rwlock's do, rather than once overdue.
+    pub(crate) reserve_at_once: bool,
 }
 
 impl Permits<'_> {
+    /// A new attempt of `n` permits, reserving at once or once overdue as this engine's user wants.
+    fn begin(&self, n: u32) -> AcquireAttempt {
+        if self.reserve_at_once {
+            AcquireAttempt::with_permits(n).reserving()
+        } else {
+            AcquireAttempt::with_permits(n)
+        }
+    }
+
     /// [`RawSemaphore::try_acquire`] for `n <= capacity`.
     pub(crate) fn try_acquire(&self, n: u32) -> bool {
         let mut v = self.state.load(Ordering::Relaxed);
@@ -673,8 +827,9 @@ impl Permits<'_> {
                 return attempt.park(want, true);
             }
             // Not enough permits even without any reservation: a holder has them and its release
-            // will wake us. Reserve our permits if nobody else has; a reserver waits bounded.
-            let reserve = reserved == 0;
+            // will wake us. Once overdue, reserve our permits if nobody else has; a reserver waits
+            // bounded.
+            let reserve = reserved == 0 && attempt.is_overdue();
             let want = if reserve {
                 next_beat(v | (n << NEED_SHIFT)) | PARKED
             } else {
@@ -750,17 +905,58 @@ impl Permits<'_> {
         }
     }
 
-    /// [`RawSemaphore::acquire`] for `n <= capacity`.
+    /// [`RawSemaphore::acquire`] for `n <= capacity`: overdue after `RESERVE_AFTER_WAITS` waits.
     pub(crate) fn acquire<F: Futex + ?Sized>(&self, n: u32, futex: &F) {
         if self.try_acquire(n) {
             return;
         }
-        let mut attempt = AcquireAttempt::with_permits(n);
+        let mut attempt = self.begin(n);
         loop {
             match self.acquire_step(&mut attempt) {
                 Step::Acquired => return,
                 Step::Wait(park) => {
                     futex.wait(self.state, park.expected, park.timeout());
+                    attempt.count_waits();
+                }
+            }
+        }
+    }
+
+    /// The clocked acquire loop: overdue once it has waited [`FAIR_AFTER`] on `clock`; gives up at
+    /// `deadline` (`None`: never), running [`abandon`](Self::abandon) and its wake-up.
+    pub(crate) fn acquire_until<F: Futex + ?Sized, C: Clock + ?Sized>(
+        &self,
+        n: u32,
+        futex: &F,
+        clock: &C,
+        deadline: Option<Duration>,
+    ) -> Result<(), SyncError> {
+        if self.try_acquire(n) {
+            return Ok(());
+        }
+        let mut attempt = self.begin(n);
+        let mut parked_at = None;
+        loop {
+            match self.acquire_step(&mut attempt) {
+                Step::Acquired => return Ok(()),
+                Step::Wait(park) => {
+                    let now = clock.now();
+                    let since = *parked_at.get_or_insert(now);
+                    let t = match deadline {
+                        Some(deadline) if now >= deadline => {
+                            if self.abandon(&attempt) {
+                                futex.wake(self.state, WAKE_ALL);
+                            }
+                            return Err(SyncError::TimedOut);
+                        }
+                        Some(deadline) => {
+                            let left = deadline - now;
+                            Some(park.timeout().map_or(left, |g| g.min(left)))
+                        }
+                        None => park.timeout(),
+                    };
+                    futex.wait(self.state, park.expected, t);
+                    attempt.note_waited(clock.now().saturating_sub(since));
                 }
             }
         }
@@ -774,28 +970,8 @@ impl Permits<'_> {
         clock: &C,
         timeout: Duration,
     ) -> Result<(), SyncError> {
-        if self.try_acquire(n) {
-            return Ok(());
-        }
         let deadline = clock.now().saturating_add(timeout);
-        let mut attempt = AcquireAttempt::with_permits(n);
-        loop {
-            match self.acquire_step(&mut attempt) {
-                Step::Acquired => return Ok(()),
-                Step::Wait(park) => {
-                    let now = clock.now();
-                    if now >= deadline {
-                        if self.abandon(&attempt) {
-                            futex.wake(self.state, WAKE_ALL);
-                        }
-                        return Err(SyncError::TimedOut);
-                    }
-                    let left = deadline - now;
-                    let t = park.timeout().map_or(left, |g| g.min(left));
-                    futex.wait(self.state, park.expected, Some(t));
-                }
-            }
-        }
+        self.acquire_until(n, futex, clock, Some(deadline))
     }
 }
 
@@ -805,6 +981,11 @@ mod tests {
 
     fn sem(words: &SemaphoreWords) -> RawSemaphore<'_> {
         RawSemaphore::new(words)
+    }
+
+    /// An attempt of `n` permits that has already waited long enough to reserve them.
+    fn overdue(s: &RawSemaphore<'_>, n: u32) -> AcquireAttempt {
+        s.begin_acquire(n).unwrap().reserving()
     }
 
     #[test]
@@ -854,10 +1035,74 @@ mod tests {
     }
 
     #[test]
-    fn release_reports_parked_and_clears_it() {
+    fn a_waiter_reserves_only_once_overdue() {
         let w = SemaphoreWords::new(2, 0).unwrap();
         let s = sem(&w);
         let mut a = s.begin_acquire(1).unwrap();
+        // Not overdue: it parks without a reservation, and a release must wake it.
+        assert_eq!(
+            s.acquire_step(&mut a),
+            Ok(Step::Wait(Park {
+                expected: PARKED,
+                bounded: false
+            }))
+        );
+        // Each released permit is open to a newcomer that gets there first: the waiter loses races
+        // until it has waited RESERVE_AFTER_WAITS times, however long that took...
+        for _ in 1..RESERVE_AFTER_WAITS {
+            assert_eq!(s.release(1), Ok(true));
+            assert_eq!(s.try_acquire(1), Ok(true));
+            a.note_waited(FAIR_AFTER);
+            assert!(matches!(
+                s.acquire_step(&mut a),
+                Ok(Step::Wait(Park { bounded: false, .. }))
+            ));
+            assert_eq!(need(w.state.load(Ordering::Relaxed)), 0);
+        }
+        assert_eq!(s.release(1), Ok(true));
+        assert_eq!(s.try_acquire(1), Ok(true));
+        // ...and for FAIR_AFTER.
+        a.note_waited(FAIR_AFTER / 2);
+        assert!(!a.is_overdue());
+        // Overdue: it reserves, and the next released permit is kept for it.
+        a.note_waited(FAIR_AFTER);
+        assert!(matches!(
+            s.acquire_step(&mut a),
+            Ok(Step::Wait(Park { bounded: true, .. }))
+        ));
+        assert_eq!(need(w.state.load(Ordering::Relaxed)), 1);
+        assert_eq!(s.release(1), Ok(true));
+        assert_eq!(s.try_acquire(1), Ok(false));
+        assert_eq!(s.acquire_step(&mut a), Ok(Step::Acquired));
+        assert_eq!(need(w.state.load(Ordering::Relaxed)), 0);
+    }
+
+    #[test]
+    fn without_a_clock_an_attempt_is_overdue_after_reserve_after_waits_waits() {
+        let w = SemaphoreWords::new(1, 0).unwrap();
+        let s = sem(&w);
+        let mut a = s.begin_acquire(1).unwrap();
+        for _ in 0..RESERVE_AFTER_WAITS {
+            assert!(!a.is_overdue());
+            assert!(matches!(
+                s.acquire_step(&mut a),
+                Ok(Step::Wait(Park { bounded: false, .. }))
+            ));
+            a.count_waits();
+        }
+        assert!(a.is_overdue());
+        assert!(matches!(
+            s.acquire_step(&mut a),
+            Ok(Step::Wait(Park { bounded: true, .. }))
+        ));
+        assert_eq!(need(w.state.load(Ordering::Relaxed)), 1);
+    }
+
+    #[test]
+    fn release_reports_parked_and_clears_it() {
+        let w = SemaphoreWords::new(2, 0).unwrap();
+        let s = sem(&w);
+        let mut a = overdue(&s, 1);
         let reserved = PARKED | (1 << NEED_SHIFT) | (1 << BEAT_SHIFT);
         assert_eq!(
             s.acquire_step(&mut a),
@@ -876,12 +1121,12 @@ mod tests {
     fn waiting_big_acquire_reserves_and_small_ones_take_only_the_surplus() {
         let w = SemaphoreWords::new(4, 0).unwrap();
         let s = sem(&w);
-        let mut big = s.begin_acquire(3).unwrap();
+        let mut big = overdue(&s, 3);
         let _ = s.acquire_step(&mut big).unwrap();
         assert_eq!(
             need(w.state.load(Ordering::Relaxed)),
             3,
-            "reserved at its first wait"
+            "reserved at its first wait once overdue"
         );
         assert!(s.release(3).unwrap());
         // A single-permit newcomer cannot eat into the reservation...
@@ -922,7 +1167,7 @@ mod tests {
     fn reservation_with_heartbeat_is_respected() {
         let w = SemaphoreWords::new(4, 0).unwrap();
         let s = sem(&w);
-        let mut big = s.begin_acquire(3).unwrap();
+        let mut big = overdue(&s, 3);
         let _ = s.acquire_step(&mut big).unwrap();
         assert_eq!(s.release(2), Ok(true));
         let mut small = s.begin_acquire(2).unwrap();
@@ -962,7 +1207,7 @@ mod tests {
     fn abandon_drops_only_its_own_reservation() {
         let w = SemaphoreWords::new(4, 0).unwrap();
         let s = sem(&w);
-        let mut big = s.begin_acquire(3).unwrap();
+        let mut big = overdue(&s, 3);
         let _ = s.acquire_step(&mut big).unwrap();
         let mut other = s.begin_acquire(2).unwrap();
         let _ = s.acquire_step(&mut other).unwrap();

@@ -258,7 +258,7 @@ fn semaphore_multi_permit_acquires_finish_when_permits_arrive() {
 
 #[test]
 fn semaphore_reserver_that_gives_up_does_not_block_others() {
-    // A 2-permit acquire waits (reserving 2), then gives up, with or without `abandon`; a
+    // A 2-permit acquire waits (reserving 2: it is overdue), then gives up, with or without `abandon`; a
     // 1-permit acquire must still get the permit the main thread releases.
     for call_abandon in [true, false] {
         model(move || {
@@ -266,7 +266,8 @@ fn semaphore_reserver_that_gives_up_does_not_block_others() {
             let quitter = {
                 let s = s.clone();
                 thread::spawn(move || {
-                    let mut a = s.sem().begin_acquire(2).unwrap();
+                    // Overdue at once, so that its first wait reserves.
+                    let mut a = s.sem().begin_acquire(2).unwrap().reserving();
                     match s.sem().acquire_step(&mut a).unwrap() {
                         Step::Acquired => {
                             s.sem().release_and_wake(2, &s.futex).unwrap();

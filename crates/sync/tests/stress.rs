@@ -269,8 +269,67 @@ fn semaphore_with_two_permits_never_has_three_holders_and_reaches_two() {
 }
 
 #[test]
+fn semaphore_gives_every_hammering_thread_a_fair_share() {
+    let _serial = serial();
+    // Two permits, four threads taking one at a time in a tight loop: a waiter reserves its permit
+    // once overdue (after lost races without a clock, after FAIR_AFTER with one), so none of them
+    // is kept out by the others' releasing and re-acquiring at once.
+    for clocked in [false, true] {
+        let words = SemaphoreWords::new(2, 2).unwrap();
+        let sem = RawSemaphore::new(&words);
+        let stop = AtomicBool::new(false);
+        let ready = StdAtomicU32::new(0);
+        let inside = StdAtomicU32::new(0);
+        let clock = StdClock::new();
+        let mut shares = [0u64; THREADS];
+        thread::scope(|s| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    s.spawn(|| {
+                        start_together(&ready, THREADS as u32);
+                        let mut mine = 0u64;
+                        while !stop.load(Ordering::Relaxed) {
+                            if clocked {
+                                sem.acquire_with_clock(1, &ParkingFutex, &clock).unwrap();
+                            } else {
+                                sem.acquire(1, &ParkingFutex).unwrap();
+                            }
+                            assert!(inside.fetch_add(1, Ordering::SeqCst) < 2, "3 holders");
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                            sem.release_and_wake(1, &ParkingFutex).unwrap();
+                            mine += 1;
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            thread::sleep(Duration::from_millis(300));
+            stop.store(true, Ordering::Relaxed);
+            for (share, h) in shares.iter_mut().zip(handles) {
+                *share = h.join().unwrap();
+            }
+        });
+        let total: u64 = shares.iter().sum();
+        let fair = total / THREADS as u64;
+        for (i, &got) in shares.iter().enumerate() {
+            assert!(
+                got >= fair / 4,
+                "clocked {clocked}: thread {i} got {got} of {total} ({shares:?})"
+            );
+        }
+        assert_eq!(sem.available(), 2);
+    }
+}
+
+#[test]
 fn semaphore_multi_permit_acquire_excludes_and_is_not_starved() {
     let _serial = serial();
+    for clocked in [false, true] {
+        multi_permit_acquire_is_not_starved(clocked);
+    }
+}
+
+fn multi_permit_acquire_is_not_starved(clocked: bool) {
     // Capacity 3: one thread takes all 3 at a time while three others take 1 each in a loop. The
     // big one starts once each small one has finished a round, so that they overlap however the
     // threads are scheduled, and it must get its 300 rounds in among theirs.
@@ -304,8 +363,13 @@ fn semaphore_multi_permit_acquire_excludes_and_is_not_starved() {
             while small_started.load(Ordering::SeqCst) < SMALL {
                 thread::yield_now();
             }
+            let clock = StdClock::new();
             for _ in 0..BIG_ROUNDS {
-                sem.acquire(3, &ParkingFutex).unwrap();
+                if clocked {
+                    sem.acquire_with_clock(3, &ParkingFutex, &clock).unwrap();
+                } else {
+                    sem.acquire(3, &ParkingFutex).unwrap();
+                }
                 assert_eq!(
                     held.fetch_add(3, Ordering::SeqCst),
                     0,

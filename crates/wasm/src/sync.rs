@@ -229,15 +229,17 @@ pub fn mutex_spin_lock(addr: u32) -> bool {
     RawMutex::new(word(addr)).spin_lock()
 }
 
+/// A time in ms from JS as a duration: negative and NaN as zero, too large as the largest.
+fn duration_ms(ms: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).unwrap_or(std::time::Duration::MAX)
+}
+
 /// One step of a contended lock; `waited_ms`: how long the attempt has waited since it first
 /// parked (0 before), which makes it ask for the mutex from `weft_sync::FAIR_AFTER` on.
 #[wasm_bindgen(js_name = mutexLockStep)]
 pub fn mutex_lock_step(addr: u32, attempt: u32, waited_ms: f64) -> StepOutcome {
     let mut attempt = LockAttempt::from_bits(attempt);
-    attempt.note_waited(
-        std::time::Duration::try_from_secs_f64(waited_ms.max(0.0) / 1000.0)
-            .unwrap_or(std::time::Duration::MAX),
-    );
+    attempt.note_waited(duration_ms(waited_ms));
     let step = RawMutex::new(word(addr)).lock_step(&mut attempt);
     record(step, attempt.into_bits())
 }
@@ -322,9 +324,17 @@ pub fn semaphore_begin_acquire(addr: u32, n: u32) -> Result<u32, JsValue> {
         .map_err(sync_error)
 }
 
+/// One step of a contended acquire; `waited_ms`: how long the attempt has waited since it first
+/// parked (0 before): from `weft_sync::FAIR_AFTER` on, and after enough lost races, it reserves
+/// its permits (`weft_sync::AcquireAttempt::note_waited`).
 #[wasm_bindgen(js_name = semaphoreAcquireStep)]
-pub fn semaphore_acquire_step(addr: u32, attempt: u32) -> Result<StepOutcome, JsValue> {
+pub fn semaphore_acquire_step(
+    addr: u32,
+    attempt: u32,
+    waited_ms: f64,
+) -> Result<StepOutcome, JsValue> {
     let mut attempt = AcquireAttempt::from_bits(attempt);
+    attempt.note_waited(duration_ms(waited_ms));
     let step = semaphore(addr)
         .acquire_step(&mut attempt)
         .map_err(sync_error)?;
@@ -359,7 +369,8 @@ pub fn semaphore_capacity(addr: u32) -> u32 {
 pub fn semaphore_acquire_blocking(addr: u32, n: u32, timeout_ms: f64) -> Result<(), JsValue> {
     let s = semaphore(addr);
     if timeout_ms < 0.0 {
-        s.acquire(n, &weft_sync::WasmFutex).map_err(sync_error)
+        s.acquire_with_clock(n, &weft_sync::WasmFutex, &JsClock)
+            .map_err(sync_error)
     } else {
         let timeout = std::time::Duration::from_secs_f64(timeout_ms / 1000.0);
         s.acquire_timeout(n, &weft_sync::WasmFutex, &JsClock, timeout)
