@@ -8,13 +8,16 @@
 // its permit before it reads the waiter count: with sequentially consistent atomics either the
 // release sees the waiter or the waiter's wait sees the permit, so no wake-up is lost.
 
+/** Takes a permit if one is free (retrying lost compare-exchanges); false when none is. */
+function tryTake(words) {
+  for (let v = Atomics.load(words, 0); v > 0; v = Atomics.load(words, 0)) {
+    if (Atomics.compareExchange(words, 0, v, v - 1) === v) return true;
+  }
+  return false;
+}
+
 export function acquire(words) {
-  for (;;) {
-    const v = Atomics.load(words, 0);
-    if (v > 0) {
-      if (Atomics.compareExchange(words, 0, v, v - 1) === v) return;
-      continue;
-    }
+  while (!tryTake(words)) {
     Atomics.add(words, 1, 1);
     Atomics.wait(words, 0, 0);
     Atomics.sub(words, 1, 1);
@@ -22,12 +25,7 @@ export function acquire(words) {
 }
 
 export async function acquireAsync(words) {
-  for (;;) {
-    const v = Atomics.load(words, 0);
-    if (v > 0) {
-      if (Atomics.compareExchange(words, 0, v, v - 1) === v) return;
-      continue;
-    }
+  while (!tryTake(words)) {
     Atomics.add(words, 1, 1);
     const waited = Atomics.waitAsync(words, 0, 0);
     if (waited.async) await waited.value;
