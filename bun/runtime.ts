@@ -9,7 +9,6 @@
  */
 
 import { isBuiltin } from "node:module";
-import process from "node:process";
 import { builtin } from "../node/builtins.js";
 import { persistentCache } from "../node/persistent_cache.js";
 import type { ParentPort, Runtime, StartWorkerOptions, WorkerPort } from "../js/runtime.js";
@@ -131,5 +130,6 @@ export const bunRuntime: Runtime = {
     "variable, which Bun's transpiler folds into it) makes a proper tail call that removes that " +
     "function from the stack: write `return eval(spawn(…))`",
   hardwareConcurrency: () => navigator.hardwareConcurrency,
+  now: () => performance.now(),
   callerOf: jscCallerOf((path) => Bun.pathToFileURL(path).href),
 };

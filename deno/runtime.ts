@@ -109,6 +109,7 @@ export const denoRuntime: Runtime = {
   parentPort: () => threadParentPort(true),
   unrefTimer: (timer) => Deno.unrefTimer(timer as number),
   hardwareConcurrency: () => navigator.hardwareConcurrency,
+  now: () => performance.now(),
   callerOf: v8CallerOf,
   resourceLimits: v8ResourceLimits(
     2,

@@ -128,6 +128,13 @@ export interface Runtime {
   /** The number of hardware threads. */
   hardwareConcurrency(): number;
   /**
+   * A monotonic clock in milliseconds with sub-millisecond resolution, from an origin of its own:
+   * only differences of its readings in one thread mean anything. A worker's idle loop reads it
+   * (pool/worker.ts); reading it must load nothing, so that a new worker's first answer waits for
+   * no module load.
+   */
+  now(): number;
+  /**
    * The resource limits this runtime's workers honour, each with the range of values that neither
    * crash the process nor leave a worker unable to start. `undefined`: the runtime ignores
    * `resourceLimits` (weft warns once when they are configured).

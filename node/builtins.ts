@@ -9,11 +9,15 @@
  *
  * Loaded with `process.getBuiltinModule` (Node ≥ 22.3, Deno 2, Bun), else with `require` from
  * `createRequire` (Node 22.0–22.2). Either way the load is synchronous, so callers stay so.
+ *
+ * `process` itself is the global in the shims, never `import process from
+ * "node:process"`: Node makes that ES module by reading every property of `process`, which loads
+ * the parts it otherwise loads on first use (`process.report`, `process.finalization`), about
+ * 1 ms in a new worker (`process.moduleLoadList` shows them).
  * @module
  */
 
 import { createRequire } from "node:module";
-import process from "node:process";
 
 /** The builtins loaded through here, by specifier. */
 interface Lazy {

@@ -21,7 +21,6 @@
  * @module
  */
 
-import process from "node:process";
 import type { PersistentCache } from "../js/runtime.js";
 import { builtin } from "./builtins.js";
 

@@ -7,7 +7,6 @@
 import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { findSourceMap } from "node:module";
-import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread } from "node:worker_threads";
 import { builtin } from "./builtins.js";
@@ -109,6 +108,16 @@ function entryData(): Record<string, unknown> | undefined {
   return dir === undefined ? undefined : { [CODE_CACHE_DIR]: dir };
 }
 
+/**
+ * `process.hrtime()` in milliseconds. Not `performance.now()`: the first read of the global
+ * `performance` in a Node thread loads `perf_hooks` and the nine modules it needs, about a
+ * millisecond in a new worker, which would hold up that worker's first answer.
+ */
+function hrtimeMs(): number {
+  const [seconds, nanoseconds] = process.hrtime();
+  return seconds * 1e3 + nanoseconds / 1e6;
+}
+
 export const nodeRuntime: Runtime = {
   env: (name) => process.env[name],
   persistentCache: cache,
@@ -131,6 +140,7 @@ export const nodeRuntime: Runtime = {
   unrefTimer: (timer) => (timer as { unref(): void }).unref(),
   // `node:os` is loaded on first use: a new worker asks only once its first task is answered.
   hardwareConcurrency: () => builtin("node:os").availableParallelism(),
+  now: hrtimeMs,
   callerOf,
   originalPosition,
   resourceLimits: v8ResourceLimits(1, "a smaller stack overflows while the worker starts, or crashes the process"),

@@ -35,7 +35,6 @@
  */
 
 import * as nodeModule from "node:module";
-import process from "node:process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";

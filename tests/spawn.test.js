@@ -330,6 +330,27 @@ test("a worker that runs a task loads no builtin only some operations need (node
   assert.equal(main, true, "the root thread had not loaded node:crypto once weft was imported");
 }, { skip: runtimeName === "node" ? false : "only Node lists the builtins a thread loaded (process.moduleLoadList)" });
 
+test("a new worker answers its first task without loading perf_hooks or process.report", async () => {
+  // Node loads both on first use: the global \`performance\` loads perf_hooks, and \`import process
+  // from "node:process"\` reads every property of \`process\`, \`process.report\` among them. Each
+  // costs about a millisecond of a new worker's start (bench/ row 3), so a worker's loop reads
+  // the runtime's clock and weft's shims use the global \`process\`.
+  const { code, stdout, stderr } = await probe(
+    "lazy-",
+    `import { spawn, shutdown } from "weft";\n` +
+      `const lazy = (m) => /^NativeModule (perf_hooks|internal\\/process\\/report)$/.test(m);\n` +
+      `const worker = await eval(spawn(() => process.moduleLoadList.filter(lazy)));\n` +
+      `performance.now();\n` +
+      `console.log(JSON.stringify({ worker, main: process.moduleLoadList.filter(lazy) }));\n` +
+      `await shutdown();\n`,
+  );
+  assert.equal(code, 0, stderr);
+  const { worker, main } = JSON.parse(stdout.trim());
+  assert.deepEqual(worker, [], "the worker loaded them before answering");
+  // The control: a thread that reads \`performance\` does list perf_hooks.
+  assert.ok(main.includes("NativeModule perf_hooks"), `the root thread listed ${JSON.stringify(main)}`);
+}, { skip: runtimeName === "node" ? false : "only Node lists the builtins a thread loaded (process.moduleLoadList)" });
+
 test("shutdown() resolves after a worker that was still starting has been closed", async () => {
   // The pool logs its events with WEFT_DEBUG; the script marks the moment shutdown() resolved.
   const { code, stdout, stderr } = await probe(

@@ -84,8 +84,11 @@ export type ImportModule = (url: string) => Promise<Record<string, unknown>>;
  * available, passes its own.
  */
 export function workerMain(importModule: ImportModule = (url) => import(url) as Promise<Record<string, unknown>>): void {
-  const parent = runtime().parentPort();
+  const rt = runtime();
+  const parent = rt.parentPort();
   if (parent === null) throw new Error("weft's worker entry was loaded outside a worker");
+  /** The clock of this loop: the runtime's, which loads nothing when first read (see Runtime.now). */
+  const now = (): number => rt.now();
   const post: Post = (message, transfer) => parent.postMessage(encodeMessage(message), transfer);
   const running = new Map<number, Running>();
   /** The parent was asked to replace this worker; it sends no more calls. */
@@ -113,7 +116,7 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
     }
     // Taken before the answer is posted: a caller on this worker's core may run as soon as the
     // post wakes it, before the post returns, and that time belongs to the cycle.
-    answeredAt = running.size === 0 ? performance.now() : undefined;
+    answeredAt = running.size === 0 ? now() : undefined;
     answer(post, id, outcome, describe(call), rewriteStack);
     spin();
   };
@@ -244,14 +247,13 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
     if (!policy.spinning) return;
     spinning = true;
     try {
-      const rt = runtime();
-      let until = performance.now() + IDLE_SPIN_MS;
-      while (performance.now() < until) {
+      let until = now() + IDLE_SPIN_MS;
+      while (now() < until) {
         const raw = rt.receiveMessageSync(calls);
         if (raw === undefined) continue;
         receive(raw);
         if (running.size !== 0 || closed || unusable || !policy.spinning) return;
-        until = performance.now() + IDLE_SPIN_MS;
+        until = now() + IDLE_SPIN_MS;
       }
     } finally {
       spinning = false;
@@ -280,7 +282,7 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
         return;
       case "weft:call":
         if (answeredAt !== undefined) {
-          policy.record(performance.now() - answeredAt);
+          policy.record(now() - answeredAt);
           answeredAt = undefined;
         }
         call(message);
