@@ -100,6 +100,27 @@ test("Semaphore permits held by a worker that exits are given back", async () =>
   all.release();
 });
 
+test("what a worker that exits still holds is given back exactly, after releases out of order and in part", async () => {
+  const [a, b, c] = [0, 1, 2].map(() => new Mutex(new SharedArrayBuffer(4)));
+  const semaphore = new Semaphore(5);
+  await exited(
+    eval(
+      spawn(() => {
+        a.lockSync();
+        semaphore.acquireSync(3);
+        const middle = b.lockSync();
+        c.lockSync();
+        middle.unlock(); // not the newest record
+        semaphore.release(2); // part of a record, which is not the newest either
+        exitNow(9);
+      }),
+    ),
+  );
+  assert.deepEqual([a.poisoned, b.poisoned, c.poisoned], [true, false, true], "poisoned: exactly the mutexes still held");
+  assert.deepEqual([a.locked, b.locked, c.locked], [false, false, false]);
+  assert.equal(semaphore.available, 5, "the one permit still held came back, the two released ones not again");
+});
+
 test("a worker that exits while waiting for a Mutex has the mutex's waiters woken, as it may have swallowed an unlock's wake-up", async () => {
   const lock = new Mutex(new SharedArrayBuffer(4));
   const held = await lock.lock();

@@ -17,8 +17,7 @@
  * only after the worker is gone, so the worker writes with plain stores (an atomic store is a full
  * fence, and this runs at every lock and unlock): the thread's end is what orders its writes
  * before the parent's reads, and within the thread the entry is written before the count that
- * makes it part of the list. The worker keeps its own copy of the count, which nobody else changes
- * while it lives.
+ * makes it part of the list.
  *
  * Ordering against death: an entry is pushed after the lock is taken and popped before it is
  * released. A worker killed between those two instructions and the lock operation leaves the lock
@@ -43,48 +42,66 @@ export const Held = { Mutex: 1, Read: 2, Write: 3, Permits: 4, Waiting: 5 } as c
 export type Held = (typeof Held)[keyof typeof Held];
 
 /**
- * This worker's list as a view covering it (the memory never moves, so the view stays valid) and
- * the index of its word 0; `undefined` on the main thread.
+ * This worker's list: a view covering it (the memory never moves, so the view stays valid), the
+ * index of its word 0, the index just past its newest entry, and the index just past its last
+ * slot. On the main thread `top === end`, so nothing is recorded there. `top` is this worker's copy
+ * of word 0 (the entries in use are `(top - base - 1) / 2`), which nobody else changes while it
+ * lives. The state is one constant object because every lock and unlock reads it: module-level
+ * `let` bindings cost a check at each read.
  */
-let w: Int32Array | undefined;
-let base = 0;
-/** The entries in use: this worker's copy of word 0 of its list. */
-let n = 0;
+const list: { w: Int32Array; base: number; top: number; end: number } = {
+  w: new Int32Array(0),
+  base: 0,
+  top: 0,
+  end: 0,
+};
 
 /** Called once by the worker entry with the address from `weft:init`. */
 export function recordHeldAt(address: number): void {
-  w = wordsAt(address + 4 * HELD_WORDS);
-  base = address >>> 2;
-  n = 0;
-  w[base] = 0;
+  const base = address >>> 2;
+  list.w = wordsAt(address + 4 * HELD_WORDS);
+  list.base = base;
+  list.top = base + 1;
+  list.end = base + 1 + 2 * CAPACITY;
+  list.w[base] = 0;
 }
 
 /** Records that this thread took `count` of `kind` on `block`. */
 export function held(kind: Held, block: number, count = 1): void {
-  if (w === undefined || n >= CAPACITY) return;
-  const at = base + 1 + 2 * n;
+  const l = list;
+  const at = l.top;
+  if (at >= l.end) return;
+  const w = l.w;
   w[at] = (kind << 24) | count;
   w[at + 1] = block;
-  w[base] = ++n;
+  l.top = at + 2;
+  w[l.base] = (at + 1 - l.base) >> 1;
 }
 
 /** Removes the newest record of `kind` on `block` (lowering `count` permits); before releasing. */
 export function released(kind: Held, block: number, count = 1): void {
-  if (w === undefined) return;
-  for (let i = n - 1; i >= 0; i--) {
-    const at = base + 1 + 2 * i;
+  const l = list;
+  const w = l.w;
+  const last = l.top - 2;
+  // Nearly every release is of the newest entry, whole: one comparison of each word.
+  if (last > l.base && w[last + 1] === block && w[last] === ((kind << 24) | count)) {
+    l.top = last;
+    w[l.base] = (last - 1 - l.base) >> 1;
+    return;
+  }
+  for (let at = last; at > l.base; at -= 2) {
     if (w[at + 1] !== block || w[at]! >>> 24 !== kind) continue;
     const left = (w[at]! & 0xff_ffff) - count;
     if (kind === Held.Permits && left > 0) {
       w[at] = (kind << 24) | left;
       return;
     }
-    const last = base + 1 + 2 * (n - 1);
     if (at !== last) {
       w[at] = w[last]!;
       w[at + 1] = w[last + 1]!;
     }
-    w[base] = --n;
+    l.top = last;
+    w[l.base] = (last - 1 - l.base) >> 1;
     return;
   }
 }
