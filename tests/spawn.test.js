@@ -331,10 +331,10 @@ test("a worker that runs a task loads no builtin only some operations need (node
 }, { skip: runtimeName === "node" ? false : "only Node lists the builtins a thread loaded (process.moduleLoadList)" });
 
 test("a new worker answers its first task without loading perf_hooks or process.report", async () => {
-  // Node loads both on first use: the global \`performance\` loads perf_hooks, and \`import process
-  // from "node:process"\` reads every property of \`process\`, \`process.report\` among them. Each
+  // Node loads both on first use: the global `performance` loads perf_hooks, and `import process
+  // from "node:process"` reads every property of `process`, `process.report` among them. Each
   // costs about a millisecond of a new worker's start (bench/ row 3), so a worker's loop reads
-  // the runtime's clock and weft's shims use the global \`process\`.
+  // the runtime's clock and weft's shims use the global `process`.
   const { code, stdout, stderr } = await probe(
     "lazy-",
     `import { spawn, shutdown } from "weft";\n` +

@@ -87,8 +87,6 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
   const rt = runtime();
   const parent = rt.parentPort();
   if (parent === null) throw new Error("weft's worker entry was loaded outside a worker");
-  /** The clock of this loop: the runtime's, which loads nothing when first read (see Runtime.now). */
-  const now = (): number => rt.now();
   const post: Post = (message, transfer) => parent.postMessage(encodeMessage(message), transfer);
   const running = new Map<number, Running>();
   /** The parent was asked to replace this worker; it sends no more calls. */
@@ -116,7 +114,7 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
     }
     // Taken before the answer is posted: a caller on this worker's core may run as soon as the
     // post wakes it, before the post returns, and that time belongs to the cycle.
-    answeredAt = running.size === 0 ? now() : undefined;
+    answeredAt = running.size === 0 ? rt.now() : undefined;
     answer(post, id, outcome, describe(call), rewriteStack);
     spin();
   };
@@ -247,13 +245,15 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
     if (!policy.spinning) return;
     spinning = true;
     try {
-      let until = now() + IDLE_SPIN_MS;
-      while (now() < until) {
+      // The runtime's clock, not `performance.now()`: on Node that global loads perf_hooks the
+      // first time a thread reads it, before this worker's first answer (see Runtime.now).
+      let until = rt.now() + IDLE_SPIN_MS;
+      while (rt.now() < until) {
         const raw = rt.receiveMessageSync(calls);
         if (raw === undefined) continue;
         receive(raw);
         if (running.size !== 0 || closed || unusable || !policy.spinning) return;
-        until = now() + IDLE_SPIN_MS;
+        until = rt.now() + IDLE_SPIN_MS;
       }
     } finally {
       spinning = false;
@@ -282,7 +282,7 @@ export function workerMain(importModule: ImportModule = (url) => import(url) as 
         return;
       case "weft:call":
         if (answeredAt !== undefined) {
-          policy.record(now() - answeredAt);
+          policy.record(rt.now() - answeredAt);
           answeredAt = undefined;
         }
         call(message);

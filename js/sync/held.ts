@@ -46,8 +46,10 @@ export type Held = (typeof Held)[keyof typeof Held];
  * index of its word 0, the index just past its newest entry, and the index just past its last
  * slot. On the main thread `top === end`, so nothing is recorded there. `top` is this worker's copy
  * of word 0 (the entries in use are `(top - base - 1) / 2`), which nobody else changes while it
- * lives. The state is one constant object because every lock and unlock reads it: module-level
- * `let` bindings cost a check at each read.
+ * lives. Every lock and unlock reads this state, so it is kept in one constant object rather
+ * than module-level `let` bindings, and {@link released} checks the newest entry first: together
+ * they took a compare-exchange pair plus a push and a pop from 23 to 20 ns on Node and from 8.6
+ * to 4.6 ns on Bun (README, "Contended Mutex", for what that does under contention).
  */
 const list: { w: Int32Array; base: number; top: number; end: number } = {
   w: new Int32Array(0),
