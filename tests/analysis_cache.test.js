@@ -49,6 +49,35 @@ test("a second process reads the analysis from the cache; an edited file is anal
   }
 });
 
+test("entries are stored after the spawn's turn of the event loop, not during it", async () => {
+  const dir = scratchDir("cache-");
+  const cache = join(dir, "cache");
+  try {
+    const path = join(dir, "later.mjs");
+    writeFileSync(
+      path,
+      `import { readdirSync } from "node:fs";
+import process from "node:process";
+import { spawn, shutdown } from "weft";
+const stored = () => { try { return readdirSync(process.env.WEFT_CACHE_DIR).filter((n) => n.endsWith(".entry")).length; } catch { return 0; } };
+const k = 21;
+const task = eval(spawn(() => k * 5));
+const during = stored();
+const value = await task;
+await new Promise((resolve) => setTimeout(resolve, 0));
+console.log(JSON.stringify({ during, value, after: stored() }));
+await shutdown();
+`,
+    );
+    const r = await runScript(path, { env: { WEFT_CACHE_DIR: cache } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim()), { during: 0, value: 105, after: 2 });
+    assert.deepEqual(await run(path, cache), { value: JSON.stringify({ during: 2, value: 105, after: 2 }), hit: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("corrupt entries are ignored and replaced; WEFT_CACHE=0 stores nothing", async () => {
   const dir = scratchDir("cache-");
   const cache = join(dir, "cache");

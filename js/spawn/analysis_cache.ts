@@ -43,7 +43,7 @@ function keyOf(kind: Kind, site: SiteInputs, extra: readonly string[] = []): str
 
 function read<T>(kind: Kind, key: string | undefined): T | undefined {
   if (key === undefined) return undefined;
-  const text = runtime().persistentCache?.read(key);
+  const text = unwritten?.get(key) ?? runtime().persistentCache?.read(key);
   if (text === undefined) return undefined;
   try {
     const entry = JSON.parse(text) as { kind?: unknown; fingerprint?: unknown; value?: unknown };
@@ -54,9 +54,32 @@ function read<T>(kind: Kind, key: string | undefined): T | undefined {
   }
 }
 
+/** Entries made since the last {@link flush}, by key: written together, after the current task. */
+let unwritten: Map<string, string> | undefined;
+
+/**
+ * Stores an entry after the task of the event loop that made it, not during it: writing (a
+ * temporary file renamed into place, and once per process a read of the directory to keep it
+ * bounded) takes milliseconds on some runtimes (Bun), which a spawn would otherwise spend before
+ * its task is even on its way to a worker; after the task, the thread is waiting for that worker.
+ * The timer keeps the process alive until then. A process that ends before it fires (by
+ * `process.exit()`, say) stores nothing, and a later process analyses the site again.
+ */
 function write(kind: Kind, key: string | undefined, value: unknown): void {
   if (key === undefined) return;
-  runtime().persistentCache?.write(key, JSON.stringify({ kind, fingerprint, value }));
+  if (unwritten === undefined) {
+    unwritten = new Map();
+    setTimeout(flush, 0);
+  }
+  unwritten.set(key, JSON.stringify({ kind, fingerprint, value }));
+}
+
+function flush(): void {
+  const entries = unwritten;
+  unwritten = undefined;
+  const cache = runtime().persistentCache;
+  if (entries === undefined || cache === undefined) return;
+  for (const [key, text] of entries) cache.write(key, text);
 }
 
 /** The inputs of one call site's analysis. */
