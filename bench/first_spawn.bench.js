@@ -9,7 +9,7 @@
 // module like `weft`'s, then the first generation of that site's worker module. Every variant uses a persistent cache directory of this benchmark's, in which
 // weft's own entries (on Node, the worker code's compile cache) stay warm from one process to the
 // next, as they do on a machine where weft has run before.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { emit, now } from "./lib/stats.mjs";
 import { mechanismLabel, otherMechanism, startRaw, weftMechanism } from "./lib/raw.mjs";
@@ -55,6 +55,18 @@ if (variant === "weft") {
   const r = await eval(spawn(() => x + 1));
   const ms = now() - t1;
   if (r !== 42) throw new Error(`weft returned ${r}`);
+  // After the measurement: the site must be one the persistent cache holds, or this row would
+  // measure an analysis.
+  const { closureAt } = await import("weft/_internal");
+  const url = import.meta.url;
+  const source = readFileSync(new URL(url), "utf8");
+  const offset = source.indexOf("spawn(() => x + 1));\n  const ms");
+  const before = source.slice(0, offset);
+  const site = { url, source, line: before.split("\n").length, column: offset - before.lastIndexOf("\n"), text: "() => x + 1" };
+  const { analysed } = closureAt(site, () => {
+    throw new Error("the cached call site is not in the persistent analysis cache");
+  });
+  if (analysed) throw new Error("the cached call site was analysed");
   emit({ bench: "first_spawn", variant, ms });
   await shutdown();
 } else if (variant === "built") {
