@@ -6,9 +6,10 @@
 // transformed at build time; `raw` / `rawOther`: from `new Worker` to the first round-trip of a raw
 // echo worker. Loading weft itself (reading and compiling the .wasm) is reported separately as
 // `loadMs`. `analysis`: the analyzer's share alone, in a fresh process: its first analysis of a
-// module like `weft`'s, then the first generation of that site's worker module. Every variant uses a persistent cache directory of this benchmark's, in which
-// weft's own entries (on Node, the worker code's compile cache) stay warm from one process to the
-// next, as they do on a machine where weft has run before.
+// module like `weft`'s, then the first generation of that site's worker module. Every variant
+// uses a persistent cache directory of this benchmark's, in which weft's own entries (on Node,
+// the worker code's compile cache) stay warm from one process to the next, as they do on a
+// machine where weft has run before.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { emit, now } from "./lib/stats.mjs";
@@ -32,6 +33,12 @@ async function newCallSite() {
   writeFileSync(file, siteSource(`process ${process.pid}, ${Math.random()}`));
   const { first } = await import(file.href);
   return { first, remove: () => rmSync(file) };
+}
+
+/** The 1-based line and column at which `needle` first occurs in `source`. */
+function positionOf(source, needle) {
+  const before = source.slice(0, source.indexOf(needle));
+  return { line: before.split("\n").length, column: before.length - before.lastIndexOf("\n") };
 }
 
 const variant = process.argv[2] ?? "weft";
@@ -60,9 +67,7 @@ if (variant === "weft") {
   const { closureAt } = await import("weft/_internal");
   const url = import.meta.url;
   const source = readFileSync(new URL(url), "utf8");
-  const offset = source.indexOf("spawn(() => x + 1));\n  const ms");
-  const before = source.slice(0, offset);
-  const site = { url, source, line: before.split("\n").length, column: offset - before.lastIndexOf("\n"), text: "() => x + 1" };
+  const site = { url, source, ...positionOf(source, "spawn(() => x + 1));\n  const ms"), text: "() => x + 1" };
   const { analysed } = closureAt(site, () => {
     throw new Error("the cached call site is not in the persistent analysis cache");
   });
@@ -83,10 +88,7 @@ if (variant === "weft") {
   const { core } = await import("weft/_internal");
   const url = new URL(`./.cache/first-spawn-sites/site-${process.pid}.mjs`, import.meta.url).href;
   const source = siteSource(`process ${process.pid}`);
-  const offset = source.indexOf("spawn(() => x + 1)");
-  const before = source.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - before.lastIndexOf("\n");
+  const { line, column } = positionOf(source, "spawn(() => x + 1)");
   const t1 = now();
   const closure = core.analyzeCallSite(url, source, line, column, "() => x + 1");
   const ms = now() - t1;

@@ -63,7 +63,8 @@ let unwritten: Map<string, string> | undefined;
  * bounded) takes milliseconds on some runtimes (Bun), which a spawn would otherwise spend before
  * its task is even on its way to a worker; after the task, the thread is waiting for that worker.
  * The timer keeps the process alive until then. A process that ends before it fires (by
- * `process.exit()`, say) stores nothing, and a later process analyses the site again.
+ * `process.exit()`, say, or under a test runner's fake timers that never advance) stores
+ * nothing, and a later process analyses the site again.
  */
 function write(kind: Kind, key: string | undefined, value: unknown): void {
   if (key === undefined) return;
