@@ -35,8 +35,16 @@ fi
 
 # Besides the features named here, wasm-opt enables every feature listed in the module's
 # target_features section (e.g. exception handling when panics unwind).
+#
+# A function with one caller is inlined into it only while small (300, binaryen's measure of a
+# function's size). Inlined whatever their size, as binaryen does by default, the steps of the
+# analyzer's module generation became one 54 KB function at the `generateModule` export, which
+# V8's baseline compiler took 4-7 ms to compile on its first call (its time grows faster than a
+# function's size). Capped, the largest function is 23 KB, and in fresh Node and Deno processes
+# the first generation of a small module took 5.4-5.5 ms instead of 10.4-10.5 (README, "Analyzer
+# first use", has the other figures).
 node_modules/.bin/wasm-opt "$stage/out/weft_bg.wasm" -o "$stage/out/weft_bg.wasm" -Oz \
-  --strip-debug --strip-producers \
+  --strip-debug --strip-producers --one-caller-inline-max-function-size 300 \
   --enable-threads --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-sign-ext
 rm -rf "$out" && mkdir -p "$out"

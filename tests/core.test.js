@@ -215,6 +215,44 @@ console.log(JSON.stringify({ limit, live, after: core.liveWorkers() }));
   }
 });
 
+/** The sizes in bytes of the function bodies of a Wasm binary (its code section). */
+function functionBodySizes(bytes) {
+  let at = 8;
+  const leb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    const size = leb();
+    if (id !== 10) {
+      at += size;
+      continue;
+    }
+    const sizes = [];
+    for (let n = leb(); n > 0; n--) {
+      const body = leb();
+      sizes.push(body);
+      at += body;
+    }
+    return sizes;
+  }
+  throw new Error("the module has no code section");
+}
+
+test("the release module has no function too large for a quick first compile (wasm-opt's one-caller inlining is capped)", () => {
+  // Inlined into their only callers whatever their size, the steps of a module generation made one
+  // 54 KB function, which V8's baseline compiler took 4-7 ms to compile (scripts/build-wasm.sh).
+  const sizes = functionBodySizes(readFileSync(new URL("./node_modules/weft/js/wasm/weft_bg.wasm", import.meta.url)));
+  assert.ok(sizes.length > 1000, `${sizes.length} function bodies read`);
+  const largest = Math.max(...sizes);
+  assert.ok(largest < 40_000, `the largest function body is ${largest} bytes`);
+});
+
 test("the glue exports the lock word values JS compares; diagnostics exports are not in the release module", () => {
   const mutex = new Mutex();
   const block = Mutex._block(mutex);
